@@ -1,0 +1,61 @@
+/**
+ * Who is calling: a Bearer API token, bound to one organization with a set of scopes. Every route
+ * asks `requireOrg` / `requireScope` on the server; nothing relies on the UI hiding things.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database, Organization } from '../db/index.js';
+import { hashToken } from '../db/models/index.js';
+import { ApiError, notFound } from './errors.js';
+
+export interface Principal {
+  tokenId: number;
+  userId: number | null;
+  organizationId: number;
+  scopes: Set<string>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export async function authenticateToken(db: Kysely<Database>, request: FastifyRequest): Promise<Principal> {
+  const header = request.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!m) throw new ApiError(401, 'Authentication credentials were not provided.');
+  const row = await db
+    .selectFrom('api_tokens')
+    .select(['id', 'user_id', 'organization_id', 'scopes'])
+    .where('token_hash', '=', hashToken(m[1]))
+    .executeTakeFirst();
+  if (!row || row.organization_id === null) throw new ApiError(401, 'Invalid token');
+  return {
+    tokenId: row.id,
+    userId: row.user_id,
+    organizationId: row.organization_id,
+    scopes: new Set(row.scopes.split(/\s+/).filter(Boolean)),
+  };
+}
+
+/** Scopes that imply others, as in Sentry (`project:admin` ⊃ `project:write` ⊃ `project:read`). */
+function implied(scope: string): string[] {
+  const [resource, level] = scope.split(':');
+  const order = ['read', 'write', 'admin'];
+  const i = order.indexOf(level);
+  if (i < 0) return [scope];
+  return order.slice(i).map((l) => `${resource}:${l}`).concat(resource === 'project' && level === 'read' ? ['project:releases'] : []);
+}
+
+export function requireScope(p: Principal, scope: string): void {
+  if (!implied(scope).some((s) => p.scopes.has(s))) {
+    throw new ApiError(403, `You do not have permission to perform this action (needs ${scope}).`);
+  }
+}
+
+export async function requireOrg(db: Kysely<Database>, p: Principal, slug: string): Promise<Organization> {
+  const org = await db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirst();
+  if (!org || org.id !== p.organizationId) throw notFound('The requested resource does not exist');
+  return org;
+}

@@ -1,0 +1,134 @@
+/** Event routes: an issue's events (list, latest, oldest, one), and a project's events. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { EventRow } from '../../db/index.js';
+import type { NormalizedEvent } from '../../protocol/index.js';
+import { eventNodeId } from '../../services/nodestore/index.js';
+import { requireScope, type Principal } from '../auth.js';
+import { loadIssue, loadProject, type ApiContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { parseCursor, parseLimit, setLinkHeader } from '../pagination.js';
+import { serializeEvent } from '../serializers/event.js';
+import { iso } from '../serializers/issue.js';
+
+type Q = Record<string, string | undefined>;
+
+function summary(row: EventRow, body?: NormalizedEvent | null) {
+  return {
+    id: row.event_id,
+    eventID: row.event_id,
+    groupID: row.group_id === null ? null : String(row.group_id),
+    projectID: String(row.project_id),
+    title: row.title,
+    message: row.message,
+    platform: row.platform,
+    'event.type': row.type,
+    dateCreated: iso(row.timestamp),
+    dateReceived: iso(row.received),
+    tags: (body?.tags ?? []).map(([key, value]) => ({ key, value })),
+    user: body?.user ?? null,
+  };
+}
+
+async function bodiesFor(ctx: ApiContext, rows: EventRow[]) {
+  return ctx.services.nodestore.getMulti(rows.map((r) => eventNodeId(r.project_id, r.event_id)));
+}
+
+/** Neighbours in the issue's timeline, by (timestamp, id). */
+async function neighbours(ctx: ApiContext, row: EventRow) {
+  if (row.group_id === null) return { previous: null, next: null };
+  const prev = await ctx.db
+    .selectFrom('events')
+    .select('event_id')
+    .where('group_id', '=', row.group_id)
+    .where((eb) => eb.or([eb('timestamp', '<', row.timestamp), eb.and([eb('timestamp', '=', row.timestamp), eb('id', '<', row.id)])]))
+    .orderBy('timestamp', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const next = await ctx.db
+    .selectFrom('events')
+    .select('event_id')
+    .where('group_id', '=', row.group_id)
+    .where((eb) => eb.or([eb('timestamp', '>', row.timestamp), eb.and([eb('timestamp', '=', row.timestamp), eb('id', '>', row.id)])]))
+    .orderBy('timestamp', 'asc')
+    .orderBy('id', 'asc')
+    .limit(1)
+    .executeTakeFirst();
+  return { previous: prev?.event_id ?? null, next: next?.event_id ?? null };
+}
+
+async function detailed(ctx: ApiContext, row: EventRow | undefined) {
+  if (!row) throw notFound('Event not found');
+  const body = (await ctx.services.nodestore.get(eventNodeId(row.project_id, row.event_id))) as NormalizedEvent | null;
+  return serializeEvent(row, body, await neighbours(ctx, row));
+}
+
+export function eventRoutes(app: FastifyInstance, ctx: ApiContext) {
+  const principal = (r: FastifyRequest) => r.principal as Principal;
+
+  for (const prefix of ['/api/0/issues/:id', '/api/0/organizations/:org/issues/:id']) {
+    app.get<{ Params: { id: string } }>(`${prefix}/events/`, async (request, reply) => {
+      requireScope(principal(request), 'event:read');
+      const { group } = await loadIssue(ctx, principal(request), request.params.id);
+      const q = request.query as Q;
+      const limit = parseLimit(q.limit, 100);
+      const offset = parseCursor(q.cursor);
+      const rows = await ctx.db
+        .selectFrom('events')
+        .selectAll()
+        .where('group_id', '=', group.id)
+        .orderBy('timestamp', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .offset(offset)
+        .execute();
+      setLinkHeader(request, reply, ctx.baseUrl, offset, limit, rows.length > limit);
+      const page = rows.slice(0, limit);
+      const bodies = await bodiesFor(ctx, page);
+      return page.map((r) => {
+        const body = bodies.get(eventNodeId(r.project_id, r.event_id)) as NormalizedEvent | undefined;
+        return q.full === 'true' || q.full === '1' ? serializeEvent(r, body ?? null) : summary(r, body);
+      });
+    });
+
+    app.get<{ Params: { id: string; eventId: string } }>(`${prefix}/events/:eventId/`, async (request) => {
+      requireScope(principal(request), 'event:read');
+      const { group } = await loadIssue(ctx, principal(request), request.params.id);
+      const which = request.params.eventId;
+      let q = ctx.db.selectFrom('events').selectAll().where('group_id', '=', group.id);
+      if (which === 'latest' || which === 'recommended') q = q.orderBy('timestamp', 'desc').orderBy('id', 'desc');
+      else if (which === 'oldest') q = q.orderBy('timestamp', 'asc').orderBy('id', 'asc');
+      else q = q.where('event_id', '=', which.replace(/-/g, '').toLowerCase());
+      return detailed(ctx, await q.limit(1).executeTakeFirst());
+    });
+  }
+
+  app.get<{ Params: { org: string; project: string } }>('/api/0/projects/:org/:project/events/', async (request, reply) => {
+    requireScope(principal(request), 'event:read');
+    const { project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
+    const q = request.query as Q;
+    const limit = parseLimit(q.limit, 100);
+    const offset = parseCursor(q.cursor);
+    const rows = await ctx.db
+      .selectFrom('events')
+      .selectAll()
+      .where('project_id', '=', project.id)
+      .orderBy('timestamp', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .offset(offset)
+      .execute();
+    setLinkHeader(request, reply, ctx.baseUrl, offset, limit, rows.length > limit);
+    const page = rows.slice(0, limit);
+    const bodies = await bodiesFor(ctx, page);
+    return page.map((r) => summary(r, bodies.get(eventNodeId(r.project_id, r.event_id)) as NormalizedEvent | undefined));
+  });
+
+  app.get<{ Params: { org: string; project: string; eventId: string } }>('/api/0/projects/:org/:project/events/:eventId/', async (request) => {
+    requireScope(principal(request), 'event:read');
+    const { project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
+    const id = request.params.eventId.replace(/-/g, '').toLowerCase();
+    const row = await ctx.db.selectFrom('events').selectAll().where('project_id', '=', project.id).where('event_id', '=', id).executeTakeFirst();
+    return detailed(ctx, row);
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * Builds the HTTP server and the worker for the roles a process plays. `faultline start` plays
+ * them all; `ingest`, `worker` and `web` play one each (scale-out), and only the modules a role
+ * needs are loaded.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { publicUrl, type Config } from '../config/index.js';
+import type { Services } from '../services/index.js';
+import type { EventWorker } from '../pipeline/index.js';
+import { VERSION } from './version.js';
+
+export type Role = 'ingest' | 'web' | 'worker';
+
+export interface Server {
+  app: FastifyInstance | null;
+  worker: EventWorker | null;
+  url: string | null;
+  close(): Promise<void>;
+}
+
+export async function buildApp(config: Config, services: Services, log: Logger, roles: Set<Role>, onAccepted?: () => void): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: config.limits.maxApiPayloadSize,
+    // SDKs send repeated or missing trailing slashes (relay store.rs normalizes them too).
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    requestTimeout: 120_000,
+  });
+  app.get('/_health/', async () => ({ status: 'ok', roles: [...roles] }));
+  if (roles.has('ingest')) {
+    const { ingestRoutes } = await import('../ingest/index.js');
+    await app.register(async (child) => {
+      await ingestRoutes(child, {
+        db: services.database.db,
+        cache: services.cache,
+        queue: services.queue,
+        limits: config.limits,
+        onAccepted,
+      });
+    });
+  }
+  if (roles.has('web')) {
+    const { apiRoutes } = await import('../api/index.js');
+    await app.register(async (child) => {
+      await apiRoutes(child, { services, baseUrl: publicUrl(config), version: VERSION });
+    });
+    const { webRoutes } = await import('./web-placeholder.js');
+    webRoutes(app, publicUrl(config));
+  }
+  return app;
+}
+
+export async function startServer(config: Config, services: Services, log: Logger, roles: Set<Role>): Promise<Server> {
+  let worker: EventWorker | null = null;
+  if (roles.has('worker')) {
+    const { EventWorker } = await import('../pipeline/index.js');
+    worker = new EventWorker(services, log.child({ role: 'worker' }), {
+      batchSize: config.workerBatchSize,
+      leaseMs: config.queueLeaseMs,
+    });
+    worker.start();
+  }
+  let app: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (roles.has('ingest') || roles.has('web')) {
+    app = await buildApp(config, services, log, roles, () => worker?.notify());
+    url = await app.listen({ port: config.port, host: config.host });
+  }
+  return {
+    app,
+    worker,
+    url,
+    close: async () => {
+      await app?.close();
+      await worker?.stop();
+    },
+  };
+}

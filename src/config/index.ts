@@ -1,0 +1,124 @@
+/**
+ * Typed configuration: every option Faultline reads, with its default, in one schema.
+ *
+ * Values come from FAULTLINE_* environment variables, then an optional JSON file
+ * (FAULTLINE_CONFIG), then command-line flags passed as overrides. docs/configuration.md lists
+ * every option; test/docs.test.ts checks that the two agree. Validation happens at start so a typo
+ * fails loudly instead of silently using a default.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const intFromEnv = z.coerce.number().int();
+
+/** Size limits, together as Relay keeps them (relay-config `Limits`). */
+const limitsSchema = z.object({
+  /** Largest event item after decompression (Relay `max_event_size`, 1 MiB). */
+  maxEventSize: intFromEnv.positive().default(1024 * 1024),
+  /** Largest envelope after decompression (Relay `max_envelope_size`, 200 MiB). */
+  maxEnvelopeSize: intFromEnv.positive().default(200 * 1024 * 1024),
+  /** Largest request body as sent on the wire, before decompression (dev-docs: 20 MiB). */
+  maxCompressedSize: intFromEnv.positive().default(20 * 1024 * 1024),
+  /** Largest body of a web API request. */
+  maxApiPayloadSize: intFromEnv.positive().default(20 * 1024 * 1024),
+});
+
+export const configSchema = z.object({
+  /** Where the embedded databases live. */
+  dataDir: z.string().default('./data'),
+  /** HTTP port for ingest, API and UI. */
+  port: intFromEnv.min(0).max(65535).default(9000),
+  /** Address to listen on. */
+  host: z.string().default('0.0.0.0'),
+  /** The URL users and SDKs reach this server at; used in DSNs and links. Default: http://127.0.0.1:<port>. */
+  publicUrl: z.string().optional(),
+  /** Metadata database. Default: SQLite file in dataDir. */
+  databaseUrl: z.string().optional(),
+  /** Password of the admin user created on first start; generated and printed when unset. */
+  adminPassword: z.string().optional(),
+  /** Email of the admin user created on first start. */
+  adminEmail: z.string().default('admin@localhost'),
+  /** Log level (pino): fatal, error, warn, info, debug, trace, silent. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Events the worker takes from the queue per batch (one transaction per batch). */
+  workerBatchSize: intFromEnv.positive().default(200),
+  /** How long a taken queue task stays invisible before it is retried (ms). */
+  queueLeaseMs: intFromEnv.positive().default(60_000),
+  /** Attempts before a task goes to the dead letters. */
+  queueMaxAttempts: intFromEnv.positive().default(5),
+  limits: limitsSchema.default(limitsSchema.parse({})),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type Limits = Config['limits'];
+
+/** Environment variable → config path. Kept explicit so docs and code can be checked against each other. */
+export const ENV_VARS: Record<string, string> = {
+  FAULTLINE_DATA_DIR: 'dataDir',
+  FAULTLINE_PORT: 'port',
+  FAULTLINE_HOST: 'host',
+  FAULTLINE_PUBLIC_URL: 'publicUrl',
+  FAULTLINE_DATABASE_URL: 'databaseUrl',
+  FAULTLINE_ADMIN_PASSWORD: 'adminPassword',
+  FAULTLINE_ADMIN_EMAIL: 'adminEmail',
+  FAULTLINE_LOG_LEVEL: 'logLevel',
+  FAULTLINE_WORKER_BATCH_SIZE: 'workerBatchSize',
+  FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
+  FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
+  FAULTLINE_MAX_EVENT_SIZE: 'limits.maxEventSize',
+  FAULTLINE_MAX_ENVELOPE_SIZE: 'limits.maxEnvelopeSize',
+  FAULTLINE_MAX_COMPRESSED_SIZE: 'limits.maxCompressedSize',
+  FAULTLINE_MAX_API_PAYLOAD_SIZE: 'limits.maxApiPayloadSize',
+};
+
+function setPath(target: Record<string, any>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = node[part] ??= {};
+  node[parts[parts.length - 1]] = value;
+}
+
+function deepMerge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) ? deepMerge(out[k] ?? {}, v) : v;
+  }
+  return out;
+}
+
+export class ConfigError extends Error {}
+
+/** Builds the configuration from the environment, an optional file and explicit overrides. */
+export function loadConfig(
+  overrides: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  let raw: Record<string, any> = {};
+  if (env.FAULTLINE_CONFIG) {
+    try {
+      raw = JSON.parse(readFileSync(env.FAULTLINE_CONFIG, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`cannot read FAULTLINE_CONFIG ${env.FAULTLINE_CONFIG}: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv: Record<string, any> = {};
+  for (const [name, dotted] of Object.entries(ENV_VARS)) {
+    if (env[name] !== undefined && env[name] !== '') setPath(fromEnv, dotted, env[name]);
+  }
+  raw = deepMerge(deepMerge(raw, fromEnv), overrides);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const msg = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${msg}`);
+  }
+  const config = parsed.data;
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}
+
+/** The base URL people and SDKs use to reach this server. */
+export function publicUrl(config: Config): string {
+  return (config.publicUrl ?? `http://127.0.0.1:${config.port}`).replace(/\/+$/, '');
+}

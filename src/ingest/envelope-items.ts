@@ -1,0 +1,52 @@
+/**
+ * Decides what happens to each envelope item at the edge: which items are queued for the worker,
+ * which are only counted, which are skipped. Unknown item types are skipped, never rejected
+ * (protocol.md §3.1: "Unknown item types must be skipped gracefully").
+ */
+import { parseJson, ProtocolError, type Envelope } from '../protocol/index.js';
+
+/** Items whose JSON payload the worker reads. */
+const QUEUED_JSON_ITEMS = new Set([
+  'event', 'transaction', 'feedback', 'session', 'sessions', 'client_report', 'user_report', 'check_in', 'span', 'log',
+]);
+/** Items that create an issue event; their size is bounded by `maxEventSize`. */
+const EVENT_ITEMS = new Set(['event', 'transaction', 'feedback']);
+
+export interface AcceptedItem {
+  itemType: string;
+  payload: string;
+}
+
+export interface EnvelopePlan {
+  eventId: string | null;
+  items: AcceptedItem[];
+  /** Items counted but not queued (attachments, replays, profiles, unknown types), by type. */
+  skipped: Record<string, number>;
+}
+
+export function planEnvelope(env: Envelope, limits: { maxEventSize: number }, allowNonFinite: boolean): EnvelopePlan {
+  let eventId = typeof env.headers.event_id === 'string' ? env.headers.event_id : null;
+  const items: AcceptedItem[] = [];
+  const skipped: Record<string, number> = {};
+  for (const item of env.items) {
+    const type = item.headers.type;
+    if (EVENT_ITEMS.has(type) && item.payload.length > limits.maxEventSize) {
+      throw new ProtocolError('too_large', `${type} item of ${item.payload.length} bytes exceeds ${limits.maxEventSize}`, 413);
+    }
+    if (!QUEUED_JSON_ITEMS.has(type)) {
+      skipped[type] = (skipped[type] ?? 0) + 1;
+      continue;
+    }
+    const text = item.payload.toString('utf8');
+    // Validate at the edge so a client hears about broken JSON (400) instead of a silent drop.
+    const parsed = parseJson(text, { allowNonFinite }) as Record<string, unknown> | null;
+    if (EVENT_ITEMS.has(type)) {
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new ProtocolError('invalid_json', `${type} item is not a JSON object`, 400);
+      }
+      if (!eventId && typeof parsed.event_id === 'string') eventId = parsed.event_id;
+    }
+    items.push({ itemType: type, payload: text });
+  }
+  return { eventId, items, skipped };
+}

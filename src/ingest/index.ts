@@ -1,0 +1,203 @@
+/**
+ * The HTTP edge for SDKs: `/api/:projectId/envelope/` and `/api/:projectId/store/`.
+ *
+ * It only authenticates, bounds, decompresses, splits and enqueues (DESIGN.md "queue
+ * everything"); every accepted item is in the durable queue before the SDK gets its 200, so a
+ * crash after the reply loses nothing. All heavy work happens in the worker (src/pipeline).
+ * Left out here: rate limits and quotas, security (CSP) reports, minidumps, attachments storage.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Limits } from '../config/index.js';
+import {
+  extractAuth,
+  normalizeUuid,
+  parseEnvelope,
+  parseEnvelopeHeaders,
+  parseJson,
+  ProtocolError,
+  readBody,
+  type ClientAuth,
+} from '../protocol/index.js';
+import { encodeIngestTask, INGEST_QUEUE, type IngestTask } from '../services/queue/ingest-task.js';
+import type { QueueBackend } from '../services/queue/index.js';
+import type { CacheBackend } from '../services/cache/index.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/index.js';
+import { planEnvelope, type AcceptedItem } from './envelope-items.js';
+import { ProjectKeyResolver, type KeyInfo } from './project-keys.js';
+import { applyCors, sendIngestError, sendPreflight, sendProtocolError } from './responses.js';
+
+export interface IngestDeps {
+  db: Kysely<Database>;
+  cache: CacheBackend;
+  queue: QueueBackend;
+  limits: Limits;
+  /** Called after items were enqueued (wakes a same-process worker). */
+  onAccepted?: () => void;
+}
+
+/** 1×1 transparent GIF, what Sentry answers to `GET /store/` (old image-beacon clients). */
+const PIXEL = Buffer.from('R0lGODlhAQABAAAAACH5BAEAAAAALAAAAAABAAEAAAI=', 'base64');
+
+interface Params {
+  projectId: string;
+}
+
+function clientIp(request: FastifyRequest): string | null {
+  const xff = request.headers['x-forwarded-for'];
+  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+  return first || request.socket.remoteAddress || null;
+}
+
+function allowsNonFinite(auth: ClientAuth | null, request: FastifyRequest): boolean {
+  // Relay patches NaN/Infinity only for Python clients; we accept them from any client, which
+  // costs nothing on valid JSON (the lenient path runs only after JSON.parse fails).
+  void auth;
+  void request;
+  return true;
+}
+
+export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
+  const keys = new ProjectKeyResolver(deps.db, deps.cache);
+
+  // The edge reads request bodies itself: streamed, size-capped, decompressed with a cap.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  async function authenticate(
+    request: FastifyRequest<{ Params: Params }>,
+    reply: FastifyReply,
+    envelopeDsn: string | null,
+  ): Promise<{ auth: ClientAuth; key: KeyInfo } | null> {
+    let auth: ClientAuth;
+    try {
+      auth = extractAuth({ headers: request.headers, query: request.query as Record<string, unknown>, envelopeDsn });
+    } catch (err) {
+      sendProtocolError(reply, err);
+      return null;
+    }
+    const key = await keys.resolve(auth.publicKey);
+    if (!key) {
+      sendIngestError(reply, 401, 'invalid authentication: unknown public key');
+      return null;
+    }
+    const projectId = request.params.projectId;
+    if (projectId !== undefined && String(key.projectId) !== String(Number.parseInt(projectId, 10))) {
+      sendIngestError(reply, 403, 'event submission rejected with_reason: ProjectId', ['the key does not belong to this project']);
+      return null;
+    }
+    if (!key.isActive) {
+      sendIngestError(reply, 403, 'event submission rejected with_reason: DisabledKey');
+      return null;
+    }
+    return { auth, key };
+  }
+
+  function hasRequestAuth(request: FastifyRequest): boolean {
+    const q = request.query as Record<string, unknown>;
+    return Boolean(q.sentry_key || request.headers['x-sentry-auth'] || /^sentry /i.test(String(request.headers.authorization ?? '')));
+  }
+
+  async function readRequestBody(request: FastifyRequest): Promise<Buffer> {
+    const encoding = request.headers['content-encoding'];
+    return readBody(request.raw, {
+      contentEncoding: Array.isArray(encoding) ? encoding.join(',') : (encoding ?? null),
+      maxCompressed: deps.limits.maxCompressedSize,
+      maxDecompressed: deps.limits.maxEnvelopeSize,
+    });
+  }
+
+  async function enqueue(
+    request: FastifyRequest,
+    access: { auth: ClientAuth; key: KeyInfo },
+    eventId: string | null,
+    items: AcceptedItem[],
+  ): Promise<void> {
+    if (items.length === 0) return;
+    const receivedAt = Date.now();
+    const ua = request.headers['user-agent'] ?? null;
+    const tasks = items.map((it) => {
+      const task: IngestTask = {
+        v: 1,
+        itemType: it.itemType,
+        projectId: access.key.projectId,
+        keyId: access.key.keyId,
+        receivedAt,
+        clientIp: clientIp(request),
+        userAgent: ua,
+        eventId: it.itemType === 'event' || it.itemType === 'store' || it.itemType === 'transaction' || it.itemType === 'feedback' ? eventId : null,
+        client: access.auth.client ?? null,
+        payload: it.payload,
+      };
+      return encodeIngestTask(task);
+    });
+    await deps.queue.enqueue(INGEST_QUEUE, tasks);
+    deps.onAccepted?.();
+  }
+
+  async function handleEnvelope(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply, preRead?: Buffer) {
+    let access = hasRequestAuth(request) ? await authenticate(request, reply, null) : null;
+    if (hasRequestAuth(request) && !access) return reply;
+    let body: Buffer;
+    try {
+      body = preRead ?? (await readRequestBody(request));
+      if (body.length === 0) throw new ProtocolError('empty_body', 'empty request body', 400);
+      if (!access) {
+        // Tunnelled envelopes authenticate with the `dsn` in their header line.
+        const headers = parseEnvelopeHeaders(body);
+        access = await authenticate(request, reply, typeof headers.dsn === 'string' ? headers.dsn : null);
+        if (!access) return reply;
+      }
+      const envelope = parseEnvelope(body);
+      const plan = planEnvelope(envelope, deps.limits, allowsNonFinite(access.auth, request));
+      let eventId = plan.eventId ? normalizeUuid(plan.eventId) : null;
+      const hasEvent = plan.items.some((i) => i.itemType === 'event' || i.itemType === 'transaction' || i.itemType === 'feedback');
+      if (hasEvent && !eventId) eventId = randomUUID().replace(/-/g, '');
+      await enqueue(request, access, eventId, plan.items);
+      return reply.code(200).header('Content-Type', 'application/json').send(eventId ? { id: eventId } : {});
+    } catch (err) {
+      return sendProtocolError(reply, err);
+    }
+  }
+
+  async function handleStore(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
+    const access = await authenticate(request, reply, null);
+    if (!access) return reply;
+    try {
+      const body = await readRequestBody(request);
+      if (body.length === 0) throw new ProtocolError('empty_body', 'empty request body', 400);
+      if (String(request.headers['content-type'] ?? '').startsWith('application/x-sentry-envelope')) {
+        return handleEnvelope(request, reply, body);
+      }
+      const text = body.toString('utf8');
+      const event = parseJson(text, { allowNonFinite: allowsNonFinite(access.auth, request) });
+      if (!event || typeof event !== 'object' || Array.isArray(event)) {
+        throw new ProtocolError('invalid_json', 'the event is not a JSON object', 400);
+      }
+      if (body.length > deps.limits.maxEventSize) {
+        throw new ProtocolError('too_large', `event of ${body.length} bytes exceeds ${deps.limits.maxEventSize}`, 413);
+      }
+      const raw = (event as Record<string, unknown>).event_id;
+      const eventId = (typeof raw === 'string' && normalizeUuid(raw)) || randomUUID().replace(/-/g, '');
+      const type = (event as Record<string, unknown>).type === 'transaction' ? 'transaction' : 'event';
+      await enqueue(request, access, eventId, [{ itemType: type, payload: text }]);
+      return reply.code(200).header('Content-Type', 'application/json').send({ id: eventId });
+    } catch (err) {
+      return sendProtocolError(reply, err);
+    }
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    applyCors(request, reply);
+  });
+
+  app.options('/api/:projectId/*', async (request, reply) => sendPreflight(request, reply));
+  app.post<{ Params: Params }>('/api/:projectId/envelope/', handleEnvelope);
+  app.post<{ Params: Params }>('/api/:projectId/store/', handleStore);
+  app.get<{ Params: Params }>('/api/:projectId/store/', async (request, reply) => {
+    const access = await authenticate(request, reply, null);
+    if (!access) return reply;
+    return reply.code(200).header('Content-Type', 'image/gif').send(PIXEL);
+  });
+}

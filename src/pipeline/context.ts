@@ -1,0 +1,38 @@
+/**
+ * What a batch reads but never writes: the services, and the project settings the steps need
+ * (grouping rules), cached across batches.
+ */
+import type { Services } from '../services/index.js';
+
+export interface ProjectSettings {
+  id: number;
+  organizationId: number;
+  slug: string;
+  fingerprintingRules: string;
+}
+
+export interface BatchContext {
+  readonly services: Services;
+  project(projectId: number): Promise<ProjectSettings | null>;
+}
+
+export function createBatchContext(services: Services): BatchContext {
+  return {
+    services,
+    async project(projectId) {
+      const key = `project:${projectId}`;
+      const cached = services.cache.get<ProjectSettings | null>(key);
+      if (cached !== undefined) return cached;
+      const row = await services.database.db
+        .selectFrom('projects')
+        .select(['id', 'organization_id', 'slug', 'fingerprinting_rules'])
+        .where('id', '=', projectId)
+        .executeTakeFirst();
+      const settings = row
+        ? { id: row.id, organizationId: row.organization_id, slug: row.slug, fingerprintingRules: row.fingerprinting_rules }
+        : null;
+      services.cache.set(key, settings, 5_000);
+      return settings;
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Step 3: save a batch of grouped events in ONE transaction: find or create each issue by its
+ * hashes, reopen resolved issues (regressions), write the event index row and the body, and add
+ * counters (buffer), time series (tsdb) and tag values (tagstore). Idempotent: an event id
+ * already saved for the project is skipped entirely, so a redelivered task never counts twice.
+ */
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/index.js';
+import { nextShortIdIn } from './short-id.js';
+import type { GroupingResult } from '../grouping/index.js';
+import type { NormalizedEvent } from '../protocol/index.js';
+import { eventNodeId } from '../services/nodestore/index.js';
+import type { TagValueIncrement } from '../services/tagstore/index.js';
+import type { TsdbIncrement } from '../services/tsdb/index.js';
+import type { BatchContext, ProjectSettings } from './context.js';
+import { eventMessage } from './event-fields.js';
+
+export interface ProcessedEvent {
+  event: NormalizedEvent;
+  grouping: GroupingResult;
+  project: ProjectSettings;
+  /** Size of the payload as received, in bytes. */
+  size: number;
+}
+
+export interface SaveResult {
+  saved: number;
+  duplicates: number;
+  newGroups: number;
+}
+
+interface GroupState {
+  id: number;
+  status: string;
+  lastSeen: number;
+}
+
+export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Promise<SaveResult> {
+  const { services } = ctx;
+  const result: SaveResult = { saved: 0, duplicates: 0, newGroups: 0 };
+  try {
+    await services.database.db.transaction().execute(async (trx) => {
+      const groupsByHash = new Map<string, GroupState>();
+      const latest = new Map<number, ProcessedEvent>();
+      const tags: TagValueIncrement[] = [];
+      const points: TsdbIncrement[] = [];
+      const bodies: { id: string; data: Record<string, unknown>; timestamp: number }[] = [];
+      const seen = new Set<string>();
+
+      for (const item of batch) {
+        const { event, project } = item;
+        const dedupeKey = `${project.id}:${event.event_id}`;
+        if (seen.has(dedupeKey)) {
+          result.duplicates++;
+          continue;
+        }
+        seen.add(dedupeKey);
+        const ts = Math.round(event.timestamp * 1000);
+        const group = await findOrCreateGroup(trx, groupsByHash, item, ts, result);
+        const inserted = await trx
+          .insertInto('events')
+          .values({
+            project_id: project.id,
+            group_id: group.id,
+            event_id: event.event_id,
+            type: event.type,
+            timestamp: ts,
+            received: Math.round(event.received * 1000),
+            title: (event.title ?? '').slice(0, 1024),
+            message: eventMessage(event).slice(0, 8192),
+            platform: event.platform,
+            level: event.level,
+            release: event.release ?? null,
+            environment: event.environment ?? null,
+            user_tag: event.tags.find(([k]) => k === 'user')?.[1] ?? null,
+            size: item.size,
+          })
+          .onConflict((oc) => oc.columns(['project_id', 'event_id']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) {
+          result.duplicates++;
+          continue;
+        }
+        result.saved++;
+        bodies.push({ id: eventNodeId(project.id, event.event_id), data: { ...event, project: project.id, group_id: group.id }, timestamp: ts });
+        services.buffer.incr(group.id, { timesSeen: 1, usersSeen: 0, firstSeen: ts, lastSeen: ts, lastRelease: event.release ?? null });
+        const prev = latest.get(group.id);
+        if (!prev || prev.event.timestamp <= event.timestamp) latest.set(group.id, item);
+        for (const [key, value] of event.tags) {
+          tags.push({ projectId: project.id, groupId: group.id, key, value, count: 1, firstSeen: ts, lastSeen: ts });
+        }
+        points.push({ model: 'group', keyId: group.id, timestamp: ts, count: 1 });
+        points.push({ model: 'project', keyId: project.id, timestamp: ts, count: 1 });
+        if (event.release) await touchRelease(trx, project, event.release, ts);
+      }
+
+      await services.nodestore.setMulti(bodies, trx);
+      const created = await services.tagstore.incrMulti(tags, trx);
+      for (const c of created) {
+        if (c.key === 'user') services.buffer.incr(c.groupId, { timesSeen: 0, usersSeen: 1, firstSeen: Infinity, lastSeen: -Infinity });
+      }
+      await services.tsdb.incrMulti(points, trx);
+      await refreshGroups(trx, groupsByHash, latest);
+      await services.buffer.flush(trx);
+    });
+  } catch (err) {
+    services.buffer.discard();
+    throw err;
+  }
+  return result;
+}
+
+async function findOrCreateGroup(
+  trx: Transaction<Database>,
+  cache: Map<string, GroupState>,
+  item: ProcessedEvent,
+  ts: number,
+  result: SaveResult,
+): Promise<GroupState> {
+  const { project, grouping, event } = item;
+  const hashes = grouping.hashes;
+  for (const h of hashes) {
+    const hit = cache.get(`${project.id}:${h}`);
+    if (hit) return hit;
+  }
+  const rows = await trx
+    .selectFrom('group_hashes')
+    .innerJoin('groups', 'groups.id', 'group_hashes.group_id')
+    .select(['group_hashes.hash', 'groups.id', 'groups.status', 'groups.last_seen'])
+    .where('group_hashes.project_id', '=', project.id)
+    .where('group_hashes.hash', 'in', hashes)
+    .execute();
+  let group: GroupState;
+  if (rows.length > 0) {
+    // The most preferred hash decides (app before system); the others join that issue.
+    const best = hashes.map((h) => rows.find((r) => r.hash === h)).find(Boolean)!;
+    group = { id: best.id, status: best.status, lastSeen: Number(best.last_seen) };
+    const missing = hashes.filter((h) => !rows.some((r) => r.hash === h));
+    if (missing.length) {
+      await trx
+        .insertInto('group_hashes')
+        .values(missing.map((hash) => ({ project_id: project.id, hash, group_id: group.id })))
+        .onConflict((oc) => oc.columns(['project_id', 'hash']).doNothing())
+        .execute();
+    }
+  } else {
+    const shortId = await nextShortIdIn(trx, project.id);
+    const row = await trx
+      .insertInto('groups')
+      .values({
+        project_id: project.id,
+        short_id: shortId,
+        type: event.type === 'error' ? 'error' : 'default',
+        title: (event.title ?? '<unlabeled event>').slice(0, 1024),
+        culprit: event.culprit?.slice(0, 200) ?? null,
+        level: event.level,
+        platform: event.platform,
+        logger: event.logger ?? null,
+        status: 'unresolved',
+        substatus: 'new',
+        status_details: '{}',
+        metadata: JSON.stringify(event.metadata ?? {}),
+        times_seen: 0,
+        users_seen: 0,
+        first_seen: ts,
+        last_seen: ts,
+        first_release: event.release ?? null,
+        last_release: event.release ?? null,
+        resolved_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    group = { id: row.id, status: 'unresolved', lastSeen: ts };
+    await trx
+      .insertInto('group_hashes')
+      .values(hashes.map((hash) => ({ project_id: project.id, hash, group_id: group.id })))
+      .execute();
+    result.newGroups++;
+    if (event.release) await countNewGroup(trx, project, event.release);
+  }
+  for (const h of hashes) cache.set(`${project.id}:${h}`, group);
+  return group;
+}
+
+/** Latest event's title/culprit/level become the issue's; a resolved issue that sees an event regresses. */
+async function refreshGroups(trx: Transaction<Database>, groups: Map<string, GroupState>, latest: Map<number, ProcessedEvent>) {
+  const states = new Map<number, GroupState>();
+  for (const g of groups.values()) states.set(g.id, g);
+  for (const [groupId, item] of latest) {
+    const state = states.get(groupId)!;
+    const ts = Math.round(item.event.timestamp * 1000);
+    const regressed = state.status === 'resolved';
+    if (!regressed && ts < state.lastSeen) continue;
+    await trx
+      .updateTable('groups')
+      .set({
+        ...(ts >= state.lastSeen
+          ? {
+              title: (item.event.title ?? '').slice(0, 1024),
+              culprit: item.event.culprit?.slice(0, 200) ?? null,
+              level: item.event.level,
+              metadata: JSON.stringify(item.event.metadata ?? {}),
+            }
+          : {}),
+        ...(regressed ? { status: 'unresolved', substatus: 'regressed', resolved_at: null, status_details: '{}' } : {}),
+      })
+      .where('id', '=', groupId)
+      .execute();
+  }
+}
+
+async function releaseId(trx: Transaction<Database>, project: ProjectSettings, version: string, ts: number): Promise<number> {
+  await trx
+    .insertInto('releases')
+    .values({ organization_id: project.organizationId, version, date_created: ts, date_released: null })
+    .onConflict((oc) => oc.columns(['organization_id', 'version']).doNothing())
+    .execute();
+  const row = await trx
+    .selectFrom('releases')
+    .select('id')
+    .where('organization_id', '=', project.organizationId)
+    .where('version', '=', version)
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('release_projects')
+    .values({ release_id: row.id, project_id: project.id, new_groups: 0 })
+    .onConflict((oc) => oc.columns(['release_id', 'project_id']).doNothing())
+    .execute();
+  return row.id;
+}
+
+const knownReleases = new Set<string>();
+
+async function touchRelease(trx: Transaction<Database>, project: ProjectSettings, version: string, ts: number) {
+  const key = `${project.id}:${version}`;
+  if (knownReleases.has(key)) return;
+  await releaseId(trx, project, version, ts);
+  if (knownReleases.size > 10_000) knownReleases.clear();
+  knownReleases.add(key);
+}
+
+async function countNewGroup(trx: Transaction<Database>, project: ProjectSettings, version: string) {
+  const id = await releaseId(trx, project, version, Date.now());
+  await trx
+    .updateTable('release_projects')
+    .set((eb) => ({ new_groups: eb('new_groups', '+', 1) }))
+    .where('release_id', '=', id)
+    .where('project_id', '=', project.id)
+    .execute();
+}

@@ -1,0 +1,141 @@
+/**
+ * The event worker: takes batches from the ingest queue and walks each item through the steps
+ * (normalize → group → save), then acks. A batch is saved in one transaction; if that fails, the
+ * batch is retried one event at a time so one poisoned event cannot hold back the others, and
+ * only the failing task is nacked (retried, then dead-lettered with its error).
+ */
+import type { Logger } from 'pino';
+import { ProtocolError } from '../protocol/index.js';
+import type { Services } from '../services/index.js';
+import { decodeIngestTask, INGEST_QUEUE, type IngestTask } from '../services/queue/ingest-task.js';
+import type { QueueTask } from '../services/queue/index.js';
+import { createBatchContext, type BatchContext } from './context.js';
+import { groupNormalizedEvent } from './group.js';
+import { normalizeTask } from './normalize.js';
+import { outcomesForItem, saveOutcomes, type Outcome } from './outcomes.js';
+import { saveBatch, type ProcessedEvent } from './save.js';
+
+const EVENT_ITEMS = new Set(['event']);
+
+export interface WorkerOptions {
+  batchSize: number;
+  leaseMs: number;
+  /** How long to wait when the queue is empty (ms); `notify()` wakes the worker earlier. */
+  idleMs?: number;
+}
+
+export class EventWorker {
+  readonly #services: Services;
+  readonly #ctx: BatchContext;
+  readonly #log: Logger;
+  readonly #opts: Required<WorkerOptions>;
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(services: Services, log: Logger, opts: WorkerOptions) {
+    this.#services = services;
+    this.#ctx = createBatchContext(services);
+    this.#log = log;
+    this.#opts = { idleMs: 250, ...opts };
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops after the batch in hand is saved and acked. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  /** Tells an idle worker that new tasks are waiting (same-process ingest). */
+  notify(): void {
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      let n = 0;
+      try {
+        n = await this.runOnce();
+      } catch (err) {
+        this.#log.error({ err }, 'worker batch failed');
+      }
+      if (n === 0 && this.#running) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.#opts.idleMs);
+          this.#wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.#wake = null;
+      }
+    }
+  }
+
+  /** Processes one batch; returns how many tasks it took. */
+  async runOnce(): Promise<number> {
+    const tasks = await this.#services.queue.take(INGEST_QUEUE, this.#opts.batchSize, this.#opts.leaseMs);
+    if (tasks.length === 0) return 0;
+    const events: { task: QueueTask; processed: ProcessedEvent }[] = [];
+    const outcomes: Outcome[] = [];
+    const done: string[] = [];
+    for (const task of tasks) {
+      let ingest: IngestTask;
+      try {
+        ingest = decodeIngestTask(task.payload);
+      } catch (err) {
+        await this.#services.queue.nack(task.id, `undecodable task: ${(err as Error).message}`, 0);
+        continue;
+      }
+      try {
+        if (!EVENT_ITEMS.has(ingest.itemType)) {
+          outcomes.push(...outcomesForItem(ingest));
+          done.push(task.id);
+          continue;
+        }
+        const project = await this.#ctx.project(ingest.projectId);
+        if (!project) {
+          // The project was deleted after the event was accepted: nothing to save it to.
+          outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'invalid', reason: 'project_missing', quantity: 1 });
+          done.push(task.id);
+          continue;
+        }
+        const event = normalizeTask(ingest);
+        const grouping = groupNormalizedEvent(event, project);
+        events.push({ task, processed: { event, grouping, project, size: Buffer.byteLength(ingest.payload) } });
+      } catch (err) {
+        if (err instanceof ProtocolError) {
+          outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'invalid', reason: err.reason, quantity: 1 });
+          done.push(task.id);
+        } else {
+          this.#log.warn({ err, task: task.id }, 'event processing failed; will retry');
+          await this.#services.queue.nack(task.id, String((err as Error)?.stack ?? err), 1000);
+        }
+      }
+    }
+    try {
+      await saveBatch(this.#ctx, events.map((e) => e.processed));
+      done.push(...events.map((e) => e.task.id));
+    } catch (err) {
+      this.#log.warn({ err }, 'batch save failed; saving events one by one');
+      for (const e of events) {
+        try {
+          await saveBatch(this.#ctx, [e.processed]);
+          done.push(e.task.id);
+        } catch (inner) {
+          await this.#services.queue.nack(e.task.id, String((inner as Error)?.stack ?? inner), 1000);
+        }
+      }
+    }
+    if (outcomes.length) await saveOutcomes(this.#services.database.db, outcomes);
+    await this.#services.queue.ack(done);
+    return tasks.length;
+  }
+}

@@ -1,0 +1,48 @@
+/** Nodestore in a SQL table (`nodestore_node`): the embedded default, and the simple scale-out choice. */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../db/index.js';
+import type { Executor } from '../../executor.js';
+import { decodeNode, encodeNode } from '../codec.js';
+import type { NodestoreBackend } from '../index.js';
+
+export class SqlNodestoreBackend implements NodestoreBackend {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(id: string) {
+    const row = await this.db.selectFrom('nodestore_node').select('data').where('id', '=', id).executeTakeFirst();
+    return row ? decodeNode(row.data) : null;
+  }
+
+  async getMulti(ids: string[]) {
+    const out = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('nodestore_node')
+        .select(['id', 'data'])
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.set(r.id, decodeNode(r.data));
+    }
+    return out;
+  }
+
+  async setMulti(items: { id: string; data: Record<string, unknown>; timestamp: number }[], executor?: Executor) {
+    if (items.length === 0) return;
+    const db = executor ?? this.db;
+    for (let i = 0; i < items.length; i += 200) {
+      const rows = items.slice(i, i + 200).map((it) => ({ id: it.id, data: encodeNode(it.data), timestamp: it.timestamp }));
+      await db
+        .insertInto('nodestore_node')
+        .values(rows)
+        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ data: eb.ref('excluded.data'), timestamp: eb.ref('excluded.timestamp') })))
+        .execute();
+    }
+  }
+
+  async delete(ids: string[], executor?: Executor) {
+    const db = executor ?? this.db;
+    for (let i = 0; i < ids.length; i += 500) {
+      await db.deleteFrom('nodestore_node').where('id', 'in', ids.slice(i, i + 500)).execute();
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The durable task queue between ingest and the workers ("queue everything").
+ *
+ * At-least-once: a task taken by a worker is leased, and comes back if it is not acked before the
+ * lease ends (the worker died) or is nacked (the step failed); after `maxAttempts` it moves to the
+ * dead letters with its last error. Consumers must therefore be idempotent. Payloads are bytes,
+ * serialized by the producer even in one process, so backends are interchangeable.
+ */
+export interface QueueTask {
+  id: string;
+  queue: string;
+  payload: Buffer;
+  /** How many times this task has been taken, including this time. */
+  attempts: number;
+}
+
+export interface QueueStats {
+  ready: number;
+  leased: number;
+  dead: number;
+}
+
+export interface QueueBackend {
+  /** Stores the payloads durably; resolves only once they survive a process crash. */
+  enqueue(queue: string, payloads: Buffer[]): Promise<void>;
+  /** Takes up to `max` ready tasks and leases them for `leaseMs`. */
+  take(queue: string, max: number, leaseMs: number): Promise<QueueTask[]>;
+  /** Marks tasks done; they are deleted. */
+  ack(ids: string[]): Promise<void>;
+  /** Gives a task back after a failure: retried after `delayMs`, or dead-lettered past max attempts. */
+  nack(id: string, error: string, delayMs: number): Promise<void>;
+  stats(queue: string): Promise<QueueStats>;
+  close(): Promise<void>;
+}
+
+export interface QueueOptions {
+  dataDir: string;
+  maxAttempts: number;
+}
+
+/** Picks the queue backend from configuration; only the chosen backend's module is loaded. */
+export async function createQueue(opts: QueueOptions): Promise<QueueBackend> {
+  const { SqliteQueueBackend } = await import('./backends/sqlite.js');
+  return new SqliteQueueBackend(opts);
+}

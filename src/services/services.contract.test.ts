@@ -1,0 +1,114 @@
+/**
+ * Contract suites for the SQL-backed services (nodestore, tsdb, tagstore, buffer, search, cache),
+ * run on the embedded SQLite backends. Each suite is written against the interface only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeGroup, makeProject, testServices } from '../../test/helpers/services.js';
+import { parseSearch } from './search/index.js';
+
+let s: Awaited<ReturnType<typeof testServices>>;
+let projectId: number;
+
+beforeAll(async () => {
+  s = await testServices();
+  projectId = (await makeProject(s)).project.id;
+});
+afterAll(async () => s.cleanup());
+
+describe('nodestore contract: sql', () => {
+  it('sets, gets, gets many, overwrites and deletes bodies', async () => {
+    const body = { message: 'héllo', nested: { list: [1, 2, 3] }, big: 'x'.repeat(10_000) };
+    await s.nodestore.setMulti([{ id: 'n1', data: body, timestamp: 1 }, { id: 'n2', data: { a: 1 }, timestamp: 2 }]);
+    expect(await s.nodestore.get('n1')).toEqual(body);
+    const many = await s.nodestore.getMulti(['n1', 'n2', 'missing']);
+    expect([...many.keys()].sort()).toEqual(['n1', 'n2']);
+    await s.nodestore.setMulti([{ id: 'n2', data: { a: 2 }, timestamp: 3 }]);
+    expect(await s.nodestore.get('n2')).toEqual({ a: 2 });
+    await s.nodestore.delete(['n1']);
+    expect(await s.nodestore.get('n1')).toBeNull();
+    const row = await s.database.db.selectFrom('nodestore_node').select('data').where('id', '=', 'n2').executeTakeFirstOrThrow();
+    expect(row.data[0]).toBe(1); // versioned, compressed body format
+  });
+});
+
+describe('tsdb contract: sql', () => {
+  it('counts per bucket and fills empty buckets with zeros', async () => {
+    const hour = 3_600_000;
+    const t0 = Math.floor(Date.now() / hour) * hour - 5 * hour;
+    await s.tsdb.incrMulti([
+      { model: 'group', keyId: 77, timestamp: t0 + 10, count: 1 },
+      { model: 'group', keyId: 77, timestamp: t0 + 20, count: 2 },
+      { model: 'group', keyId: 77, timestamp: t0 + 2 * hour, count: 1 },
+      { model: 'group', keyId: 78, timestamp: t0, count: 5 },
+    ]);
+    const range = await s.tsdb.getRange('group', [77, 79], t0, t0 + 3 * hour, 3600);
+    expect(range.get(77)).toEqual([[t0 / 1000, 3], [t0 / 1000 + 3600, 0], [t0 / 1000 + 7200, 1], [t0 / 1000 + 10800, 0]]);
+    expect(range.get(79)!.every(([, c]) => c === 0)).toBe(true);
+  });
+});
+
+describe('tagstore contract: sql', () => {
+  it('counts values, reports first-seen values, and summarizes keys', async () => {
+    const g = await makeGroup(s, projectId);
+    const inc = (key: string, value: string, count = 1) => ({ projectId, groupId: g, key, value, count, firstSeen: 1000, lastSeen: 2000 });
+    const created = await s.tagstore.incrMulti([inc('browser', 'Chrome'), inc('browser', 'Chrome'), inc('user', 'id:1')]);
+    expect(created).toEqual(expect.arrayContaining([{ groupId: g, key: 'browser', value: 'Chrome' }, { groupId: g, key: 'user', value: 'id:1' }]));
+    expect(created).toHaveLength(2);
+    const again = await s.tagstore.incrMulti([inc('browser', 'Chrome'), inc('browser', 'Firefox')]);
+    expect(again).toEqual([{ groupId: g, key: 'browser', value: 'Firefox' }]);
+    const values = await s.tagstore.getGroupTagValues(g, 'browser', 10);
+    expect(values.map((v) => [v.value, v.count])).toEqual([['Chrome', 3], ['Firefox', 1]]);
+    const keys = await s.tagstore.getGroupTagKeys(g, 1);
+    expect(keys.find((k) => k.key === 'browser')).toMatchObject({ totalValues: 4, uniqueValues: 2, topValues: [{ value: 'Chrome', count: 3 }] });
+  });
+});
+
+describe('buffer contract: memory', () => {
+  it('collapses increments and writes them in one flush', async () => {
+    const g = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000 });
+    s.buffer.incr(g, { timesSeen: 1, usersSeen: 0, firstSeen: 6000, lastSeen: 6000 });
+    s.buffer.incr(g, { timesSeen: 2, usersSeen: 1, firstSeen: 4000, lastSeen: 7000, lastRelease: '2.0' });
+    expect(await s.buffer.flush(s.database.db)).toBe(1);
+    const row = await s.database.db.selectFrom('groups').selectAll().where('id', '=', g).executeTakeFirstOrThrow();
+    expect([row.times_seen, row.users_seen, row.first_seen, row.last_seen, row.last_release]).toEqual([3, 1, 4000, 7000, '2.0']);
+    expect(await s.buffer.flush(s.database.db)).toBe(0);
+  });
+});
+
+describe('search contract: sql', () => {
+  it('filters by status, level, tags and text, and sorts', async () => {
+    const { project } = await makeProject(s, 'acme', 'searchable');
+    const now = Date.now();
+    const a = await makeGroup(s, project.id, { title: 'TypeError: x is undefined', level: 'error', times_seen: 10, last_seen: now - 1000 });
+    const b = await makeGroup(s, project.id, { title: 'Timeout talking to db', level: 'warning', times_seen: 3, last_seen: now, status: 'resolved' });
+    const c = await makeGroup(s, project.id, { title: 'KeyError: user', level: 'error', times_seen: 50, last_seen: now - 5000, first_seen: now - 30 * 86_400_000 });
+    await s.tagstore.incrMulti([{ projectId: project.id, groupId: a, key: 'browser', value: 'Chrome 120', count: 1, firstSeen: now, lastSeen: now }]);
+    const q = async (query: string, sort: 'date' | 'freq' | 'new' | 'user' = 'date') =>
+      (await s.search.queryIssues({ projectIds: [project.id], search: parseSearch(query), sort, offset: 0, limit: 10, now })).groupIds;
+    expect(await q('is:unresolved')).toEqual([a, c]);
+    expect(await q('')).toEqual([b, a, c]);
+    expect(await q('', 'freq')).toEqual([c, a, b]);
+    expect(await q('level:warning')).toEqual([b]);
+    expect(await q('!level:warning')).toEqual([a, c]);
+    expect(await q('browser:"Chrome 120"')).toEqual([a]);
+    expect(await q('browser:Chrome*')).toEqual([a]);
+    expect(await q('has:browser')).toEqual([a]);
+    expect(await q('timeout')).toEqual([b]);
+    expect(await q('timesSeen:>5')).toEqual([a, c]);
+    expect(await q('age:-7d')).toEqual([b, a]);
+    expect(await q('level:[warning, error] is:resolved')).toEqual([b]);
+    const page = await s.search.queryIssues({ projectIds: [project.id], search: parseSearch(''), sort: 'date', offset: 1, limit: 1, now });
+    expect(page).toEqual({ groupIds: [a], hasMore: true });
+  });
+});
+
+describe('cache contract: memory', () => {
+  it('returns what was set until deleted', () => {
+    s.cache.set('k', { v: 1 });
+    expect(s.cache.get('k')).toEqual({ v: 1 });
+    s.cache.set('null', null);
+    expect(s.cache.get('null')).toBeNull();
+    s.cache.delete('k');
+    expect(s.cache.get('k')).toBeUndefined();
+  });
+});

@@ -1,0 +1,88 @@
+/** Tagstore in the `group_tag_values` table, upserted once per (issue, key, value) per batch. */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../../db/index.js';
+import type { Executor } from '../../executor.js';
+import type { TagKeySummary, TagstoreBackend, TagValueIncrement, TagValueSummary } from '../index.js';
+
+export class SqlTagstoreBackend implements TagstoreBackend {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async incrMulti(items: TagValueIncrement[], executor?: Executor) {
+    const sums = new Map<string, TagValueIncrement>();
+    for (const it of items) {
+      const k = `${it.groupId}\u0000${it.key}\u0000${it.value}`;
+      const cur = sums.get(k);
+      if (!cur) sums.set(k, { ...it });
+      else {
+        cur.count += it.count;
+        cur.firstSeen = Math.min(cur.firstSeen, it.firstSeen);
+        cur.lastSeen = Math.max(cur.lastSeen, it.lastSeen);
+      }
+    }
+    const db = executor ?? this.db;
+    const created: { groupId: number; key: string; value: string }[] = [];
+    for (const it of sums.values()) {
+      // After an upsert the row's times_seen equals this batch's count only if the row is new.
+      const row = await db
+        .insertInto('group_tag_values')
+        .values({
+          project_id: it.projectId,
+          group_id: it.groupId,
+          key: it.key,
+          value: it.value,
+          times_seen: it.count,
+          first_seen: it.firstSeen,
+          last_seen: it.lastSeen,
+        })
+        .onConflict((oc) =>
+          oc.columns(['group_id', 'key', 'value']).doUpdateSet({
+            times_seen: sql`group_tag_values.times_seen + excluded.times_seen`,
+            first_seen: sql`min(group_tag_values.first_seen, excluded.first_seen)`,
+            last_seen: sql`max(group_tag_values.last_seen, excluded.last_seen)`,
+          }),
+        )
+        .returning('times_seen')
+        .executeTakeFirst();
+      if (row && Number(row.times_seen) === it.count) created.push({ groupId: it.groupId, key: it.key, value: it.value });
+    }
+    return created;
+  }
+
+  async getGroupTagKeys(groupId: number, topValues = 9): Promise<TagKeySummary[]> {
+    const keys = await this.db
+      .selectFrom('group_tag_values')
+      .select(['key', sql<number>`sum(times_seen)`.as('total'), sql<number>`count(*)`.as('unique_values')])
+      .where('group_id', '=', groupId)
+      .groupBy('key')
+      .orderBy('key')
+      .execute();
+    const out: TagKeySummary[] = [];
+    for (const k of keys) {
+      out.push({
+        key: k.key,
+        totalValues: Number(k.total),
+        uniqueValues: Number(k.unique_values),
+        topValues: await this.getGroupTagValues(groupId, k.key, topValues),
+      });
+    }
+    return out;
+  }
+
+  async getGroupTagValues(groupId: number, key: string, limit: number): Promise<TagValueSummary[]> {
+    const rows = await this.db
+      .selectFrom('group_tag_values')
+      .select(['value', 'times_seen', 'first_seen', 'last_seen'])
+      .where('group_id', '=', groupId)
+      .where('key', '=', key)
+      .orderBy('times_seen', 'desc')
+      .orderBy('value')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      value: r.value,
+      count: Number(r.times_seen),
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+    }));
+  }
+}

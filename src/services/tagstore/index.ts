@@ -1,0 +1,38 @@
+/**
+ * The tagstore: for each issue, every tag key's values with how often and when they were seen.
+ * It powers tag breakdowns, tag search and the affected-user count (distinct `user` values).
+ */
+import type { Executor } from '../executor.js';
+
+export interface TagValueIncrement {
+  projectId: number;
+  groupId: number;
+  key: string;
+  value: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface TagKeySummary {
+  key: string;
+  totalValues: number;
+  uniqueValues: number;
+  topValues: TagValueSummary[];
+}
+
+export interface TagValueSummary {
+  value: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface TagstoreBackend {
+  /** Adds counts; returns the (group, key, value) triples seen for the first time. */
+  incrMulti(items: TagValueIncrement[], executor?: Executor): Promise<{ groupId: number; key: string; value: string }[]>;
+  getGroupTagKeys(groupId: number, topValues?: number): Promise<TagKeySummary[]>;
+  getGroupTagValues(groupId: number, key: string, limit: number): Promise<TagValueSummary[]>;
+}
+
+export { SqlTagstoreBackend } from './backends/sql.js';

@@ -1,0 +1,56 @@
+/** Builds real services on a temporary SQLite data directory, plus small factories for rows. */
+import { loadConfig } from '../../src/config/index.js';
+import { createServices, type Services } from '../../src/services/index.js';
+import { createProject, createProjectKey, getOrCreateOrganization } from '../../src/db/models/index.js';
+import { removeDir, tempDataDir } from './faultline.js';
+
+export async function testServices(): Promise<Services & { cleanup(): Promise<void> }> {
+  const dataDir = tempDataDir();
+  const services = await createServices(loadConfig({ dataDir }, {}));
+  return Object.assign(services, {
+    cleanup: async () => {
+      await services.close();
+      removeDir(dataDir);
+    },
+  });
+}
+
+export async function makeProject(services: Services, org = 'acme', slug = 'app') {
+  const db = services.database.db;
+  const o = await getOrCreateOrganization(db, org);
+  const p = await createProject(db, o.id, slug);
+  const key = await createProjectKey(db, p.id);
+  return { org: o, project: p, key };
+}
+
+/** Inserts a bare issue row, for service tests that need one. */
+export async function makeGroup(services: Services, projectId: number, fields: Partial<Record<string, unknown>> = {}) {
+  const now = Date.now();
+  const row = await services.database.db
+    .insertInto('groups')
+    .values({
+      project_id: projectId,
+      short_id: Math.floor(Math.random() * 1e9),
+      type: 'error',
+      title: 'Error: boom',
+      culprit: 'app.js in main',
+      level: 'error',
+      platform: 'node',
+      logger: null,
+      status: 'unresolved',
+      substatus: 'new',
+      status_details: '{}',
+      metadata: '{}',
+      times_seen: 0,
+      users_seen: 0,
+      first_seen: now,
+      last_seen: now,
+      first_release: null,
+      last_release: null,
+      resolved_at: null,
+      ...fields,
+    } as any)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
