@@ -9,9 +9,11 @@ import { hashToken } from '../db/models/index.js';
 import { ApiError, notFound } from './errors.js';
 
 export interface Principal {
-  tokenId: number;
+  /** Set for API tokens; null for other kinds of callers (e.g. a logged-in session). */
+  tokenId: number | null;
   userId: number | null;
-  organizationId: number;
+  /** The organizations the caller may see; everything else is a 404. */
+  organizationIds: Set<number>;
   scopes: Set<string>;
 }
 
@@ -34,7 +36,7 @@ export async function authenticateToken(db: Kysely<Database>, request: FastifyRe
   return {
     tokenId: row.id,
     userId: row.user_id,
-    organizationId: row.organization_id,
+    organizationIds: new Set([row.organization_id]),
     scopes: new Set(row.scopes.split(/\s+/).filter(Boolean)),
   };
 }
@@ -56,6 +58,6 @@ export function requireScope(p: Principal, scope: string): void {
 
 export async function requireOrg(db: Kysely<Database>, p: Principal, slug: string): Promise<Organization> {
   const org = await db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirst();
-  if (!org || org.id !== p.organizationId) throw notFound('The requested resource does not exist');
+  if (!org || !p.organizationIds.has(org.id)) throw notFound('The requested resource does not exist');
   return org;
 }

@@ -34,7 +34,7 @@ export async function loadIssue(ctx: ApiContext, p: Principal, issueId: string):
     .select(['projects.organization_id as org_id'])
     .where('groups.id', '=', Number(issueId))
     .executeTakeFirst();
-  if (!row || row.org_id !== p.organizationId) throw notFound();
+  if (!row || !p.organizationIds.has(row.org_id)) throw notFound();
   const { org_id: _org, ...group } = row;
   const project = await ctx.db.selectFrom('projects').selectAll().where('id', '=', group.project_id).executeTakeFirstOrThrow();
   const org = await ctx.db.selectFrom('organizations').selectAll().where('id', '=', project.organization_id).executeTakeFirstOrThrow();

@@ -35,7 +35,7 @@ export function projectRoutes(app: FastifyInstance, ctx: ApiContext) {
 
   app.get('/api/0/organizations/', async (request) => {
     requireScope(principal(request), 'org:read');
-    const org = await ctx.db.selectFrom('organizations').selectAll().where('id', '=', principal(request).organizationId).execute();
+    const org = await ctx.db.selectFrom('organizations').selectAll().where('id', 'in', [...principal(request).organizationIds]).orderBy('slug').execute();
     return org.map((o) => ({ id: String(o.id), slug: o.slug, name: o.name, dateCreated: iso(o.date_created) }));
   });
 
