@@ -10,6 +10,7 @@ import { nextShortIdIn } from './short-id.js';
 import type { GroupingResult } from '../grouping/index.js';
 import type { NormalizedEvent } from '../protocol/index.js';
 import { eventNodeId } from '../services/nodestore/index.js';
+import type { GroupCounters } from '../services/buffer/index.js';
 import type { TagValueIncrement } from '../services/tagstore/index.js';
 import type { TsdbIncrement } from '../services/tsdb/index.js';
 import type { BatchContext, ProjectSettings } from './context.js';
@@ -38,6 +39,7 @@ interface GroupState {
 export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Promise<SaveResult> {
   const { services } = ctx;
   const result: SaveResult = { saved: 0, duplicates: 0, newGroups: 0 };
+  const counters: GroupCounters[] = [];
   try {
     await services.database.db.transaction().execute(async (trx) => {
       const groupsByHash = new Map<string, GroupState>();
@@ -46,6 +48,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       const points: TsdbIncrement[] = [];
       const bodies: { id: string; data: Record<string, unknown>; timestamp: number }[] = [];
       const seen = new Set<string>();
+      counters.length = 0;
 
       for (const item of batch) {
         const { event, project } = item;
@@ -80,11 +83,25 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           .executeTakeFirst();
         if (!inserted) {
           result.duplicates++;
+          // A redelivered event: a deferred buffer may have missed it (crash after commit); its
+          // dedupe key lets the buffer count it if, and only if, it was not counted yet.
+          if (!services.buffer.transactional) {
+            const prior = await trx
+              .selectFrom('events')
+              .select(['group_id', 'timestamp', 'release'])
+              .where('project_id', '=', project.id)
+              .where('event_id', '=', event.event_id)
+              .executeTakeFirst();
+            if (prior?.group_id) {
+              const t = Number(prior.timestamp);
+              counters.push({ groupId: prior.group_id, timesSeen: 1, firstSeen: t, lastSeen: t, lastRelease: prior.release, dedupeKey });
+            }
+          }
           continue;
         }
         result.saved++;
         bodies.push({ id: eventNodeId(project.id, event.event_id), data: { ...event, project: project.id, group_id: group.id }, timestamp: ts });
-        services.buffer.incr(group.id, { timesSeen: 1, usersSeen: 0, firstSeen: ts, lastSeen: ts, lastRelease: event.release ?? null });
+        counters.push({ groupId: group.id, timesSeen: 1, firstSeen: ts, lastSeen: ts, lastRelease: event.release ?? null, dedupeKey });
         const prev = latest.get(group.id);
         if (!prev || prev.event.timestamp <= event.timestamp) latest.set(group.id, item);
         for (const [key, value] of event.tags) {
@@ -96,18 +113,20 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       }
 
       await services.nodestore.setMulti(bodies, trx);
-      const created = await services.tagstore.incrMulti(tags, trx);
-      for (const c of created) {
-        if (c.key === 'user') services.buffer.incr(c.groupId, { timesSeen: 0, usersSeen: 1, firstSeen: Infinity, lastSeen: -Infinity });
-      }
+      await services.tagstore.incrMulti(tags, trx);
       await services.tsdb.incrMulti(points, trx);
       await refreshGroups(trx, groupsByHash, latest);
-      await services.buffer.flush(trx);
+      if (services.buffer.transactional) {
+        await services.buffer.incr(counters);
+        await services.buffer.flush(trx);
+      }
     });
   } catch (err) {
-    services.buffer.discard();
+    if (services.buffer.transactional) services.buffer.discard();
     throw err;
   }
+  // Deferred buffers count after the commit; their dedupe keys make a redelivered event count once.
+  if (!services.buffer.transactional) await services.buffer.incr(counters);
   return result;
 }
 

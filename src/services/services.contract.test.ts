@@ -64,13 +64,17 @@ describe('tagstore contract: sql', () => {
 });
 
 describe('buffer contract: memory', () => {
-  it('collapses increments and writes them in one flush', async () => {
+  it('collapses increments and writes them in one flush, recounting users from the tagstore', async () => {
     const g = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000 });
-    s.buffer.incr(g, { timesSeen: 1, usersSeen: 0, firstSeen: 6000, lastSeen: 6000 });
-    s.buffer.incr(g, { timesSeen: 2, usersSeen: 1, firstSeen: 4000, lastSeen: 7000, lastRelease: '2.0' });
+    const user = (value: string) => ({ projectId, groupId: g, key: 'user', value, count: 1, firstSeen: 1, lastSeen: 1 });
+    await s.tagstore.incrMulti([user('id:1'), user('id:2'), user('id:1')]);
+    await s.buffer.incr([
+      { groupId: g, timesSeen: 1, firstSeen: 6000, lastSeen: 6000 },
+      { groupId: g, timesSeen: 2, firstSeen: 4000, lastSeen: 7000, lastRelease: '2.0' },
+    ]);
     expect(await s.buffer.flush(s.database.db)).toBe(1);
     const row = await s.database.db.selectFrom('groups').selectAll().where('id', '=', g).executeTakeFirstOrThrow();
-    expect([row.times_seen, row.users_seen, row.first_seen, row.last_seen, row.last_release]).toEqual([3, 1, 4000, 7000, '2.0']);
+    expect([row.times_seen, row.users_seen, row.first_seen, row.last_seen, row.last_release]).toEqual([3, 2, 4000, 7000, '2.0']);
     expect(await s.buffer.flush(s.database.db)).toBe(0);
   });
 });

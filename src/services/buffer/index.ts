@@ -1,26 +1,37 @@
 /**
- * The buffer: issue counters (times_seen, users_seen, first/last seen) collected in memory and
- * written to SQL in one statement per issue, instead of one row update per event. This is what
- * keeps a hot issue from becoming a row-lock storm (Sentry's buffers). The embedded backend flushes
- * inside the batch's transaction, so counts are exact and visible as soon as the batch commits.
+ * The buffer: issue counters (times_seen, first/last seen, last release) collected outside the
+ * issue row and written to SQL in one statement per issue per flush, instead of one row update per
+ * event. This is what keeps a hot issue from becoming a row-lock storm (Sentry's buffers).
+ *
+ * Two lifecycles, told apart by `transactional`:
+ * - transactional (embedded, in memory): the worker calls `incr` and `flush` inside the batch's
+ *   SQL transaction, so counts are exact and visible when the batch commits;
+ * - deferred (Redis): the worker calls `incr` after the batch committed, with each event's
+ *   `dedupeKey`, so a redelivered event is not counted twice; a scheduled task calls `flush`.
+ * The affected-user count is not buffered: `flush` recounts it from the tagstore's distinct `user`
+ * values, which is exact whatever the order of events.
  */
 import type { Executor } from '../executor.js';
 
 export interface GroupCounters {
+  groupId: number;
   timesSeen: number;
-  usersSeen: number;
   firstSeen: number;
   lastSeen: number;
   lastRelease?: string | null;
+  /** Identifies the event(s) behind this increment; a key seen before is not counted again. */
+  dedupeKey?: string;
 }
 
 export interface BufferBackend {
-  /** Adds to an issue's pending counters. */
-  incr(groupId: number, delta: GroupCounters): void;
-  /** Writes all pending counters; returns how many issues were updated. */
+  readonly transactional: boolean;
+  /** Adds to issues' pending counters. */
+  incr(items: GroupCounters[]): Promise<void>;
+  /** Writes all pending counters to SQL; returns how many issues were updated. */
   flush(executor: Executor): Promise<number>;
-  /** Drops pending counters (the batch's transaction was rolled back). */
+  /** Drops pending counters (transactional backends: the batch was rolled back). */
   discard(): void;
 }
 
 export { MemoryBufferBackend } from './backends/memory.js';
+export { applyGroupCounters } from './apply.js';

@@ -1,0 +1,246 @@
+/**
+ * Normalization of the `exception`, `threads` and legacy top-level `stacktrace` interfaces.
+ *
+ * Follows relay-event-normalization `event.rs` (`normalize_exceptions`, `normalize_exception`),
+ * `stacktrace.rs` / `process_non_raw_frame`, and Sentry's legacy interface rules (protocol.md
+ * §4.2–4.4): `{values}` or a flat list; an exception-level `mechanism` (old raven-js) moves onto
+ * the raised (last) value; a missing `type` is split off a `Type: value` string and a value with
+ * neither is dropped (Relay `normalize_exception`, `TYPE_VALUE_RE`); function `?` means unknown; frames must be objects; `filename` falls back to
+ * `abs_path` (its path for http(s) URLs); a lone exception without a stack takes the top-level
+ * stack, else the crashed thread's.
+ * Left out: native specifics (register names, signal/mach names in mechanism meta, address
+ * normalization), in-app rules and symbolication (pipeline steps).
+ */
+import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
+import { capDepth, ErrorRecorder, isObject, readString } from './normalize-values.js';
+
+/** Reads `{values: [...]}` or a bare list (relay `Values<T>` accepts both). */
+export function readValues(value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (isObject(value) && Array.isArray(value.values)) return value.values;
+  return undefined;
+}
+
+function readLine(v: unknown, name: string, rec: ErrorRecorder): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
+    const n = Math.trunc(v);
+    // Relay: some SDKs send lineno 0 for "unknown".
+    return n === 0 && name.endsWith('lineno') ? null : n;
+  }
+  rec.invalid(name, v);
+  return null;
+}
+
+function readContextList(v: unknown, name: string, rec: ErrorRecorder): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) {
+    rec.invalid(name, v);
+    return undefined;
+  }
+  // null lines occur (blank source lines in some SDKs); anything else non-string is coerced.
+  return v.map((line) => (typeof line === 'string' ? line : line === null ? '' : String(line)));
+}
+
+function urlPath(filename: string): string {
+  if (/^https?:\/\//i.test(filename)) {
+    try {
+      const path = new URL(filename).pathname;
+      if (path) return path;
+    } catch {
+      // not a parseable URL: keep it as is
+    }
+  }
+  return filename;
+}
+
+/** Normalizes one frame object (non-objects are dropped and recorded by the caller). */
+export function normalizeFrame(raw: Record<string, unknown>, path: string, rec: ErrorRecorder): Frame {
+  const frame: Frame = { ...raw };
+  for (const key of ['filename', 'abs_path', 'function', 'raw_function', 'module', 'package', 'platform', 'context_line'] as const) {
+    const v = raw[key];
+    if (v === undefined || v === null || typeof v === 'string') continue;
+    rec.invalid(`${path}.${key}`, v);
+    delete frame[key];
+  }
+  // Sentry's Frame.to_python / Relay process_non_raw_frame: fill each of abs_path and filename
+  // from the other; an http(s) URL as filename is reduced to its path.
+  if (!frame.abs_path && frame.filename) frame.abs_path = frame.filename;
+  if (!frame.filename && frame.abs_path) frame.filename = frame.abs_path;
+  if (frame.filename) frame.filename = urlPath(frame.filename);
+  // Relay's store processor `process_frame`: "?" is the SDKs' placeholder for "unknown".
+  if (frame.function === '?') delete frame.function;
+  for (const key of ['lineno', 'colno'] as const) {
+    const n = readLine(raw[key], `${path}.${key}`, rec);
+    if (n !== undefined) frame[key] = n;
+  }
+  for (const key of ['pre_context', 'post_context'] as const) {
+    const list = readContextList(raw[key], `${path}.${key}`, rec);
+    if (list) frame[key] = list;
+    else delete frame[key];
+  }
+  if (raw.in_app !== undefined && raw.in_app !== null && typeof raw.in_app !== 'boolean') {
+    rec.invalid(`${path}.in_app`, raw.in_app);
+    delete frame.in_app;
+  }
+  if (raw.vars !== undefined) {
+    if (isObject(raw.vars)) frame.vars = capDepth(raw.vars) as Record<string, unknown>;
+    else delete frame.vars;
+  }
+  return frame;
+}
+
+/** Normalizes a stack trace; returns `null` (with an error) when it is not an object. */
+export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecorder): Stacktrace | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isObject(raw)) {
+    rec.invalid(path, raw);
+    return null;
+  }
+  const frames: Frame[] = [];
+  const rawFrames = Array.isArray(raw.frames) ? raw.frames : [];
+  if (raw.frames !== undefined && !Array.isArray(raw.frames)) rec.invalid(`${path}.frames`, raw.frames);
+  rawFrames.forEach((f, i) => {
+    if (isObject(f)) frames.push(normalizeFrame(f, `${path}.frames.${i}`, rec));
+    else rec.invalid(`${path}.frames.${i}`, f);
+  });
+  return { ...raw, frames };
+}
+
+function normalizeMechanism(raw: unknown, path: string, rec: ErrorRecorder): Mechanism | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isObject(raw)) {
+    rec.invalid(path, raw);
+    return null;
+  }
+  const mechanism: Mechanism = { ...raw, type: typeof raw.type === 'string' && raw.type ? raw.type : 'generic' };
+  if (raw.handled !== undefined && raw.handled !== null && typeof raw.handled !== 'boolean') {
+    rec.invalid(`${path}.handled`, raw.handled);
+    delete mechanism.handled;
+  }
+  return mechanism;
+}
+
+/** Relay `normalize_exception`: `^(\w+):(.*)$` splits a type off the value when type is missing. */
+const TYPE_VALUE_RE = /^(\w+):(.*)$/s;
+
+function normalizeException(raw: Record<string, unknown>, path: string, rec: ErrorRecorder): ExceptionValue | null {
+  const ex: ExceptionValue = { ...raw };
+  let type = readString(raw.type, `${path}.type`, 256, rec);
+  // Relay's JsonLenientString: a non-string value is serialized rather than dropped.
+  let value =
+    raw.value === undefined || raw.value === null ? undefined : typeof raw.value === 'string' ? raw.value : JSON.stringify(raw.value);
+  if (!type && value) {
+    const m = TYPE_VALUE_RE.exec(value);
+    if (m) {
+      type = m[1];
+      value = m[2].trim();
+    }
+  }
+  if (type) ex.type = type;
+  else delete ex.type;
+  if (value !== undefined) ex.value = value;
+  else delete ex.value;
+  if (!type && !value) {
+    rec.add('missing_attribute', path, 'type or value');
+    return null;
+  }
+  const module = readString(raw.module, `${path}.module`, 256, rec);
+  if (module) ex.module = module;
+  else delete ex.module;
+  const mechanism = normalizeMechanism(raw.mechanism, `${path}.mechanism`, rec);
+  if (mechanism) ex.mechanism = mechanism;
+  else delete ex.mechanism;
+  const stacktrace = normalizeStacktrace(raw.stacktrace, `${path}.stacktrace`, rec);
+  if (stacktrace) ex.stacktrace = stacktrace;
+  else delete ex.stacktrace;
+  if (raw.raw_stacktrace !== undefined) {
+    const rawStack = normalizeStacktrace(raw.raw_stacktrace, `${path}.raw_stacktrace`, rec);
+    if (rawStack) ex.raw_stacktrace = rawStack;
+    else delete ex.raw_stacktrace;
+  }
+  return ex;
+}
+
+/** Normalizes the `exception` interface; `null` when absent or empty. */
+export function normalizeExceptions(raw: unknown, rec: ErrorRecorder): { values: ExceptionValue[] } | null {
+  if (raw === undefined || raw === null) return null;
+  const list = readValues(raw);
+  if (!list) {
+    rec.invalid('exception', raw);
+    return null;
+  }
+  const values: ExceptionValue[] = [];
+  list.forEach((v, i) => {
+    if (!isObject(v)) return void (v === null || rec.invalid(`exception.values.${i}`, v));
+    const ex = normalizeException(v, `exception.values.${i}`, rec);
+    if (ex) values.push(ex);
+  });
+  // Old raven-js put `mechanism` beside `values` (fixture relay-legacy_js_exception.json). It
+  // describes how the raised exception was captured, so it goes onto the last value.
+  if (isObject(raw) && raw.mechanism !== undefined && values.length > 0) {
+    const last = values[values.length - 1];
+    const mechanism = normalizeMechanism(raw.mechanism, 'exception.mechanism', rec);
+    if (mechanism && !last.mechanism) last.mechanism = mechanism;
+  }
+  return values.length > 0 ? { values } : null;
+}
+
+/** Normalizes the `threads` interface; `null` when absent or empty. */
+export function normalizeThreads(raw: unknown, rec: ErrorRecorder): { values: Thread[] } | null {
+  if (raw === undefined || raw === null) return null;
+  const list = readValues(raw);
+  if (!list) {
+    rec.invalid('threads', raw);
+    return null;
+  }
+  const values: Thread[] = [];
+  list.forEach((t, i) => {
+    if (!isObject(t)) return void (t === null || rec.invalid(`threads.values.${i}`, t));
+    const thread: Thread = { ...t };
+    const stacktrace = normalizeStacktrace(t.stacktrace, `threads.values.${i}.stacktrace`, rec);
+    if (stacktrace) thread.stacktrace = stacktrace;
+    else delete thread.stacktrace;
+    for (const key of ['crashed', 'current', 'main'] as const) {
+      if (t[key] !== undefined && typeof t[key] !== 'boolean') {
+        rec.invalid(`threads.values.${i}.${key}`, t[key]);
+        delete thread[key];
+      }
+    }
+    values.push(thread);
+  });
+  return values.length > 0 ? { values } : null;
+}
+
+/**
+ * Moves stacks where Sentry expects them: a legacy top-level `stacktrace` into the single
+ * exception that has none (relay `normalize_exceptions`), else into a thread (so grouping and the
+ * UI find it); then the crashed (or the exception's own) thread's stack into a lone exception
+ * that still has no stack of its own.
+ */
+export function placeStacktraces(
+  exception: { values: ExceptionValue[] } | null,
+  threads: { values: Thread[] } | null,
+  topLevel: Stacktrace | null,
+): { threads: { values: Thread[] } | null } {
+  const lone = exception?.values.length === 1 ? exception.values[0] : undefined;
+  if (topLevel && topLevel.frames.length > 0) {
+    if (lone && !lone.stacktrace) {
+      lone.stacktrace = topLevel;
+    } else {
+      const bare = threads?.values.length === 1 && !threads.values[0].stacktrace ? threads.values[0] : undefined;
+      if (bare) bare.stacktrace = topLevel;
+      else threads = { values: [...(threads?.values ?? []), { current: true, crashed: !exception, stacktrace: topLevel }] };
+    }
+  }
+  if (lone && !lone.stacktrace && threads) {
+    const own = lone.thread_id != null ? threads.values.find((t) => t.id != null && String(t.id) === String(lone.thread_id)) : undefined;
+    const source = own?.stacktrace ? own : threads.values.find((t) => t.crashed && t.stacktrace);
+    if (source?.stacktrace) {
+      lone.stacktrace = source.stacktrace;
+      delete source.stacktrace;
+    }
+  }
+  return { threads };
+}
