@@ -1,8 +1,8 @@
 /**
  * The SQL dialects Faultline runs on, and the column types that differ between them.
- * Only SQLite is wired up in this release; the types are here so migrations are written once.
+ * Migrations use these so one migration file runs on all three.
  */
-import type { ColumnDefinitionBuilder } from 'kysely';
+import { sql, type ColumnDefinitionBuilder } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -11,7 +11,7 @@ export function columnTypes(dialect: Dialect) {
     idType: (dialect === 'postgres' ? 'bigserial' : 'integer') as any,
     id: (c: ColumnDefinitionBuilder) =>
       dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
-    text: (dialect === 'mysql' ? 'longtext' : 'text') as any,
-    blob: (dialect === 'postgres' ? 'bytea' : dialect === 'mysql' ? 'longblob' : 'blob') as any,
+    text: (dialect === 'mysql' ? sql`longtext` : 'text') as any,
+    blob: (dialect === 'postgres' ? 'bytea' : dialect === 'mysql' ? sql`longblob` : 'blob') as any,
   };
 }

@@ -4,7 +4,8 @@
  * `outcomes` table, so the numbers an operator needs ("how many sessions, how many dropped and
  * why") exist without storing the items. Release health from sessions is a later feature.
  */
-import { sql } from 'kysely';
+import type { Dialect } from '../db/index.js';
+import { upsert } from '../db/sql.js';
 import type { Executor } from '../services/index.js';
 import { bucketOf } from '../services/tsdb/index.js';
 import type { IngestTask } from '../services/queue/ingest-task.js';
@@ -76,7 +77,7 @@ export function outcomesForItem(task: IngestTask): Outcome[] {
   }
 }
 
-export async function saveOutcomes(executor: Executor, outcomes: Outcome[]): Promise<void> {
+export async function saveOutcomes(executor: Executor, dialect: Dialect, outcomes: Outcome[]): Promise<void> {
   const sums = new Map<string, { project_id: number; bucket: number; category: string; outcome: string; reason: string; quantity: number }>();
   for (const o of outcomes) {
     if (o.quantity <= 0) continue;
@@ -87,12 +88,8 @@ export async function saveOutcomes(executor: Executor, outcomes: Outcome[]): Pro
     else sums.set(k, { project_id: o.projectId, bucket, category: o.category, outcome: o.outcome, reason: o.reason, quantity: o.quantity });
   }
   for (const row of sums.values()) {
-    await executor
-      .insertInto('outcomes')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['project_id', 'bucket', 'category', 'outcome', 'reason']).doUpdateSet({ quantity: sql`outcomes.quantity + excluded.quantity` }),
-      )
-      .execute();
+    await upsert(executor.insertInto('outcomes').values(row), dialect, 'outcomes', ['project_id', 'bucket', 'category', 'outcome', 'reason'], {
+      quantity: 'add',
+    }).execute();
   }
 }

@@ -5,7 +5,8 @@
  * already saved for the project is skipped entirely, so a redelivered task never counts twice.
  */
 import type { Transaction } from 'kysely';
-import type { Database } from '../db/index.js';
+import type { Database, Dialect } from '../db/index.js';
+import { insertIgnore, insertReturningId } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { GroupingResult } from '../grouping/index.js';
 import type { NormalizedEvent } from '../protocol/index.js';
@@ -38,6 +39,7 @@ interface GroupState {
 
 export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Promise<SaveResult> {
   const { services } = ctx;
+  const dialect = services.database.dialect;
   const result: SaveResult = { saved: 0, duplicates: 0, newGroups: 0 };
   const counters: GroupCounters[] = [];
   try {
@@ -59,10 +61,9 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
         }
         seen.add(dedupeKey);
         const ts = Math.round(event.timestamp * 1000);
-        const group = await findOrCreateGroup(trx, groupsByHash, item, ts, result);
-        const inserted = await trx
-          .insertInto('events')
-          .values({
+        const group = await findOrCreateGroup(trx, dialect, groupsByHash, item, ts, result);
+        const inserted = await insertReturningId(
+          insertIgnore(trx.insertInto('events').values({
             project_id: project.id,
             group_id: group.id,
             event_id: event.event_id,
@@ -77,11 +78,10 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
             environment: event.environment ?? null,
             user_tag: event.tags.find(([k]) => k === 'user')?.[1] ?? null,
             size: item.size,
-          })
-          .onConflict((oc) => oc.columns(['project_id', 'event_id']).doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (!inserted) {
+          }), dialect, ['project_id', 'event_id']),
+          dialect,
+        );
+        if (inserted === null) {
           result.duplicates++;
           // A redelivered event: a deferred buffer may have missed it (crash after commit); its
           // dedupe key lets the buffer count it if, and only if, it was not counted yet.
@@ -109,7 +109,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
         }
         points.push({ model: 'group', keyId: group.id, timestamp: ts, count: 1 });
         points.push({ model: 'project', keyId: project.id, timestamp: ts, count: 1 });
-        if (event.release) await touchRelease(trx, project, event.release, ts);
+        if (event.release) await touchRelease(trx, dialect, project, event.release, ts);
       }
 
       await services.nodestore.setMulti(bodies, trx);
@@ -132,6 +132,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
 
 async function findOrCreateGroup(
   trx: Transaction<Database>,
+  dialect: Dialect,
   cache: Map<string, GroupState>,
   item: ProcessedEvent,
   ts: number,
@@ -157,17 +158,16 @@ async function findOrCreateGroup(
     group = { id: best.id, status: best.status, lastSeen: Number(best.last_seen) };
     const missing = hashes.filter((h) => !rows.some((r) => r.hash === h));
     if (missing.length) {
-      await trx
-        .insertInto('group_hashes')
-        .values(missing.map((hash) => ({ project_id: project.id, hash, group_id: group.id })))
-        .onConflict((oc) => oc.columns(['project_id', 'hash']).doNothing())
-        .execute();
+      await insertIgnore(
+        trx.insertInto('group_hashes').values(missing.map((hash) => ({ project_id: project.id, hash, group_id: group.id }))),
+        dialect,
+        ['project_id', 'hash'],
+      ).execute();
     }
   } else {
     const shortId = await nextShortIdIn(trx, project.id);
-    const row = await trx
-      .insertInto('groups')
-      .values({
+    const id = await insertReturningId(
+      trx.insertInto('groups').values({
         project_id: project.id,
         short_id: shortId,
         type: event.type === 'error' ? 'error' : 'default',
@@ -187,16 +187,16 @@ async function findOrCreateGroup(
         first_release: event.release ?? null,
         last_release: event.release ?? null,
         resolved_at: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    group = { id: row.id, status: 'unresolved', lastSeen: ts };
+      }),
+      dialect,
+    );
+    group = { id: id!, status: 'unresolved', lastSeen: ts };
     await trx
       .insertInto('group_hashes')
       .values(hashes.map((hash) => ({ project_id: project.id, hash, group_id: group.id })))
       .execute();
     result.newGroups++;
-    if (event.release) await countNewGroup(trx, project, event.release);
+    if (event.release) await countNewGroup(trx, dialect, project, event.release);
   }
   for (const h of hashes) cache.set(`${project.id}:${h}`, group);
   return group;
@@ -229,38 +229,38 @@ async function refreshGroups(trx: Transaction<Database>, groups: Map<string, Gro
   }
 }
 
-async function releaseId(trx: Transaction<Database>, project: ProjectSettings, version: string, ts: number): Promise<number> {
-  await trx
-    .insertInto('releases')
-    .values({ organization_id: project.organizationId, version, date_created: ts, date_released: null })
-    .onConflict((oc) => oc.columns(['organization_id', 'version']).doNothing())
-    .execute();
+async function releaseId(trx: Transaction<Database>, dialect: Dialect, project: ProjectSettings, version: string, ts: number): Promise<number> {
+  await insertIgnore(
+    trx.insertInto('releases').values({ organization_id: project.organizationId, version, date_created: ts, date_released: null }),
+    dialect,
+    ['organization_id', 'version'],
+  ).execute();
   const row = await trx
     .selectFrom('releases')
     .select('id')
     .where('organization_id', '=', project.organizationId)
     .where('version', '=', version)
     .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('release_projects')
-    .values({ release_id: row.id, project_id: project.id, new_groups: 0 })
-    .onConflict((oc) => oc.columns(['release_id', 'project_id']).doNothing())
-    .execute();
+  await insertIgnore(
+    trx.insertInto('release_projects').values({ release_id: row.id, project_id: project.id, new_groups: 0 }),
+    dialect,
+    ['release_id', 'project_id'],
+  ).execute();
   return row.id;
 }
 
 const knownReleases = new Set<string>();
 
-async function touchRelease(trx: Transaction<Database>, project: ProjectSettings, version: string, ts: number) {
+async function touchRelease(trx: Transaction<Database>, dialect: Dialect, project: ProjectSettings, version: string, ts: number) {
   const key = `${project.id}:${version}`;
   if (knownReleases.has(key)) return;
-  await releaseId(trx, project, version, ts);
+  await releaseId(trx, dialect, project, version, ts);
   if (knownReleases.size > 10_000) knownReleases.clear();
   knownReleases.add(key);
 }
 
-async function countNewGroup(trx: Transaction<Database>, project: ProjectSettings, version: string) {
-  const id = await releaseId(trx, project, version, Date.now());
+async function countNewGroup(trx: Transaction<Database>, dialect: Dialect, project: ProjectSettings, version: string) {
+  const id = await releaseId(trx, dialect, project, version, Date.now());
   await trx
     .updateTable('release_projects')
     .set((eb) => ({ new_groups: eb('new_groups', '+', 1) }))

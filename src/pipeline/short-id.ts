@@ -3,11 +3,8 @@ import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/index.js';
 
 export async function nextShortIdIn(trx: Transaction<Database>, projectId: number): Promise<number> {
-  const row = await trx
-    .updateTable('projects')
-    .set({ next_short_id: sql`next_short_id + 1` })
-    .where('id', '=', projectId)
-    .returning('next_short_id')
-    .executeTakeFirstOrThrow();
+  // The UPDATE takes the row lock first, so concurrent workers never read the same number.
+  await trx.updateTable('projects').set({ next_short_id: sql`next_short_id + 1` }).where('id', '=', projectId).execute();
+  const row = await trx.selectFrom('projects').select('next_short_id').where('id', '=', projectId).executeTakeFirstOrThrow();
   return Number(row.next_short_id) - 1;
 }

@@ -134,7 +134,7 @@ export class EventWorker {
         }
       }
     }
-    if (outcomes.length) await saveOutcomes(this.#services.database.db, outcomes);
+    if (outcomes.length) await saveOutcomes(this.#services.database.db, this.#services.database.dialect, outcomes);
     await this.#services.queue.ack(done);
     return tasks.length;
   }

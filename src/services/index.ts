@@ -27,7 +27,7 @@ export interface Services {
 }
 
 export async function createServices(config: Config, opts: { migrate?: boolean } = {}): Promise<Services> {
-  const database = openDatabase(config);
+  const database = await openDatabase(config);
   if (opts.migrate !== false) await migrate(database);
   const queue = await createQueue({ dataDir: config.dataDir, maxAttempts: config.queueMaxAttempts });
   const db = database.db;
@@ -35,11 +35,11 @@ export async function createServices(config: Config, opts: { migrate?: boolean }
     config,
     database,
     queue,
-    nodestore: new SqlNodestoreBackend(db),
+    nodestore: new SqlNodestoreBackend(db, database.dialect),
     buffer: new MemoryBufferBackend(),
-    tsdb: new SqlTsdbBackend(db),
-    tagstore: new SqlTagstoreBackend(db),
-    search: new SqlSearchBackend(db),
+    tsdb: new SqlTsdbBackend(db, database.dialect),
+    tagstore: new SqlTagstoreBackend(db, database.dialect),
+    search: new SqlSearchBackend(db, database.dialect),
     cache: new MemoryCacheBackend(),
     close: async () => {
       await queue.close();

@@ -1,19 +1,28 @@
 /**
  * Contract suites for the SQL-backed services (nodestore, tsdb, tagstore, buffer, search, cache),
- * run on the embedded SQLite backends. Each suite is written against the interface only.
+ * run once per SQL dialect: SQLite always, PostgreSQL and MySQL/MariaDB on the real servers when
+ * their URLs are set (test/helpers/databases.ts). Each suite is written against the interface only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlDialects, type TestDatabase } from '../../test/helpers/databases.js';
 import { makeGroup, makeProject, testServices } from '../../test/helpers/services.js';
 import { parseSearch } from './search/index.js';
 
+for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
+describe(`SQL services on ${dialect}`, () => {
 let s: Awaited<ReturnType<typeof testServices>>;
+let database: TestDatabase;
 let projectId: number;
 
 beforeAll(async () => {
-  s = await testServices();
+  database = await makeDb();
+  s = await testServices(database.url);
   projectId = (await makeProject(s)).project.id;
 });
-afterAll(async () => s.cleanup());
+afterAll(async () => {
+  await s?.cleanup();
+  await database?.drop();
+});
 
 describe('nodestore contract: sql', () => {
   it('sets, gets, gets many, overwrites and deletes bodies', async () => {
@@ -48,16 +57,13 @@ describe('tsdb contract: sql', () => {
 });
 
 describe('tagstore contract: sql', () => {
-  it('counts values, reports first-seen values, and summarizes keys', async () => {
+  it('counts values, keeps first and last seen, and summarizes keys', async () => {
     const g = await makeGroup(s, projectId);
-    const inc = (key: string, value: string, count = 1) => ({ projectId, groupId: g, key, value, count, firstSeen: 1000, lastSeen: 2000 });
-    const created = await s.tagstore.incrMulti([inc('browser', 'Chrome'), inc('browser', 'Chrome'), inc('user', 'id:1')]);
-    expect(created).toEqual(expect.arrayContaining([{ groupId: g, key: 'browser', value: 'Chrome' }, { groupId: g, key: 'user', value: 'id:1' }]));
-    expect(created).toHaveLength(2);
-    const again = await s.tagstore.incrMulti([inc('browser', 'Chrome'), inc('browser', 'Firefox')]);
-    expect(again).toEqual([{ groupId: g, key: 'browser', value: 'Firefox' }]);
+    const inc = (key: string, value: string, firstSeen = 1000, lastSeen = 2000) => ({ projectId, groupId: g, key, value, count: 1, firstSeen, lastSeen });
+    await s.tagstore.incrMulti([inc('browser', 'Chrome'), inc('browser', 'Chrome'), inc('user', 'id:1')]);
+    await s.tagstore.incrMulti([inc('browser', 'Chrome', 500, 900), inc('browser', 'Firefox', 3000, 4000)]);
     const values = await s.tagstore.getGroupTagValues(g, 'browser', 10);
-    expect(values.map((v) => [v.value, v.count])).toEqual([['Chrome', 3], ['Firefox', 1]]);
+    expect(values.map((v) => [v.value, v.count, v.firstSeen, v.lastSeen])).toEqual([['Chrome', 3, 500, 2000], ['Firefox', 1, 3000, 4000]]);
     const keys = await s.tagstore.getGroupTagKeys(g, 1);
     expect(keys.find((k) => k.key === 'browser')).toMatchObject({ totalValues: 4, uniqueValues: 2, topValues: [{ value: 'Chrome', count: 3 }] });
   });
@@ -116,3 +122,5 @@ describe('cache contract: memory', () => {
     expect(s.cache.get('k')).toBeUndefined();
   });
 });
+});
+}

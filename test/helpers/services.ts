@@ -3,10 +3,11 @@ import { loadConfig } from '../../src/config/index.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { createProject, createProjectKey, getOrCreateOrganization } from '../../src/db/models/index.js';
 import { removeDir, tempDataDir } from './faultline.js';
+import { insertReturningId } from '../../src/db/sql.js';
 
-export async function testServices(): Promise<Services & { cleanup(): Promise<void> }> {
+export async function testServices(databaseUrl?: string): Promise<Services & { cleanup(): Promise<void> }> {
   const dataDir = tempDataDir();
-  const services = await createServices(loadConfig({ dataDir }, {}));
+  const services = await createServices(loadConfig({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) }, {}));
   return Object.assign(services, {
     cleanup: async () => {
       await services.close();
@@ -26,9 +27,8 @@ export async function makeProject(services: Services, org = 'acme', slug = 'app'
 /** Inserts a bare issue row, for service tests that need one. */
 export async function makeGroup(services: Services, projectId: number, fields: Partial<Record<string, unknown>> = {}) {
   const now = Date.now();
-  const row = await services.database.db
-    .insertInto('groups')
-    .values({
+  const id = await insertReturningId(
+    services.database.db.insertInto('groups').values({
       project_id: projectId,
       short_id: Math.floor(Math.random() * 1e9),
       type: 'error',
@@ -49,8 +49,8 @@ export async function makeGroup(services: Services, projectId: number, fields: P
       last_release: null,
       resolved_at: null,
       ...fields,
-    } as any)
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+    } as any),
+    services.database.dialect,
+  );
+  return id!;
 }

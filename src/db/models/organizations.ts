@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, Organization, Project, ProjectKey } from '../schema.js';
+import { dialectOfDb, insertIgnore, insertReturningId } from '../sql.js';
 
 export const SLUG_RE = /^[a-z0-9][a-z0-9_-]{0,49}$/;
 
@@ -9,11 +10,7 @@ export class ModelError extends Error {}
 
 export async function getOrCreateOrganization(db: Kysely<Database>, slug: string, name?: string): Promise<Organization> {
   if (!SLUG_RE.test(slug)) throw new ModelError(`invalid organization slug "${slug}": lowercase letters, digits, - and _`);
-  await db
-    .insertInto('organizations')
-    .values({ slug, name: name ?? slug, date_created: Date.now() })
-    .onConflict((oc) => oc.column('slug').doNothing())
-    .execute();
+  await insertIgnore(db.insertInto('organizations').values({ slug, name: name ?? slug, date_created: Date.now() }), dialectOfDb(db), ['slug']).execute();
   return db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow();
 }
 
@@ -31,9 +28,8 @@ export async function createProject(
     .where('slug', '=', slug)
     .executeTakeFirst();
   if (existing) throw new ModelError(`project "${slug}" already exists`);
-  return db
-    .insertInto('projects')
-    .values({
+  const id = await insertReturningId(
+    db.insertInto('projects').values({
       organization_id: organizationId,
       slug,
       name: opts.name ?? slug,
@@ -42,25 +38,26 @@ export async function createProject(
       options: '{}',
       next_short_id: 1,
       date_created: Date.now(),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+    }),
+    dialectOfDb(db),
+  );
+  return db.selectFrom('projects').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
 }
 
 /** Creates a client key (DSN). Keys are 32 hex characters, as Sentry issues them. */
 export async function createProjectKey(db: Kysely<Database>, projectId: number, label = 'Default'): Promise<ProjectKey> {
-  return db
-    .insertInto('project_keys')
-    .values({
+  const id = await insertReturningId(
+    db.insertInto('project_keys').values({
       project_id: projectId,
       public_key: randomBytes(16).toString('hex'),
       secret_key: randomBytes(16).toString('hex'),
       label,
       is_active: 1,
       date_created: Date.now(),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+    }),
+    dialectOfDb(db),
+  );
+  return db.selectFrom('project_keys').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
 }
 
 /** The DSN a project key is used with. */

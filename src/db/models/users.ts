@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { ModelError } from './organizations.js';
+import { dialectOfDb, insertReturningId, upsert } from '../sql.js';
 
 const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
@@ -41,25 +42,27 @@ export async function createUser(
   if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new ModelError(`invalid email "${email}"`);
   const exists = await db.selectFrom('users').select('id').where('email', '=', email.toLowerCase()).executeTakeFirst();
   if (exists) throw new ModelError(`user ${email} already exists`);
-  return db
-    .insertInto('users')
-    .values({
+  const id = await insertReturningId(
+    db.insertInto('users').values({
       email: email.toLowerCase(),
       name: opts.name ?? '',
       password_hash: opts.password ? await hashPassword(opts.password) : null,
       is_superuser: opts.superuser ? 1 : 0,
       date_created: Date.now(),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+    }),
+    dialectOfDb(db),
+  );
+  return db.selectFrom('users').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
 }
 
 export async function addMember(db: Kysely<Database>, organizationId: number, userId: number, role: Role) {
-  await db
-    .insertInto('organization_members')
-    .values({ organization_id: organizationId, user_id: userId, role, date_created: Date.now() })
-    .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role }))
-    .execute();
+  await upsert(
+    db.insertInto('organization_members').values({ organization_id: organizationId, user_id: userId, role, date_created: Date.now() }),
+    dialectOfDb(db),
+    'organization_members',
+    ['organization_id', 'user_id'],
+    { role: 'replace' },
+  ).execute();
 }
 
 /** Every scope a token can carry, in Sentry's names. */

@@ -29,8 +29,8 @@ export interface TagValueSummary {
 }
 
 export interface TagstoreBackend {
-  /** Adds counts; returns the (group, key, value) triples seen for the first time. */
-  incrMulti(items: TagValueIncrement[], executor?: Executor): Promise<{ groupId: number; key: string; value: string }[]>;
+  /** Adds counts (collapsing repeats within the call). */
+  incrMulti(items: TagValueIncrement[], executor?: Executor): Promise<void>;
   getGroupTagKeys(groupId: number, topValues?: number): Promise<TagKeySummary[]>;
   getGroupTagValues(groupId: number, key: string, limit: number): Promise<TagValueSummary[]>;
 }

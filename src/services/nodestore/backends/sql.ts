@@ -1,12 +1,16 @@
 /** Nodestore in a SQL table (`nodestore_node`): the embedded default, and the simple scale-out choice. */
 import type { Kysely } from 'kysely';
-import type { Database } from '../../../db/index.js';
+import type { Database, Dialect } from '../../../db/index.js';
+import { upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import { decodeNode, encodeNode } from '../codec.js';
 import type { NodestoreBackend } from '../index.js';
 
 export class SqlNodestoreBackend implements NodestoreBackend {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   async get(id: string) {
     const row = await this.db.selectFrom('nodestore_node').select('data').where('id', '=', id).executeTakeFirst();
@@ -31,11 +35,10 @@ export class SqlNodestoreBackend implements NodestoreBackend {
     const db = executor ?? this.db;
     for (let i = 0; i < items.length; i += 200) {
       const rows = items.slice(i, i + 200).map((it) => ({ id: it.id, data: encodeNode(it.data), timestamp: it.timestamp }));
-      await db
-        .insertInto('nodestore_node')
-        .values(rows)
-        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ data: eb.ref('excluded.data'), timestamp: eb.ref('excluded.timestamp') })))
-        .execute();
+      await upsert(db.insertInto('nodestore_node').values(rows), this.dialect, 'nodestore_node', ['id'], {
+        data: 'replace',
+        timestamp: 'replace',
+      }).execute();
     }
   }
 

@@ -3,7 +3,8 @@
  * `group_tag_values`. Indexes: (project_id, status, last_seen) serves the default stream.
  */
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
-import type { Database } from '../../../db/index.js';
+import type { Database, Dialect } from '../../../db/index.js';
+import { escapeLike, likeEscape, likeInsensitive } from '../../../db/sql.js';
 import type { IssueQuery, SearchBackend } from '../index.js';
 import { SearchQueryError, timeCondition, type SearchFilter } from '../query.js';
 
@@ -20,11 +21,8 @@ const STATUS: Record<string, string> = {
 /** Search keys that are a property of the issue's `user` tag value (`id:1`, `email:a@b.c`). */
 const USER_KEYS: Record<string, string> = { 'user.id': 'id', 'user.email': 'email', 'user.username': 'username', 'user.ip': 'ip' };
 
-function like(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
-}
 
-function tagCondition(eb: EB, key: string, values: string[]): Expression<SqlBool> {
+function tagCondition(eb: EB, d: Dialect, key: string, values: string[]): Expression<SqlBool> {
   const anyWildcard = values.some((v) => v.includes('*'));
   return eb.exists(
     eb
@@ -34,13 +32,13 @@ function tagCondition(eb: EB, key: string, values: string[]): Expression<SqlBool
       .where('t.key', '=', key)
       .where((inner) =>
         anyWildcard
-          ? inner.or(values.map((v) => sql<SqlBool>`t.value like ${like(v)} escape '\\'`))
+          ? inner.or(values.map((v) => sql<SqlBool>`t.value like ${escapeLike(v)} ${likeEscape(d)}`))
           : inner('t.value', 'in', values),
       ),
   );
 }
 
-function filterCondition(eb: EB, f: SearchFilter, now: number): Expression<SqlBool> {
+function filterCondition(eb: EB, d: Dialect, f: SearchFilter, now: number): Expression<SqlBool> {
   const key = f.key;
   switch (key) {
     case 'is': {
@@ -67,7 +65,7 @@ function filterCondition(eb: EB, f: SearchFilter, now: number): Expression<SqlBo
     }
     case 'title':
     case 'message':
-      return eb.or(f.values.map((v) => sql<SqlBool>`groups.title like ${'%' + like(v) + '%'} escape '\\'`));
+      return eb.or(f.values.map((v) => likeInsensitive(d, 'groups.title', '%' + escapeLike(v) + '%')));
     case 'firstRelease':
       return eb('groups.first_release', 'in', f.values);
     case 'has':
@@ -79,9 +77,9 @@ function filterCondition(eb: EB, f: SearchFilter, now: number): Expression<SqlBo
         ),
       );
     default: {
-      if (USER_KEYS[key]) return tagCondition(eb, 'user', f.values.map((v) => `${USER_KEYS[key]}:${v}`));
+      if (USER_KEYS[key]) return tagCondition(eb, d, 'user', f.values.map((v) => `${USER_KEYS[key]}:${v}`));
       if (f.op !== '=') throw new SearchQueryError(`${key} does not support ${f.op}`);
-      return tagCondition(eb, tagKey(key), f.values);
+      return tagCondition(eb, d, tagKey(key), f.values);
     }
   }
 }
@@ -92,22 +90,23 @@ function tagKey(key: string): string {
 }
 
 export class SqlSearchBackend implements SearchBackend {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   async queryIssues(q: IssueQuery) {
     if (q.projectIds.length === 0) return { groupIds: [], hasMore: false };
     let query = this.db.selectFrom('groups').select('groups.id').where('groups.project_id', 'in', q.projectIds);
     for (const f of q.search.filters) {
       query = query.where((eb) => {
-        const cond = filterCondition(eb, f, q.now);
+        const cond = filterCondition(eb, this.dialect, f, q.now);
         return f.negated ? eb.not(cond) : cond;
       });
     }
     for (const text of q.search.text) {
-      const pattern = '%' + like(text) + '%';
-      query = query.where((eb) =>
-        eb.or([sql<SqlBool>`groups.title like ${pattern} escape '\\'`, sql<SqlBool>`groups.culprit like ${pattern} escape '\\'`]),
-      );
+      const pattern = '%' + escapeLike(text) + '%';
+      query = query.where((eb) => eb.or([likeInsensitive(this.dialect, 'groups.title', pattern), likeInsensitive(this.dialect, 'groups.culprit', pattern)]));
     }
     const column = { date: 'groups.last_seen', new: 'groups.first_seen', freq: 'groups.times_seen', user: 'groups.users_seen' }[q.sort] as
       | 'groups.last_seen'

@@ -1,11 +1,15 @@
 /** Tagstore in the `group_tag_values` table, upserted once per (issue, key, value) per batch. */
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../../db/index.js';
+import type { Database, Dialect } from '../../../db/index.js';
+import { upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import type { TagKeySummary, TagstoreBackend, TagValueIncrement, TagValueSummary } from '../index.js';
 
 export class SqlTagstoreBackend implements TagstoreBackend {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   async incrMulti(items: TagValueIncrement[], executor?: Executor) {
     const sums = new Map<string, TagValueIncrement>();
@@ -20,32 +24,22 @@ export class SqlTagstoreBackend implements TagstoreBackend {
       }
     }
     const db = executor ?? this.db;
-    const created: { groupId: number; key: string; value: string }[] = [];
-    for (const it of sums.values()) {
-      // After an upsert the row's times_seen equals this batch's count only if the row is new.
-      const row = await db
-        .insertInto('group_tag_values')
-        .values({
-          project_id: it.projectId,
-          group_id: it.groupId,
-          key: it.key,
-          value: it.value,
-          times_seen: it.count,
-          first_seen: it.firstSeen,
-          last_seen: it.lastSeen,
-        })
-        .onConflict((oc) =>
-          oc.columns(['group_id', 'key', 'value']).doUpdateSet({
-            times_seen: sql`group_tag_values.times_seen + excluded.times_seen`,
-            first_seen: sql`min(group_tag_values.first_seen, excluded.first_seen)`,
-            last_seen: sql`max(group_tag_values.last_seen, excluded.last_seen)`,
-          }),
-        )
-        .returning('times_seen')
-        .executeTakeFirst();
-      if (row && Number(row.times_seen) === it.count) created.push({ groupId: it.groupId, key: it.key, value: it.value });
+    const rows = [...sums.values()].map((it) => ({
+      project_id: it.projectId,
+      group_id: it.groupId,
+      key: it.key,
+      value: it.value,
+      times_seen: it.count,
+      first_seen: it.firstSeen,
+      last_seen: it.lastSeen,
+    }));
+    for (let i = 0; i < rows.length; i += 200) {
+      await upsert(db.insertInto('group_tag_values').values(rows.slice(i, i + 200)), this.dialect, 'group_tag_values', ['group_id', 'key', 'value'], {
+        times_seen: 'add',
+        first_seen: 'min',
+        last_seen: 'max',
+      }).execute();
     }
-    return created;
   }
 
   async getGroupTagKeys(groupId: number, topValues = 9): Promise<TagKeySummary[]> {

@@ -1,11 +1,15 @@
 /** tsdb in the `tsdb_points` table: one row per (model, key, rollup, bucket), upserted per batch. */
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../../db/index.js';
+import type { Kysely } from 'kysely';
+import type { Database, Dialect } from '../../../db/index.js';
+import { upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import { bucketOf, ROLLUPS, type Rollup, type TsdbBackend, type TsdbIncrement, type TsdbModel } from '../index.js';
 
 export class SqlTsdbBackend implements TsdbBackend {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   async incrMulti(items: TsdbIncrement[], executor?: Executor): Promise<void> {
     // Collapse the batch first: a thousand events of one issue in one hour are one upsert.
@@ -22,13 +26,9 @@ export class SqlTsdbBackend implements TsdbBackend {
     const rows = [...sums.values()];
     const db = executor ?? this.db;
     for (let i = 0; i < rows.length; i += 200) {
-      await db
-        .insertInto('tsdb_points')
-        .values(rows.slice(i, i + 200))
-        .onConflict((oc) =>
-          oc.columns(['model', 'key_id', 'rollup', 'bucket']).doUpdateSet({ count: sql`tsdb_points.count + excluded.count` }),
-        )
-        .execute();
+      await upsert(db.insertInto('tsdb_points').values(rows.slice(i, i + 200)), this.dialect, 'tsdb_points', ['model', 'key_id', 'rollup', 'bucket'], {
+        count: 'add',
+      }).execute();
     }
   }
 

@@ -1,0 +1,86 @@
+/**
+ * One connection pool per dialect, chosen by FAULTLINE_DATABASE_URL:
+ * - unset or `sqlite:<file>`: the embedded SQLite file (WAL; see index.ts for why these pragmas);
+ * - `postgres://` / `postgresql://`: node-postgres pool;
+ * - `mysql://` / `mariadb://`: mysql2 pool.
+ * Integers come back as JS numbers in every dialect (bigint columns hold Unix ms and counters,
+ * far below 2^53), so code above this file never sees dialect-specific value types.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Config } from '../config/index.js';
+import type { Dialect } from './dialect.js';
+import type { Database } from './schema.js';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** The raw SQLite connection, for the few hot paths that use prepared statements directly. */
+  sqlite?: BetterSqlite3.Database;
+  close(): Promise<void>;
+}
+
+/** Applies the pragmas every Faultline SQLite connection uses. */
+export function tuneSqlite(conn: BetterSqlite3.Database): void {
+  conn.pragma('journal_mode = WAL');
+  conn.pragma('synchronous = NORMAL');
+  conn.pragma('busy_timeout = 10000');
+  conn.pragma('foreign_keys = OFF');
+  conn.pragma('cache_size = -32000');
+}
+
+export function dialectOf(url: string | undefined): Dialect {
+  if (!url || url.startsWith('sqlite:')) return 'sqlite';
+  if (/^postgres(ql)?:/.test(url)) return 'postgres';
+  if (/^(mysql|mariadb):/.test(url)) return 'mysql';
+  throw new Error(`FAULTLINE_DATABASE_URL: unsupported scheme "${url.split(':')[0]}" (use sqlite:, postgres:// or mysql://)`);
+}
+
+function openSqlite(config: Config): DatabaseHandle {
+  const url = config.databaseUrl;
+  const file = url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(config.dataDir, 'faultline.db');
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  // Must precede the first table: lets `cleanup` give disk space back with incremental vacuum.
+  sqlite.pragma('auto_vacuum = INCREMENTAL');
+  tuneSqlite(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string): Promise<DatabaseHandle> {
+  const pg = (await import('pg')).default;
+  const parseInt8 = (v: string) => Number(v);
+  // int8 (20) for bigint columns and COUNT, numeric (1700) for SUM.
+  const types = {
+    getTypeParser: (oid: number, format?: any) =>
+      oid === 20 || oid === 1700 ? parseInt8 : pg.types.getTypeParser(oid, format),
+  };
+  const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+async function openMysql(url: string): Promise<DatabaseHandle> {
+  const mysql = await import('mysql2');
+  const pool = mysql.createPool({
+    uri: url.replace(/^mariadb:/, 'mysql:'),
+    connectionLimit: 10,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    charset: 'utf8mb4',
+    timezone: 'Z',
+  });
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: pool as any }) });
+  return { db, dialect: 'mysql', close: () => db.destroy() };
+}
+
+export async function connect(config: Config): Promise<DatabaseHandle> {
+  const dialect = dialectOf(config.databaseUrl);
+  if (dialect === 'postgres') return openPostgres(config.databaseUrl!);
+  if (dialect === 'mysql') return openMysql(config.databaseUrl!);
+  return openSqlite(config);
+}

@@ -1,0 +1,76 @@
+/**
+ * The few statements whose SQL differs between SQLite, PostgreSQL and MySQL, as small builders:
+ * insert-or-ignore, upsert-with-arithmetic, insert returning the new id, and LIKE escaping.
+ * SQLite and PostgreSQL share `ON CONFLICT ... excluded.x` and RETURNING; MySQL has
+ * `INSERT IGNORE`, `ON DUPLICATE KEY UPDATE ... VALUES(x)` and `insertId` instead.
+ */
+import { MysqlAdapter, PostgresAdapter, sql, type InsertQueryBuilder, type RawBuilder, type SqlBool } from 'kysely';
+import type { Dialect } from './dialect.js';
+
+type AnyInsert = InsertQueryBuilder<any, any, any>;
+
+/** INSERT that silently skips rows whose unique key already exists. */
+export function insertIgnore<QB extends AnyInsert>(qb: QB, dialect: Dialect, conflict: string[]): QB {
+  if (dialect === 'mysql') return qb.ignore() as QB;
+  return qb.onConflict((oc) => oc.columns(conflict as any).doNothing()) as QB;
+}
+
+export type MergeRule = 'add' | 'min' | 'max' | 'replace';
+
+/** INSERT, or on a duplicate key merge each listed column with the existing row by its rule. */
+export function upsert<QB extends AnyInsert>(qb: QB, dialect: Dialect, table: string, conflict: string[], merge: Record<string, MergeRule>): QB {
+  const updates: Record<string, RawBuilder<unknown>> = {};
+  for (const [col, rule] of Object.entries(merge)) {
+    const cur = dialect === 'mysql' ? sql.ref(col) : sql.ref(`${table}.${col}`);
+    const incoming = dialect === 'mysql' ? sql`values(${sql.ref(col)})` : sql.ref(`excluded.${col}`);
+    updates[col] =
+      rule === 'add'
+        ? sql`${cur} + ${incoming}`
+        : rule === 'min'
+          ? sql`case when ${incoming} < ${cur} then ${incoming} else ${cur} end`
+          : rule === 'max'
+            ? sql`case when ${incoming} > ${cur} then ${incoming} else ${cur} end`
+            : sql`${incoming}`;
+  }
+  if (dialect === 'mysql') return qb.onDuplicateKeyUpdate(updates as any) as QB;
+  return qb.onConflict((oc) => oc.columns(conflict as any).doUpdateSet(updates as any)) as QB;
+}
+
+/** Runs an INSERT of one row and returns the new row's `id` (null when an ignore skipped it). */
+export async function insertReturningId(qb: AnyInsert, dialect: Dialect): Promise<number | null> {
+  if (dialect === 'mysql') {
+    const r = await qb.executeTakeFirst();
+    return r && Number(r.numInsertedOrUpdatedRows ?? 0) > 0 && r.insertId !== undefined ? Number(r.insertId) : null;
+  }
+  const row = (await qb.returning('id' as any).executeTakeFirst()) as { id: number } | undefined;
+  return row ? Number(row.id) : null;
+}
+
+/** The ESCAPE clause for LIKE patterns built with `escapeLike` (backslash is special in MySQL strings). */
+export function likeEscape(dialect: Dialect): RawBuilder<unknown> {
+  return dialect === 'mysql' ? sql.raw(`escape '\\\\'`) : sql.raw(`escape '\\'`);
+}
+
+/** Escapes LIKE metacharacters and turns Sentry's `*` wildcard into `%`. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
+}
+
+/**
+ * Case-insensitive `column LIKE pattern` (pattern built with `escapeLike`). SQLite's LIKE already
+ * ignores ASCII case; PostgreSQL has ILIKE; MySQL's answer depends on the collation, so lower both.
+ */
+export function likeInsensitive(dialect: Dialect, column: string, pattern: string): RawBuilder<SqlBool> {
+  const col = sql.ref(column);
+  if (dialect === 'postgres') return sql<SqlBool>`${col} ilike ${pattern} ${likeEscape(dialect)}`;
+  if (dialect === 'mysql') return sql<SqlBool>`lower(${col}) like lower(${pattern}) ${likeEscape(dialect)}`;
+  return sql<SqlBool>`${col} like ${pattern} ${likeEscape(dialect)}`;
+}
+
+/** The dialect behind a Kysely instance (or transaction), for code that is handed only `db`. */
+export function dialectOfDb(db: { getExecutor(): { adapter: unknown } }): Dialect {
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof MysqlAdapter) return 'mysql';
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  return 'sqlite';
+}
