@@ -4,7 +4,14 @@ import * as Sentry from '@sentry/node';
 
 const dsn = process.env.FAULTLINE_DSN;
 const scenario = process.argv[2];
-Sentry.init({ dsn, release: 'e2e-app@1.0.0', environment: 'e2e', defaultIntegrations: false, integrations: [] });
+// Default integrations minus the instrumentation ones: context lines and linked errors are what users have.
+Sentry.init({
+  dsn,
+  release: 'e2e-app@1.0.0',
+  environment: 'e2e',
+  defaultIntegrations: false,
+  integrations: [Sentry.contextLinesIntegration(), Sentry.linkedErrorsIntegration()],
+});
 
 function throwsTypeError(input) {
   return input.missing.property; // same throw site every time

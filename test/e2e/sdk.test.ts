@@ -90,6 +90,7 @@ describe('@sentry/node', () => {
     const issues = await issuesWhenProcessed(api, base, ids);
     expect(issues).toHaveLength(2);
     const loaded = issues.find((i) => i.title.startsWith('Loaded'));
+    expect(loaded, JSON.stringify(issues.map((i) => [i.title, i.count, i.metadata]))).toBeDefined();
     expect(loaded.count).toBe('3');
     expect(loaded.level).toBe('warning');
   });
