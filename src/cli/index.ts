@@ -68,12 +68,15 @@ const serverOptions = (cmd: Command) =>
     .addOption(new Option('-p, --port <port>', 'HTTP port (FAULTLINE_PORT, default 9000)'))
     .addOption(new Option('-d, --data-dir <dir>', 'data directory (FAULTLINE_DATA_DIR, default ./data)'));
 
-serverOptions(program.command('start').description('run everything in one process: ingest, API, web, worker')).action((o) =>
-  runRoles(['ingest', 'web', 'worker'], o),
+serverOptions(program.command('start').description('run everything in one process: ingest, API, web, worker, scheduler')).action((o) =>
+  runRoles(['ingest', 'web', 'worker', 'scheduler'], o),
 );
 serverOptions(program.command('ingest').description('run only the SDK ingest endpoints')).action((o) => runRoles(['ingest'], o));
 serverOptions(program.command('web').description('run only the web API and UI')).action((o) => runRoles(['web'], o));
 serverOptions(program.command('worker').description('run only the event worker')).action((o) => runRoles(['worker'], o));
+serverOptions(program.command('scheduler').description('run only the scheduled jobs (once across the fleet)')).action((o) =>
+  runRoles(['scheduler'], o),
+);
 
 program
   .command('migrate')

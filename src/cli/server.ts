@@ -8,13 +8,15 @@ import type { Logger } from 'pino';
 import { publicUrl, type Config } from '../config/index.js';
 import type { Services } from '../services/index.js';
 import type { EventWorker } from '../pipeline/index.js';
+import type { Scheduler } from '../tasks/scheduler.js';
 import { VERSION } from './version.js';
 
-export type Role = 'ingest' | 'web' | 'worker';
+export type Role = 'ingest' | 'web' | 'worker' | 'scheduler';
 
 export interface Server {
   app: FastifyInstance | null;
   worker: EventWorker | null;
+  scheduler: Scheduler | null;
   url: string | null;
   close(): Promise<void>;
 }
@@ -62,6 +64,12 @@ export async function startServer(config: Config, services: Services, log: Logge
     });
     worker.start();
   }
+  let scheduler: Scheduler | null = null;
+  if (roles.has('scheduler')) {
+    const { Scheduler } = await import('../tasks/scheduler.js');
+    scheduler = new Scheduler(services, log.child({ role: 'scheduler' }));
+    scheduler.start();
+  }
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   if (roles.has('ingest') || roles.has('web')) {
@@ -71,10 +79,12 @@ export async function startServer(config: Config, services: Services, log: Logge
   return {
     app,
     worker,
+    scheduler,
     url,
     close: async () => {
       await app?.close();
       await worker?.stop();
+      await scheduler?.stop();
     },
   };
 }

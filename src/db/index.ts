@@ -11,6 +11,8 @@ import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely
 import type { Dialect } from './dialect.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-sessions.js';
+import * as m0003 from './migrations/0003-scheduler-locks.js';
 
 export type { Database } from './schema.js';
 export * from './schema.js';
@@ -21,6 +23,8 @@ import type { DatabaseHandle } from './connect.js';
 
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
   '0001-initial': m0001,
+  '0002-sessions': m0002,
+  '0003-scheduler-locks': m0003,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -168,6 +168,32 @@ export interface OutcomeTable {
   quantity: number;
 }
 
+/** A logged-in browser session (web UI). Only the token's sha256 is stored. */
+export interface UserSessionTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  date_created: number;
+  last_seen: number;
+  expires: number;
+  ip_address: string | null;
+  user_agent: string | null;
+}
+
+/** One failed login, keyed `email:<address>` or `ip:<address>`, for the login rate limit. */
+export interface LoginAttemptTable {
+  id: Generated<number>;
+  key: string;
+  timestamp: number;
+}
+
+/** A lease on a scheduled job: whoever holds an unexpired row runs it. */
+export interface SchedulerLockTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -184,11 +210,15 @@ export interface Database {
   releases: ReleaseTable;
   release_projects: ReleaseProjectTable;
   outcomes: OutcomeTable;
+  scheduler_locks: SchedulerLockTable;
+  user_sessions: UserSessionTable;
+  login_attempts: LoginAttemptTable;
 }
 
 export type Group = Selectable<GroupTable>;
 export type Project = Selectable<ProjectTable>;
 export type ProjectKey = Selectable<ProjectKeyTable>;
 export type Organization = Selectable<OrganizationTable>;
+export type UserSession = Selectable<UserSessionTable>;
 export type EventRow = Selectable<EventTable>;
 export type NewEventRow = Insertable<EventTable>;

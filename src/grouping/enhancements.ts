@@ -1,0 +1,308 @@
+/**
+ * Stack trace rules ("enhancements"): the built-in `all-platforms:2023-01-11` rules that mark frames
+ * in-app / out-of-app, categorize them and make them (not) contribute to grouping, plus
+ * `applyInAppDefaults`.
+ *
+ * Follows Sentry's `src/sentry/grouping/enhancer/` (matchers.py, actions.py, rules.py and the
+ * pre-Rust `__init__.py`): rules apply in order and later ones win; `^` acts on the frames after
+ * the match (toward the crash), `v` on the frames before it. Classifier actions (`+app`, `-app`,
+ * `category=`) run first over the whole stack; contribution actions (`+group`, `-group`,
+ * `max-frames`, `min-frames`) run when the stacktrace component is assembled. Leaves out
+ * `invert-stacktrace` (only affects display) and project-defined stack trace rules.
+ */
+import { ALL_PLATFORMS_2023_01_11 } from './default-enhancements.js';
+import { globMatch, pathMatch } from './glob.js';
+import { type GroupingComponent, updateComponent } from './components.js';
+
+/** The values a rule can look at for one frame (Sentry's `create_match_frame`). */
+export interface MatchFrame {
+  family: string;
+  function: string;
+  module: string | null;
+  package: string | null;
+  path: string | null;
+  filename: string | null;
+  inApp: boolean | null;
+  category: string | null;
+}
+
+/** Exception fields visible to `error.type` / `error.value` / `error.mechanism` matchers. */
+export interface ExceptionData {
+  type?: string | null;
+  value?: string | null;
+  mechanism?: string | null;
+}
+
+interface Matcher {
+  key: string;
+  pattern: string;
+  negated: boolean;
+  /** -1: caller (frame before), +1: callee (frame after), 0: the frame itself. */
+  offset: -1 | 0 | 1;
+}
+
+type Action =
+  | { kind: 'flag'; key: 'app' | 'group'; flag: boolean; range: 'up' | 'down' | null }
+  | { kind: 'var'; name: string; value: string };
+
+interface Rule {
+  matchers: Matcher[];
+  actions: Action[];
+  description: string;
+}
+
+const MATCHER_KEYS: Record<string, string> = {
+  'stack.module': 'module',
+  'stack.abs_path': 'path',
+  'stack.package': 'package',
+  'stack.function': 'function',
+  'stack.filename': 'filename',
+  'error.type': 'type',
+  'error.value': 'value',
+  'error.mechanism': 'mechanism',
+  module: 'module',
+  path: 'path',
+  package: 'package',
+  function: 'function',
+  category: 'category',
+  family: 'family',
+  app: 'app',
+};
+const EXCEPTION_KEYS = new Set(['type', 'value', 'mechanism']);
+
+function tokenize(line: string): string[] {
+  const tokens: string[] = [];
+  const re = /"(?:[^"\\]|\\.)*"|[^\s"]+(?:"(?:[^"\\]|\\.)*")?/g;
+  for (const m of line.matchAll(re)) tokens.push(m[0]);
+  return tokens;
+}
+
+function unquote(value: string): string {
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+    return value.slice(1, -1).replace(/\\(.)/g, '$1');
+  }
+  return value;
+}
+
+function parseMatcher(token: string, offset: -1 | 0 | 1): Matcher | null {
+  let t = token;
+  const negated = t.startsWith('!');
+  if (negated) t = t.slice(1);
+  const sep = t.indexOf(':');
+  if (sep <= 0) return null;
+  const key = MATCHER_KEYS[t.slice(0, sep)];
+  if (!key) return null;
+  return { key, pattern: unquote(t.slice(sep + 1)), negated, offset };
+}
+
+function describe(m: Matcher): string {
+  const pattern = /\s/.test(m.pattern) ? `"${m.pattern}"` : m.pattern;
+  const text = `${m.negated ? '!' : ''}${m.key}:${pattern}`;
+  return m.offset === -1 ? `[ ${text} ] |` : m.offset === 1 ? `| [ ${text} ]` : text;
+}
+
+/** Parses stack trace rules text; unparseable lines are skipped (the built-ins all parse). */
+export function parseEnhancements(text: string): Rule[] {
+  const rules: Rule[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+    if (!line) continue;
+    const tokens = tokenize(line);
+    const matchers: Matcher[] = [];
+    const actions: Action[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const tok = tokens[i];
+      if (tok === '[' && tokens[i + 2] === ']' && tokens[i + 3] === '|') {
+        const m = parseMatcher(tokens[i + 1], -1);
+        if (m) matchers.push(m);
+        i += 3;
+      } else if (tok === '|' && tokens[i + 1] === '[' && tokens[i + 3] === ']') {
+        const m = parseMatcher(tokens[i + 2], 1);
+        if (m) matchers.push(m);
+        i += 3;
+      } else if (/^[\^v]?[+-](app|group)$/.test(tok)) {
+        const range = tok[0] === '^' ? 'up' : tok[0] === 'v' ? 'down' : null;
+        const body = range ? tok.slice(1) : tok;
+        actions.push({ kind: 'flag', key: body.slice(1) as 'app' | 'group', flag: body[0] === '+', range });
+      } else if (/^[a-z-]+=/.test(tok) && !tok.includes(':')) {
+        const eq = tok.indexOf('=');
+        actions.push({ kind: 'var', name: tok.slice(0, eq), value: tok.slice(eq + 1) });
+      } else {
+        const m = parseMatcher(tok, 0);
+        if (m) matchers.push(m);
+      }
+    }
+    if (matchers.length && actions.length) {
+      // Hints quote the whole rule, actions included ("path:**/site-packages/** -app").
+      const actionText = actions.map((a) =>
+        a.kind === 'var' ? `${a.name}=${a.value}` : `${a.range === 'up' ? '^' : a.range === 'down' ? 'v' : ''}${a.flag ? '+' : '-'}${a.key}`,
+      );
+      rules.push({ matchers, actions, description: [...matchers.map(describe), ...actionText].join(' ') });
+    }
+  }
+  return rules;
+}
+
+const DEFAULT_RULES = parseEnhancements(ALL_PLATFORMS_2023_01_11);
+
+function boolFromString(value: string): boolean | null {
+  const v = value.toLowerCase();
+  if (['1', 'yes', 'true'].includes(v)) return true;
+  if (['0', 'no', 'false'].includes(v)) return false;
+  return null;
+}
+
+function positiveMatch(m: Matcher, frame: MatchFrame, exc: ExceptionData): boolean {
+  switch (m.key) {
+    case 'family': {
+      const flags = m.pattern.split(',');
+      return flags.includes('all') || flags.includes(frame.family);
+    }
+    case 'app': {
+      const ref = boolFromString(m.pattern);
+      return ref !== null && ref === !!frame.inApp;
+    }
+    case 'path':
+    case 'package':
+    case 'filename': {
+      const value = frame[m.key];
+      return value !== null && pathMatch(value, m.pattern);
+    }
+    case 'type':
+    case 'value':
+    case 'mechanism':
+      return globMatch(exc[m.key] || '<unknown>', m.pattern);
+    default: {
+      const value = frame[m.key as 'function' | 'module' | 'category'];
+      return value !== null && (value === m.pattern || globMatch(value, m.pattern));
+    }
+  }
+}
+
+function matcherMatches(m: Matcher, frames: MatchFrame[], idx: number, exc: ExceptionData): boolean {
+  const target = idx + m.offset;
+  if (target < 0 || target >= frames.length) return false;
+  const rv = positiveMatch(m, frames[target], exc);
+  return m.negated ? !rv : rv;
+}
+
+/** Indices of the frames a rule matches (exception matchers are checked once for the stack). */
+function matchingIndices(rule: Rule, frames: MatchFrame[], exc: ExceptionData): number[] {
+  const excMatchers = rule.matchers.filter((m) => EXCEPTION_KEYS.has(m.key));
+  for (const m of excMatchers) {
+    const rv = positiveMatch(m, frames[0] ?? ({} as MatchFrame), exc);
+    if (m.negated ? rv : !rv) return [];
+  }
+  const frameMatchers = rule.matchers.filter((m) => !EXCEPTION_KEYS.has(m.key));
+  if (frameMatchers.length === 0 && excMatchers.length === 0) return [];
+  const out: number[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    if (frameMatchers.every((m) => matcherMatches(m, frames, i, exc))) out.push(i);
+  }
+  return out;
+}
+
+function sliceRange(range: 'up' | 'down' | null, length: number, idx: number): number[] {
+  if (range === null) return [idx];
+  const out: number[] = [];
+  if (range === 'down') for (let i = 0; i < idx; i++) out.push(i);
+  else for (let i = idx + 1; i < length; i++) out.push(i);
+  return out;
+}
+
+/** Result of the classifier pass for one frame: the rule-set in_app (if any) and its hint. */
+export interface ClassifiedFrame {
+  inApp: boolean | null;
+  category: string | null;
+  inAppHint: string | null;
+}
+
+/**
+ * Runs the `+app`/`-app`/`category=` rules over a stack, mutating `frames` (the match view) and
+ * returning what each rule decided. `frames[i].inApp` starts as the client value.
+ */
+export function classifyFrames(frames: MatchFrame[], exc: ExceptionData, rules: Rule[] = DEFAULT_RULES): ClassifiedFrame[] {
+  const result: ClassifiedFrame[] = frames.map(() => ({ inApp: null, category: null, inAppHint: null }));
+  for (const rule of rules) {
+    const modifiers = rule.actions.filter((a) => (a.kind === 'flag' && a.key === 'app') || (a.kind === 'var' && a.name === 'category'));
+    if (modifiers.length === 0) continue;
+    const indices = matchingIndices(rule, frames, exc);
+    for (const idx of indices) {
+      for (const action of modifiers) {
+        if (action.kind === 'var') {
+          frames[idx].category = action.value;
+          result[idx].category = action.value;
+        } else if (action.kind === 'flag') {
+          for (const j of sliceRange(action.range, frames.length, idx)) {
+            if (frames[j].inApp !== action.flag) {
+              result[j].inAppHint = `marked ${action.flag ? 'in-app' : 'out of app'} by stack trace rule (${rule.description})`;
+            }
+            frames[j].inApp = action.flag;
+            result[j].inApp = action.flag;
+          }
+        }
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * Applies `+group`/`-group`, `max-frames` and `min-frames` to the frame components of one stack and
+ * returns the stacktrace-level `{contributes, hint}` (undefined `contributes` = derive from frames).
+ */
+export function applyContributionRules(
+  components: GroupingComponent[],
+  frames: MatchFrame[],
+  exc: ExceptionData,
+  rules: Rule[] = DEFAULT_RULES,
+): { contributes?: boolean; hint: string | null } {
+  const state: Record<string, { value: number; rule: Rule } | undefined> = {};
+  for (const rule of rules) {
+    const updaters = rule.actions.filter((a) => (a.kind === 'flag' && a.key === 'group') || (a.kind === 'var' && a.name !== 'category'));
+    if (updaters.length === 0) continue;
+    for (const idx of matchingIndices(rule, frames, exc)) {
+      for (const action of updaters) {
+        if (action.kind === 'var') {
+          const n = Number.parseInt(action.value, 10);
+          if (Number.isFinite(n)) state[action.name] = { value: n, rule };
+          continue;
+        }
+        if (action.kind !== 'flag') continue;
+        for (const j of sliceRange(action.range, components.length, idx)) {
+          const c = components[j];
+          if (c && c.contributes !== action.flag) {
+            updateComponent(c, {
+              contributes: action.flag,
+              hint: `${action.flag ? 'un-ignored' : 'ignored'} by stack trace rule (${rule.description})`,
+            });
+          }
+        }
+      }
+    }
+  }
+  const maxFrames = state['max-frames'];
+  if (maxFrames && maxFrames.value > 0) {
+    let seen = 0;
+    for (let i = components.length - 1; i >= 0; i--) {
+      if (!components[i].contributes) continue;
+      if (++seen <= maxFrames.value) continue;
+      const n = maxFrames.value;
+      updateComponent(components[i], {
+        contributes: false,
+        hint: `ignored because only ${n} ${n !== 1 ? 'frames are' : 'frame is'} considered by stack trace rule (${maxFrames.rule.description})`,
+      });
+    }
+  }
+  const minFrames = state['min-frames'];
+  if (minFrames && minFrames.value > 0) {
+    const total = components.filter((c) => c.contributes).length;
+    if (total > 0 && total < minFrames.value) {
+      return {
+        contributes: false,
+        hint: `discarded because stack trace only contains ${total} frame${total !== 1 ? 's' : ''} which is under the configured threshold by stack trace rule (${minFrames.rule.description})`,
+      };
+    }
+  }
+  return { hint: null };
+}

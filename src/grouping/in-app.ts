@@ -1,0 +1,74 @@
+/**
+ * `applyInAppDefaults`: fills `frame.in_app` where the SDK left it unset, the way Sentry's
+ * built-in stack trace rules (`all-platforms:2023-01-11`) would mark the frame, plus a few
+ * well-known system locations SDKs usually flag themselves (Node internals, the Python standard
+ * library, JDK / Android packages, webpack's runtime).
+ *
+ * Frames the SDK already marked are left alone, and frames nothing matches stay unset (Sentry
+ * treats those as not in-app when grouping). Leaves out project-specific stack trace rules.
+ */
+import type { NormalizedEvent } from '../protocol/event.js';
+import { prepareFrames, str } from './frame.js';
+
+// Node's own modules: `node:internal/...`, `internal/...`, `node:fs`, bare core module files.
+const NODE_INTERNAL_RE = /^(node:|internal\/|\(?native\)?$)/;
+// CPython's standard library (but not third-party packages installed next to it).
+const PYTHON_STDLIB_RE = /(^|[/\\])(lib|Lib)[/\\]python\d+(\.\d+)*[/\\](?!.*(site|dist)-packages)/;
+const JVM_SYSTEM_MODULE_RE = /^(java|javax|jdk|sun|com\.sun|android|androidx|dalvik|kotlin|kotlinx)\./;
+const WEBPACK_INTERNAL_RE = /^webpack(:\/\/\/?|\/)(webpack\/|\(webpack\)|bootstrap)/;
+
+function systemDefault(frame: Record<string, unknown>): boolean {
+  const path = str(frame.abs_path) ?? str(frame.filename) ?? '';
+  const module = str(frame.module) ?? '';
+  return (
+    NODE_INTERNAL_RE.test(path) ||
+    PYTHON_STDLIB_RE.test(path) ||
+    JVM_SYSTEM_MODULE_RE.test(module) ||
+    WEBPACK_INTERNAL_RE.test(path) ||
+    path.includes('/node_modules/') ||
+    path.includes('\\node_modules\\')
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fillStack(stack: unknown, platform: string, exc: { type?: string | null; value?: string | null; mechanism?: string | null }): void {
+  if (!isRecord(stack) || !Array.isArray(stack.frames)) return;
+  const objects = stack.frames.filter(isRecord);
+  const prepared = prepareFrames(objects, platform, exc, 'frames', []);
+  objects.forEach((frame, i) => {
+    if (typeof frame.in_app === 'boolean') return;
+    const ruled = prepared[i]?.ruleInApp ?? null;
+    if (ruled !== null) frame.in_app = ruled;
+    else if (systemDefault(frame)) frame.in_app = false;
+  });
+}
+
+/**
+ * Fills `frame.in_app` where the SDK left it undefined/null, using Sentry's default rules
+ * (node_modules, site-/dist-packages, vendor, Python stdlib, java.* / sun.* / javax.* / android.*,
+ * Node internals, webpack internals, Sentry SDK and transpiler frames, native system libraries).
+ * Mutates the event in place; never throws.
+ */
+export function applyInAppDefaults(event: NormalizedEvent): void {
+  try {
+    const platform = str(event.platform) ?? 'other';
+    const exc = event.exception as unknown;
+    if (isRecord(exc) && Array.isArray(exc.values)) {
+      for (const e of exc.values) {
+        if (!isRecord(e)) continue;
+        const mechanism = isRecord(e.mechanism) ? str(e.mechanism.type) : null;
+        fillStack(e.stacktrace, platform, { type: str(e.type), value: str(e.value), mechanism });
+      }
+    }
+    fillStack(event.stacktrace, platform, {});
+    const threads = event.threads as unknown;
+    if (isRecord(threads) && Array.isArray(threads.values)) {
+      for (const t of threads.values) if (isRecord(t)) fillStack(t.stacktrace, platform, {});
+    }
+  } catch {
+    // Defaults are best effort; grouping still works without them.
+  }
+}

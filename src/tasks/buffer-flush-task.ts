@@ -1,0 +1,17 @@
+/** Moves deferred buffer counters (Redis) into the issue rows. Not needed for the embedded buffer. */
+import type { Services } from '../services/index.js';
+import { ScheduledTask } from './base-task.js';
+
+export class BufferFlushTask extends ScheduledTask {
+  readonly name = 'buffer-flush';
+  readonly intervalMs = 1_000;
+  override readonly leaseMs = 30_000;
+
+  override enabled(services: Services): boolean {
+    return !services.buffer.transactional;
+  }
+
+  async run(services: Services): Promise<void> {
+    await services.buffer.flush(services.database.db);
+  }
+}
