@@ -47,6 +47,8 @@ export const configSchema = z.object({
   queueLeaseMs: intFromEnv.positive().default(60_000),
   /** Attempts before a task goes to the dead letters. */
   queueMaxAttempts: intFromEnv.positive().default(5),
+  /** Days events are kept unless an organization sets its own retention. */
+  retentionDays: intFromEnv.positive().default(90),
   limits: limitsSchema.default(limitsSchema.parse({})),
 });
 
@@ -66,6 +68,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_WORKER_BATCH_SIZE: 'workerBatchSize',
   FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
   FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
+  FAULTLINE_RETENTION_DAYS: 'retentionDays',
   FAULTLINE_MAX_EVENT_SIZE: 'limits.maxEventSize',
   FAULTLINE_MAX_ENVELOPE_SIZE: 'limits.maxEnvelopeSize',
   FAULTLINE_MAX_COMPRESSED_SIZE: 'limits.maxCompressedSize',

@@ -1,7 +1,8 @@
 /**
  * What a batch reads but never writes: the services, and the project settings the steps need
- * (grouping rules), cached across batches.
+ * (grouping rules, scrubbing and filter options), cached across batches for a few seconds.
  */
+import { parseProjectOptions, type ProjectOptions } from '../db/models/project-options.js';
 import type { Services } from '../services/index.js';
 
 export interface ProjectSettings {
@@ -9,6 +10,7 @@ export interface ProjectSettings {
   organizationId: number;
   slug: string;
   fingerprintingRules: string;
+  options: ProjectOptions;
 }
 
 export interface BatchContext {
@@ -21,17 +23,23 @@ export function createBatchContext(services: Services): BatchContext {
     services,
     async project(projectId) {
       const key = `project:${projectId}`;
-      const cached = services.cache.get<ProjectSettings | null>(key);
+      const cached = await services.cache.get<ProjectSettings | null>(key);
       if (cached !== undefined) return cached;
       const row = await services.database.db
         .selectFrom('projects')
-        .select(['id', 'organization_id', 'slug', 'fingerprinting_rules'])
+        .select(['id', 'organization_id', 'slug', 'fingerprinting_rules', 'options'])
         .where('id', '=', projectId)
         .executeTakeFirst();
       const settings = row
-        ? { id: row.id, organizationId: row.organization_id, slug: row.slug, fingerprintingRules: row.fingerprinting_rules }
+        ? {
+            id: row.id,
+            organizationId: row.organization_id,
+            slug: row.slug,
+            fingerprintingRules: row.fingerprinting_rules,
+            options: parseProjectOptions(row.options),
+          }
         : null;
-      services.cache.set(key, settings, 5_000);
+      await services.cache.set(key, settings, 5_000);
       return settings;
     },
   };

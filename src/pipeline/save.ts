@@ -16,6 +16,8 @@ import type { TagValueIncrement } from '../services/tagstore/index.js';
 import type { TsdbIncrement } from '../services/tsdb/index.js';
 import type { BatchContext, ProjectSettings } from './context.js';
 import { eventMessage } from './event-fields.js';
+import { shouldRegress } from './regression.js';
+import { recordActivity } from '../db/models/activity.js';
 
 export interface ProcessedEvent {
   event: NormalizedEvent;
@@ -25,22 +27,36 @@ export interface ProcessedEvent {
   size: number;
 }
 
+/** A saved event as post-processing needs it (rules: first seen, regression). */
+export interface SavedEvent {
+  projectId: number;
+  groupId: number;
+  eventId: string;
+  /** This event created its issue. */
+  isNew: boolean;
+  /** This event reopened its resolved issue. */
+  isRegression: boolean;
+}
+
 export interface SaveResult {
   saved: number;
   duplicates: number;
   newGroups: number;
+  events: SavedEvent[];
 }
 
 interface GroupState {
   id: number;
   status: string;
   lastSeen: number;
+  /** Created in this batch and not yet claimed by an event as its "first seen". */
+  fresh?: boolean;
 }
 
 export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Promise<SaveResult> {
   const { services } = ctx;
   const dialect = services.database.dialect;
-  const result: SaveResult = { saved: 0, duplicates: 0, newGroups: 0 };
+  const result: SaveResult = { saved: 0, duplicates: 0, newGroups: 0, events: [] };
   const counters: GroupCounters[] = [];
   try {
     await services.database.db.transaction().execute(async (trx) => {
@@ -51,6 +67,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       const bodies: { id: string; data: Record<string, unknown>; timestamp: number }[] = [];
       const seen = new Set<string>();
       counters.length = 0;
+      result.events = [];
 
       for (const item of batch) {
         const { event, project } = item;
@@ -100,6 +117,8 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           continue;
         }
         result.saved++;
+        result.events.push({ projectId: project.id, groupId: group.id, eventId: event.event_id, isNew: group.fresh === true, isRegression: false });
+        group.fresh = false;
         bodies.push({ id: eventNodeId(project.id, event.event_id), data: { ...event, project: project.id, group_id: group.id }, timestamp: ts });
         counters.push({ groupId: group.id, timesSeen: 1, firstSeen: ts, lastSeen: ts, lastRelease: event.release ?? null, dedupeKey });
         const prev = latest.get(group.id);
@@ -115,7 +134,11 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       await services.nodestore.setMulti(bodies, trx);
       await services.tagstore.incrMulti(tags, trx);
       await services.tsdb.incrMulti(points, trx);
-      await refreshGroups(trx, groupsByHash, latest);
+      const regressed = await refreshGroups(trx, groupsByHash, latest);
+      for (const [groupId, eventId] of regressed) {
+        const saved = result.events.find((e) => e.groupId === groupId && e.eventId === eventId);
+        if (saved) saved.isRegression = true;
+      }
       if (services.buffer.transactional) {
         await services.buffer.incr(counters);
         await services.buffer.flush(trx);
@@ -190,7 +213,7 @@ async function findOrCreateGroup(
       }),
       dialect,
     );
-    group = { id: id!, status: 'unresolved', lastSeen: ts };
+    group = { id: id!, status: 'unresolved', lastSeen: ts, fresh: true };
     await trx
       .insertInto('group_hashes')
       .values(hashes.map((hash) => ({ project_id: project.id, hash, group_id: group.id })))
@@ -202,14 +225,25 @@ async function findOrCreateGroup(
   return group;
 }
 
-/** Latest event's title/culprit/level become the issue's; a resolved issue that sees an event regresses. */
+/**
+ * Latest event's title/culprit/level become the issue's; a resolved issue regresses when its
+ * resolution allows (regression.ts), with a `set_regression` activity. Returns the regressed
+ * issues with the event that reopened each.
+ */
 async function refreshGroups(trx: Transaction<Database>, groups: Map<string, GroupState>, latest: Map<number, ProcessedEvent>) {
   const states = new Map<number, GroupState>();
+  const regressions = new Map<number, string>();
   for (const g of groups.values()) states.set(g.id, g);
   for (const [groupId, item] of latest) {
     const state = states.get(groupId)!;
     const ts = Math.round(item.event.timestamp * 1000);
-    const regressed = state.status === 'resolved';
+    const release = item.event.release ?? null;
+    const regressed = state.status === 'resolved' && (await shouldRegress(trx, groupId, release, item.project.organizationId));
+    if (regressed) {
+      regressions.set(groupId, item.event.event_id);
+      await trx.deleteFrom('group_resolutions').where('group_id', '=', groupId).execute();
+      await recordActivity(trx, { projectId: item.project.id, groupId, type: 'set_regression', data: release ? { version: release } : {} });
+    }
     if (!regressed && ts < state.lastSeen) continue;
     await trx
       .updateTable('groups')
@@ -227,6 +261,7 @@ async function refreshGroups(trx: Transaction<Database>, groups: Map<string, Gro
       .where('id', '=', groupId)
       .execute();
   }
+  return regressions;
 }
 
 async function releaseId(trx: Transaction<Database>, dialect: Dialect, project: ProjectSettings, version: string, ts: number): Promise<number> {

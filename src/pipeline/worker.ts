@@ -1,6 +1,6 @@
 /**
  * The event worker: takes batches from the ingest queue and walks each item through the steps
- * (normalize → group → save), then acks. A batch is saved in one transaction; if that fails, the
+ * (normalize → inbound filters → scrub → group → save), then acks. A batch is saved in one transaction; if that fails, the
  * batch is retried one event at a time so one poisoned event cannot hold back the others, and
  * only the failing task is nacked (retried, then dead-lettered with its error).
  */
@@ -11,7 +11,9 @@ import { decodeIngestTask, INGEST_QUEUE, type IngestTask } from '../services/que
 import type { QueueTask } from '../services/queue/index.js';
 import { createBatchContext, type BatchContext } from './context.js';
 import { groupNormalizedEvent } from './group.js';
+import { inboundFilterReason } from './filter.js';
 import { normalizeTask } from './normalize.js';
+import { scrubEvent } from './scrub.js';
 import { outcomesForItem, saveOutcomes, type Outcome } from './outcomes.js';
 import { saveBatch, type ProcessedEvent } from './save.js';
 
@@ -108,6 +110,13 @@ export class EventWorker {
           continue;
         }
         const event = normalizeTask(ingest);
+        const filtered = inboundFilterReason(event, project.options);
+        if (filtered) {
+          outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'filtered', reason: filtered, quantity: 1 });
+          done.push(task.id);
+          continue;
+        }
+        scrubEvent(event, project.options);
         const grouping = groupNormalizedEvent(event, project);
         events.push({ task, processed: { event, grouping, project, size: Buffer.byteLength(ingest.payload) } });
       } catch (err) {

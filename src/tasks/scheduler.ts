@@ -8,9 +8,10 @@ import type { Logger } from 'pino';
 import type { Services } from '../services/index.js';
 import type { ScheduledTask } from './base-task.js';
 import { BufferFlushTask } from './buffer-flush-task.js';
+import { CleanupTask } from './cleanup-task.js';
 import { releaseLease, tryAcquireLease } from './lock.js';
 
-export const DEFAULT_TASKS = (): ScheduledTask[] => [new BufferFlushTask()];
+export const DEFAULT_TASKS = (): ScheduledTask[] => [new BufferFlushTask(), new CleanupTask()];
 
 export class Scheduler {
   readonly #services: Services;

@@ -49,6 +49,16 @@ if (scenario === 'same-site') {
   } catch (err) {
     ids.push(Sentry.captureException(err));
   }
+} else if (scenario === 'secrets') {
+  // Each of Sentry's default sensitive words as a key, plus a card number in values.
+  const words = ['password', 'secret', 'passwd', 'api_key', 'apikey', 'auth', 'credentials', 'mysql_pwd', 'privatekey', 'private_key', 'token', 'bearer'];
+  Sentry.setExtras(Object.fromEntries(words.map((w) => [`x_${w}`, `value-of-${w}`])));
+  Sentry.setContext('payment', { card: '4242 4242 4242 4242', amount: 12 });
+  Sentry.addBreadcrumb({ category: 'http', message: 'POST /login?password=hunter2', level: 'info' });
+  ids.push(Sentry.captureException(new Error('charge failed for card 4242424242424242')));
+} else if (scenario === 'filtered') {
+  ids.push(Sentry.captureException(new Error('ResizeObserver loop limit exceeded')));
+  ids.push(Sentry.captureException(new Error('a real problem')));
 }
 await Sentry.flush(10_000);
 process.stdout.write(JSON.stringify({ ids }) + '\n');

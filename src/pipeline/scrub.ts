@@ -1,0 +1,235 @@
+/**
+ * Step: server-side data scrubbing, before anything is stored (Sentry's "Data Scrubber", as Relay's
+ * legacy datascrubbing config applies it: relay-pii `convert.rs`, `builtin.rs`).
+ *
+ * - A value whose KEY contains a sensitive word (Sentry's defaults, or the project's
+ *   `sensitiveFields`) becomes `[Filtered]`, unless the key is one of the project's `safeFields`.
+ * - Inside string VALUES: credit card numbers (Luhn-checked), `key=value` / `key: value` pairs
+ *   with a sensitive key (query strings, cookies, log lines), `Bearer`/`Basic` credentials,
+ *   passwords in URLs and PEM private keys are replaced by `[Filtered]`.
+ * - With `scrubIPAddresses`, IP addresses are removed and the client IP is not stored.
+ * Every change is recorded in `event._meta` at the path of the value, in Sentry's shape
+ * (`{"": {"rem": [[rule, "s"|"x"]], "len": n}}`), so the UI can say what was removed and why.
+ * Left out: Relay's advanced PII rules (custom regexes, hashing, masking) and scrubbing of
+ * attachments; in source context lines only the value patterns apply (card numbers, keys, URL
+ * passwords), since `password = ...` there is code.
+ */
+import type { NormalizedEvent } from '../protocol/index.js';
+import type { ProjectOptions } from '../db/models/project-options.js';
+
+/** Sentry's current default sensitive words (Relay `DEFAULT_SCRUBBED_KEYS` via `@password`). */
+export const DEFAULT_SENSITIVE_FIELDS = [
+  'password', 'secret', 'passwd', 'api_key', 'apikey', 'auth', 'credentials', 'mysql_pwd', 'privatekey', 'private_key', 'token', 'bearer',
+];
+
+export const FILTERED = '[Filtered]';
+
+/** Top-level fields that hold identifiers and structure, never user data. */
+const SKIP_TOP = new Set([
+  'event_id', 'timestamp', 'received', 'type', 'platform', 'level', 'release', 'dist', 'environment', 'sdk', 'fingerprint',
+  'checksum', 'modules', 'debug_meta', 'errors', 'hashes', 'grouping_config', 'title', 'culprit', 'metadata', 'location',
+  'logger', 'project', 'group_id', '_meta', 'transaction', 'server_name',
+]);
+/** Frame fields that locate code rather than carry data. */
+const SKIP_FRAME = new Set([
+  'filename', 'abs_path', 'function', 'raw_function', 'module', 'package', 'platform', 'lineno', 'colno', 'in_app',
+  'instruction_addr', 'symbol_addr', 'image_addr', 'addr_mode', 'data',
+]);
+/** Source code around a frame: card numbers and keys are removed, `key = value` code is kept. */
+const SOURCE_FRAME = new Set(['pre_context', 'context_line', 'post_context']);
+
+type Meta = Record<string, any>;
+
+interface Scrubber {
+  keyRule(key: string): string | null;
+  scrubIp: boolean;
+  values: boolean;
+  sensitiveAlternation: string | null;
+}
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+const CARD = /\b(?:\d[ -]?){12,18}\d\b/g;
+const URL_AUTH = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]+:)([^@/\s]+)(@)/gi;
+const PEM = /-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]+?-----END[A-Z ]*PRIVATE KEY-----/g;
+const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9\-._~+/]+=*/gi;
+const IPV4 = /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b/g;
+const IPV6 = /\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}\b/gi;
+
+/**
+ * Scrubs inside a string; returns the new string and the rules that fired. `pairs` is false for
+ * source code, where `password = ...` is code, not a credential.
+ */
+function scrubString(s: string, sc: Scrubber, pairs = true): { value: string; rules: string[] } {
+  const rules = new Set<string>();
+  let out = s;
+  if (sc.values) {
+    out = out.replace(CARD, (m) => {
+      const digits = m.replace(/[ -]/g, '');
+      if (digits.length < 13 || digits.length > 19 || !luhn(digits)) return m;
+      rules.add('@creditcard:filter');
+      return FILTERED;
+    });
+    out = out.replace(PEM, () => (rules.add('@pemkey:filter'), FILTERED));
+    out = out.replace(URL_AUTH, (_m, pre, _pw, at) => (rules.add('@urlauth:legacy'), `${pre}${FILTERED}${at}`));
+    out = out.replace(AUTH_SCHEME, (_m, scheme) => (rules.add('@password:filter'), `${scheme} ${FILTERED}`));
+    if (pairs && sc.sensitiveAlternation) {
+      // Bounded key length and a token-start lookbehind keep this linear on long strings.
+      const pairs = new RegExp(`(?<![\\w.-])([\\w.-]{0,40}?(?:${sc.sensitiveAlternation})[\\w.-]{0,40})(\\s*[=:]\\s*)("[^"]*"|'[^']*'|[^\\s&;,]+)`, 'gi');
+      out = out.replace(pairs, (m, key: string, sep: string, value: string) => {
+        if (value === FILTERED || !sc.keyRule(key)) return m;
+        rules.add(sc.keyRule(key)!);
+        return `${key}${sep}${FILTERED}`;
+      });
+    }
+  }
+  if (sc.scrubIp) {
+    out = out.replace(IPV4, () => (rules.add('@ip:replace'), '[ip]')).replace(IPV6, () => (rules.add('@ip:replace'), '[ip]'));
+  }
+  return { value: out, rules: [...rules] };
+}
+
+function note(meta: Meta, path: (string | number)[], rule: string, original: unknown, removed: boolean): void {
+  let node = meta;
+  for (const seg of path) node = node[String(seg)] ??= {};
+  const entry = (node[''] ??= {});
+  (entry.rem ??= []).push([rule, removed ? 'x' : 's']);
+  if (typeof original === 'string') entry.len = original.length;
+}
+
+/** Walks a value; `key` is the name it sits under (for key-based rules). Returns the new value. */
+function walk(value: unknown, key: string | null, path: (string | number)[], sc: Scrubber, meta: Meta, depth: number): unknown {
+  if (depth > 20) return value;
+  if (key !== null && value !== null && value !== undefined && value !== '') {
+    const rule = sc.keyRule(key);
+    if (rule) {
+      note(meta, path, rule, value, false);
+      return FILTERED;
+    }
+  }
+  if (typeof value === 'string') {
+    const r = scrubString(value, sc);
+    for (const rule of r.rules) note(meta, path, rule, value, false);
+    return r.value;
+  }
+  if (Array.isArray(value)) {
+    // [key, value] pairs (headers, cookies, query strings, tags) carry their key in slot 0.
+    const isPair = value.length === 2 && typeof value[0] === 'string';
+    if (isPair) return [value[0], walk(value[1], value[0], [...path, 1], sc, meta, depth + 1)];
+    return value.map((v, i) => walk(v, null, [...path, i], sc, meta, depth + 1));
+  }
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = walk(v, k, [...path, k], sc, meta, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+function makeScrubber(opts: ProjectOptions): Scrubber {
+  const words = [...(opts.dataScrubberDefaults ? DEFAULT_SENSITIVE_FIELDS : []), ...opts.sensitiveFields]
+    .map((w) => w.trim().toLowerCase())
+    .filter(Boolean);
+  const safe = new Set(opts.safeFields.map((f) => f.trim().toLowerCase()));
+  const custom = new Set(opts.sensitiveFields.map((f) => f.trim().toLowerCase()));
+  const enabled = opts.dataScrubber;
+  return {
+    keyRule(key) {
+      if (!enabled) return null;
+      const k = key.toLowerCase();
+      if (safe.has(k)) return null;
+      for (const w of words) if (k.includes(w)) return custom.has(w) ? 'strip-fields' : '@password:filter';
+      return null;
+    },
+    scrubIp: opts.scrubIPAddresses,
+    values: enabled && opts.dataScrubberDefaults,
+    sensitiveAlternation: enabled && words.length ? words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') : null,
+  };
+}
+
+/** Scrubs the event in place and records what was removed in `event._meta`. */
+export function scrubEvent(event: NormalizedEvent, opts: ProjectOptions): void {
+  if (!opts.dataScrubber && !opts.scrubIPAddresses) return;
+  const sc = makeScrubber(opts);
+  const meta: Meta = (event._meta as Meta | undefined) ?? {};
+  if (opts.scrubIPAddresses) {
+    if (event.user?.ip_address) {
+      note(meta, ['user', 'ip_address'], '@ip:remove', event.user.ip_address, true);
+      delete event.user.ip_address;
+    }
+    const env = event.request?.env as Record<string, unknown> | null | undefined;
+    if (env && env.REMOTE_ADDR) {
+      note(meta, ['request', 'env', 'REMOTE_ADDR'], '@ip:remove', env.REMOTE_ADDR, true);
+      delete env.REMOTE_ADDR;
+    }
+    // A user known only by IP is no longer known.
+    event.tags = event.tags.filter(([k, v]) => !(k === 'user' && v.startsWith('ip:')));
+  }
+  const record = event as Record<string, unknown>;
+  for (const [k, v] of Object.entries(record)) {
+    if (SKIP_TOP.has(k) || v === null || v === undefined) continue;
+    if (k === 'exception' || k === 'threads') {
+      record[k] = scrubStackContainer(v, k, sc, meta);
+      continue;
+    }
+    if (k === 'tags') {
+      event.tags = event.tags.map(([tk, tv], i) => {
+        if (tk === 'user') return [tk, tv];
+        return [tk, walk(tv, tk, ['tags', i, 1], sc, meta, 0) as string];
+      });
+      continue;
+    }
+    record[k] = walk(v, null, [k], sc, meta, 0);
+  }
+  if (Object.keys(meta).length) event._meta = meta;
+}
+
+function scrubSource(value: unknown, path: (string | number)[], sc: Scrubber, meta: Meta): unknown {
+  const one = (line: unknown, at: (string | number)[]) => {
+    if (typeof line !== 'string') return line;
+    const r = scrubString(line, sc, false);
+    for (const rule of r.rules) note(meta, at, rule, line, false);
+    return r.value;
+  };
+  return Array.isArray(value) ? value.map((l, i) => one(l, [...path, i])) : one(value, path);
+}
+
+/** Exceptions and threads: scrub values, frame vars and source context, never the code location fields. */
+function scrubStackContainer(container: unknown, name: string, sc: Scrubber, meta: Meta): unknown {
+  const c = container as { values?: Record<string, any>[] };
+  if (!c || !Array.isArray(c.values)) return container;
+  c.values = c.values.map((v, i) => {
+    const out: Record<string, any> = { ...v };
+    if (typeof v.value === 'string') out.value = walk(v.value, null, [name, 'values', i, 'value'], sc, meta, 0);
+    for (const stKey of ['stacktrace', 'raw_stacktrace']) {
+      const st = v[stKey];
+      if (!st || !Array.isArray(st.frames)) continue;
+      out[stKey] = {
+        ...st,
+        frames: st.frames.map((f: Record<string, any>, j: number) => {
+          const frame: Record<string, any> = {};
+          for (const [fk, fv] of Object.entries(f)) {
+            const at = [name, 'values', i, stKey, 'frames', j, fk];
+            if (SKIP_FRAME.has(fk)) frame[fk] = fv;
+            else if (SOURCE_FRAME.has(fk)) frame[fk] = scrubSource(fv, at, sc, meta);
+            else frame[fk] = walk(fv, fk === 'vars' ? null : fk, at, sc, meta, 0);
+          }
+          return frame;
+        }),
+      };
+    }
+    return out;
+  });
+  return c;
+}

@@ -1,0 +1,69 @@
+/** Retention with time moved forward: events, bodies and issues go, and SQLite gives disk space back. */
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, testServices } from '../../test/helpers/services.js';
+import { EventWorker } from '../pipeline/index.js';
+import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
+import { cleanup } from './cleanup.js';
+
+let s: Awaited<ReturnType<typeof testServices>>;
+beforeAll(async () => {
+  s = await testServices();
+});
+afterAll(async () => s.cleanup());
+
+const count = async (table: 'events' | 'groups' | 'nodestore_node' | 'group_hashes' | 'group_tag_values') =>
+  Number((await s.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+describe('cleanup', () => {
+  it('deletes what is past retention and keeps the rest', async () => {
+    const { project } = await makeProject(s, 'ret', 'app');
+    const now = Date.now();
+    const tasks = Array.from({ length: 300 }, (_, i) =>
+      encodeIngestTask({
+        v: 1,
+        itemType: 'event',
+        projectId: project.id,
+        keyId: 1,
+        receivedAt: now,
+        clientIp: null,
+        userAgent: null,
+        eventId: null,
+        client: null,
+        payload: JSON.stringify({ message: `retention test ${['alpha', 'beta', 'gamma'][i % 3]}`, extra: { blob: randomBytes(6_000).toString('base64') }, tags: { n: String(i) } }),
+      }),
+    );
+    await s.queue.enqueue(INGEST_QUEUE, tasks);
+    const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 100, leaseMs: 60_000 });
+    while ((await worker.runOnce()) > 0);
+    expect(await count('events')).toBe(300);
+    expect(await count('groups')).toBe(3);
+    const pages = () => Number(s.database.sqlite!.pragma('page_count', { simple: true }));
+    const before = pages();
+
+    // Nothing is old enough yet.
+    expect(await cleanup(s, { now })).toEqual({ events: 0, issues: 0 });
+    expect(await count('events')).toBe(300);
+
+    // 91 days later, past the default 90-day retention.
+    const progress: number[] = [];
+    const result = await cleanup(s, { now: now + 91 * 86_400_000, batchSize: 100, onProgress: (n) => progress.push(n) });
+    expect(result).toEqual({ events: 300, issues: 3 });
+    expect(progress).toEqual([100, 200, 300]);
+    for (const t of ['events', 'groups', 'nodestore_node', 'group_hashes', 'group_tag_values'] as const) expect(await count(t), t).toBe(0);
+    expect(pages()).toBeLessThan(before / 2);
+  });
+
+  it('respects an organization retention shorter than the default', async () => {
+    const { org, project } = await makeProject(s, 'short', 'app');
+    await s.database.db.updateTable('organizations').set({ retention_days: 7 }).where('id', '=', org.id).execute();
+    const t = Date.now();
+    await s.database.db
+      .insertInto('events')
+      .values({ project_id: project.id, group_id: null, event_id: 'f'.repeat(32), type: 'error', timestamp: t, received: t, title: 'x', message: '', platform: 'node', level: 'error', release: null, environment: null, user_tag: null, size: 1 })
+      .execute();
+    expect((await cleanup(s, { now: t + 6 * 86_400_000 })).events).toBe(0);
+    expect((await cleanup(s, { now: t + 8 * 86_400_000 })).events).toBe(1);
+  });
+});

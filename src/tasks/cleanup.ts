@@ -1,0 +1,76 @@
+/**
+ * Retention: deletes events older than their organization's retention (default 90 days) with
+ * their bodies, then issues left without events, their hashes, tag values and time series, and old
+ * outcomes. Works in small batches, each its own short transaction, so ingest and the worker never
+ * wait long on it; on SQLite the freed pages go back to the disk (incremental vacuum).
+ * Used by the daily CleanupTask and by `faultline cleanup --days N`.
+ */
+import { sql } from 'kysely';
+import type { Services } from '../services/index.js';
+import { eventNodeId } from '../services/nodestore/index.js';
+
+export interface CleanupOptions {
+  /** Overrides every organization's retention (the CLI's --days). */
+  days?: number;
+  batchSize?: number;
+  now?: number;
+  onProgress?: (deletedEvents: number) => void;
+}
+
+export interface CleanupResult {
+  events: number;
+  issues: number;
+}
+
+export async function cleanup(services: Services, opts: CleanupOptions = {}): Promise<CleanupResult> {
+  const db = services.database.db;
+  const now = opts.now ?? Date.now();
+  const batch = opts.batchSize ?? 500;
+  const result: CleanupResult = { events: 0, issues: 0 };
+  const orgs = await db.selectFrom('organizations').select(['id', 'retention_days']).execute();
+  for (const org of orgs) {
+    const days = opts.days ?? org.retention_days ?? services.config.retentionDays;
+    const cutoff = now - days * 86_400_000;
+    const projectIds = (await db.selectFrom('projects').select('id').where('organization_id', '=', org.id).execute()).map((p) => p.id);
+    if (projectIds.length === 0) continue;
+    for (;;) {
+      const rows = await db
+        .selectFrom('events')
+        .select(['id', 'project_id', 'event_id'])
+        .where('project_id', 'in', projectIds)
+        .where('timestamp', '<', cutoff)
+        .limit(batch)
+        .execute();
+      if (rows.length === 0) break;
+      await db.transaction().execute(async (trx) => {
+        await services.nodestore.delete(rows.map((r) => eventNodeId(r.project_id, r.event_id)), trx);
+        await trx.deleteFrom('events').where('id', 'in', rows.map((r) => r.id)).execute();
+      });
+      result.events += rows.length;
+      opts.onProgress?.(result.events);
+    }
+    for (;;) {
+      const groups = await db
+        .selectFrom('groups')
+        .select('id')
+        .where('project_id', 'in', projectIds)
+        .where('last_seen', '<', cutoff)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('events').select(sql`1`.as('one')).whereRef('events.group_id', '=', 'groups.id'))))
+        .limit(batch)
+        .execute();
+      if (groups.length === 0) break;
+      const ids = groups.map((g) => g.id);
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('group_hashes').where('group_id', 'in', ids).execute();
+        await trx.deleteFrom('group_tag_values').where('group_id', 'in', ids).execute();
+        await trx.deleteFrom('tsdb_points').where('model', '=', 'group').where('key_id', 'in', ids).execute();
+        await trx.deleteFrom('groups').where('id', 'in', ids).execute();
+      });
+      result.issues += ids.length;
+    }
+    await db.deleteFrom('tsdb_points').where('model', '=', 'project').where('key_id', 'in', projectIds).where('bucket', '<', cutoff).execute();
+    await db.deleteFrom('outcomes').where('project_id', 'in', projectIds).where('bucket', '<', cutoff).execute();
+  }
+  if (services.database.sqlite) services.database.sqlite.pragma('incremental_vacuum');
+  return result;
+}
