@@ -12,6 +12,8 @@ import { createQueue, type QueueBackend } from './queue/index.js';
 import { SqlSearchBackend, type SearchBackend } from './search/index.js';
 import { SqlTagstoreBackend, type TagstoreBackend } from './tagstore/index.js';
 import { SqlTsdbBackend, type TsdbBackend } from './tsdb/index.js';
+import type { QuotasBackend } from './quotas/index.js';
+import { MemoryQuotasBackend } from './quotas/backends/memory.js';
 
 export interface Services {
   config: Config;
@@ -23,26 +25,51 @@ export interface Services {
   tagstore: TagstoreBackend;
   search: SearchBackend;
   cache: CacheBackend;
+  quotas: QuotasBackend;
   close(): Promise<void>;
+}
+
+/**
+ * With FAULTLINE_REDIS_URL, the services that several processes must share live in Redis, on one
+ * connection: the buffer (counters flushed by the scheduler), tsdb, cache and quotas. Loaded only
+ * when configured, so the embedded default never imports ioredis.
+ */
+async function redisBackends(url: string) {
+  const { connectRedis, closeRedis } = await import('./redis.js');
+  const { RedisBufferBackend } = await import('./buffer/backends/redis.js');
+  const { RedisTsdbBackend } = await import('./tsdb/backends/redis.js');
+  const { RedisCacheBackend } = await import('./cache/backends/redis.js');
+  const { RedisQuotasBackend } = await import('./quotas/backends/redis.js');
+  const redis = await connectRedis(url);
+  return {
+    buffer: new RedisBufferBackend(redis),
+    tsdb: new RedisTsdbBackend(redis),
+    cache: new RedisCacheBackend(redis),
+    quotas: new RedisQuotasBackend(redis),
+    close: () => closeRedis(redis),
+  };
 }
 
 export async function createServices(config: Config, opts: { migrate?: boolean } = {}): Promise<Services> {
   const database = await openDatabase(config);
   if (opts.migrate !== false) await migrate(database);
-  const queue = await createQueue({ dataDir: config.dataDir, maxAttempts: config.queueMaxAttempts });
+  const queue = await createQueue({ dataDir: config.dataDir, maxAttempts: config.queueMaxAttempts, queueUrl: config.queueUrl });
   const db = database.db;
+  const shared = config.redisUrl ? await redisBackends(config.redisUrl) : null;
   return {
     config,
     database,
     queue,
     nodestore: new SqlNodestoreBackend(db, database.dialect),
-    buffer: new MemoryBufferBackend(),
-    tsdb: new SqlTsdbBackend(db, database.dialect),
+    buffer: shared?.buffer ?? new MemoryBufferBackend(),
+    tsdb: shared?.tsdb ?? new SqlTsdbBackend(db, database.dialect),
     tagstore: new SqlTagstoreBackend(db, database.dialect),
     search: new SqlSearchBackend(db, database.dialect),
-    cache: new MemoryCacheBackend(),
+    cache: shared?.cache ?? new MemoryCacheBackend(),
+    quotas: shared?.quotas ?? new MemoryQuotasBackend(),
     close: async () => {
       await queue.close();
+      await shared?.close();
       await database.close();
     },
   };

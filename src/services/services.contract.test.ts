@@ -111,16 +111,5 @@ describe('search contract: sql', () => {
     expect(page).toEqual({ groupIds: [a], hasMore: true });
   });
 });
-
-describe('cache contract: memory', () => {
-  it('returns what was set until deleted', () => {
-    s.cache.set('k', { v: 1 });
-    expect(s.cache.get('k')).toEqual({ v: 1 });
-    s.cache.set('null', null);
-    expect(s.cache.get('null')).toBeNull();
-    s.cache.delete('k');
-    expect(s.cache.get('k')).toBeUndefined();
-  });
-});
 });
 }

@@ -1,28 +1,19 @@
 /**
  * The cache: small objects read on every request (project keys, projects), kept close to the
- * code that reads them. Values must be treated as read-only by callers.
+ * code that reads them. Values must be treated as read-only by callers, and must survive a JSON
+ * round trip (the Redis backend serializes them; `undefined` is "not cached", so store `null`
+ * to remember "does not exist").
+ *
+ * Async, because a shared cache is a network hop away; the in-process backend answers at once.
  */
-import { LRUCache } from 'lru-cache';
 
 export interface CacheBackend {
-  get<T>(key: string): T | undefined;
-  set<T>(key: string, value: T, ttlMs?: number): void;
-  delete(key: string): void;
+  /** The value set under `key`, or `undefined` when absent or expired. */
+  get<T>(key: string): Promise<T | undefined>;
+  /** Stores `value` for `ttlMs` (the backend's default TTL when omitted). */
+  set<T>(key: string, value: T, ttlMs?: number): Promise<void>;
+  /** Forgets `key`, so the next `get` reads the source again. */
+  delete(key: string): Promise<void>;
 }
 
-/** In-process LRU with a TTL: a change made by another process is seen within the TTL. */
-export class MemoryCacheBackend implements CacheBackend {
-  readonly #lru: LRUCache<string, { v: unknown }>;
-  constructor(max = 10_000, ttlMs = 10_000) {
-    this.#lru = new LRUCache({ max, ttl: ttlMs });
-  }
-  get<T>(key: string): T | undefined {
-    return this.#lru.get(key)?.v as T | undefined;
-  }
-  set<T>(key: string, value: T, ttlMs?: number): void {
-    this.#lru.set(key, { v: value }, ttlMs ? { ttl: ttlMs } : undefined);
-  }
-  delete(key: string): void {
-    this.#lru.delete(key);
-  }
-}
+export { MemoryCacheBackend } from './backends/memory.js';

@@ -36,10 +36,33 @@ export interface QueueBackend {
 export interface QueueOptions {
   dataDir: string;
   maxAttempts: number;
+  /**
+   * Where the queue lives: unset or `sqlite:` = the embedded SQLite file under `dataDir`;
+   * `redis://` / `rediss://` = Redis Streams; `amqp://` / `amqps://` = RabbitMQ.
+   */
+  queueUrl?: string;
 }
 
 /** Picks the queue backend from configuration; only the chosen backend's module is loaded. */
 export async function createQueue(opts: QueueOptions): Promise<QueueBackend> {
-  const { SqliteQueueBackend } = await import('./backends/sqlite.js');
-  return new SqliteQueueBackend(opts);
+  const url = opts.queueUrl?.trim() || 'sqlite:';
+  const scheme = url.slice(0, url.indexOf(':') + 1).toLowerCase();
+  switch (scheme) {
+    case 'sqlite:': {
+      const { SqliteQueueBackend } = await import('./backends/sqlite.js');
+      return new SqliteQueueBackend(opts);
+    }
+    case 'redis:':
+    case 'rediss:': {
+      const { RedisStreamsQueueBackend } = await import('./backends/redis-streams.js');
+      return RedisStreamsQueueBackend.connect({ url, maxAttempts: opts.maxAttempts });
+    }
+    case 'amqp:':
+    case 'amqps:': {
+      const { RabbitMqQueueBackend } = await import('./backends/rabbitmq.js');
+      return RabbitMqQueueBackend.connect({ url, maxAttempts: opts.maxAttempts });
+    }
+    default:
+      throw new Error(`unsupported queue URL scheme "${scheme || url}": use sqlite:, redis://, rediss://, amqp:// or amqps://`);
+  }
 }

@@ -17,6 +17,8 @@ export interface TsdbIncrement {
 }
 
 export interface TsdbBackend {
+  /** True when increments are written through the caller's SQL transaction (so they roll back with it). */
+  readonly transactional: boolean;
   incrMulti(items: TsdbIncrement[], executor?: Executor): Promise<void>;
   /** Counts per bucket in [start, end] (Unix ms), every bucket present (zeros filled), oldest first; bucket starts in Unix seconds. */
   getRange(model: TsdbModel, keyIds: number[], start: number, end: number, rollup: Rollup): Promise<Map<number, [number, number][]>>;

@@ -6,6 +6,7 @@ import type { Executor } from '../../executor.js';
 import { bucketOf, ROLLUPS, type Rollup, type TsdbBackend, type TsdbIncrement, type TsdbModel } from '../index.js';
 
 export class SqlTsdbBackend implements TsdbBackend {
+  readonly transactional = true;
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
