@@ -58,12 +58,14 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
   const dialect = services.database.dialect;
   const result: SaveResult = { saved: 0, duplicates: 0, newGroups: 0, events: [] };
   const counters: GroupCounters[] = [];
+  let lastPoints: TsdbIncrement[] = [];
   try {
     await services.database.db.transaction().execute(async (trx) => {
       const groupsByHash = new Map<string, GroupState>();
       const latest = new Map<number, ProcessedEvent>();
       const tags: TagValueIncrement[] = [];
       const points: TsdbIncrement[] = [];
+      lastPoints = points;
       const bodies: { id: string; data: Record<string, unknown>; timestamp: number }[] = [];
       const seen = new Set<string>();
       counters.length = 0;
@@ -133,7 +135,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
 
       await services.nodestore.setMulti(bodies, trx);
       await services.tagstore.incrMulti(tags, trx);
-      await services.tsdb.incrMulti(points, trx);
+      if (services.tsdb.transactional) await services.tsdb.incrMulti(points, trx);
       const regressed = await refreshGroups(trx, groupsByHash, latest);
       for (const [groupId, eventId] of regressed) {
         const saved = result.events.find((e) => e.groupId === groupId && e.eventId === eventId);
@@ -150,6 +152,8 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
   }
   // Deferred buffers count after the commit; their dedupe keys make a redelivered event count once.
   if (!services.buffer.transactional) await services.buffer.incr(counters);
+  // Time series outside SQL are written after the commit too: a rolled-back batch adds nothing.
+  if (!services.tsdb.transactional) await services.tsdb.incrMulti(lastPoints);
   return result;
 }
 

@@ -2,7 +2,9 @@
  * The event worker: takes batches from the ingest queue and walks each item through the steps
  * (normalize → inbound filters → scrub → group → save), then acks. A batch is saved in one transaction; if that fails, the
  * batch is retried one event at a time so one poisoned event cannot hold back the others, and
- * only the failing task is nacked (retried, then dead-lettered with its error).
+ * only the failing task is nacked (retried, then dead-lettered with its error). Each saved event
+ * then gets one post-process task (post-process.ts: alert rules, snoozes, notifications), enqueued
+ * after the commit so rules read what was saved.
  */
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/index.js';
@@ -16,6 +18,8 @@ import { normalizeTask } from './normalize.js';
 import { scrubEvent } from './scrub.js';
 import { outcomesForItem, saveOutcomes, type Outcome } from './outcomes.js';
 import { saveBatch, type ProcessedEvent } from './save.js';
+import { isDiscarded } from './tombstones.js';
+import { enqueuePostProcess } from './post-process-task.js';
 
 const EVENT_ITEMS = new Set(['event']);
 
@@ -118,6 +122,11 @@ export class EventWorker {
         }
         scrubEvent(event, project.options);
         const grouping = groupNormalizedEvent(event, project);
+        if (await isDiscarded(this.#services, project.id, grouping.hashes)) {
+          outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'filtered', reason: 'discarded_hash', quantity: 1 });
+          done.push(task.id);
+          continue;
+        }
         events.push({ task, processed: { event, grouping, project, size: Buffer.byteLength(ingest.payload) } });
       } catch (err) {
         if (err instanceof ProtocolError) {
@@ -130,13 +139,15 @@ export class EventWorker {
       }
     }
     try {
-      await saveBatch(this.#ctx, events.map((e) => e.processed));
+      const saved = await saveBatch(this.#ctx, events.map((e) => e.processed));
+      await enqueuePostProcess(this.#services.queue, saved.events);
       done.push(...events.map((e) => e.task.id));
     } catch (err) {
       this.#log.warn({ err }, 'batch save failed; saving events one by one');
       for (const e of events) {
         try {
-          await saveBatch(this.#ctx, [e.processed]);
+          const saved = await saveBatch(this.#ctx, [e.processed]);
+          await enqueuePostProcess(this.#services.queue, saved.events);
           done.push(e.task.id);
         } catch (inner) {
           await this.#services.queue.nack(e.task.id, String((inner as Error)?.stack ?? inner), 1000);

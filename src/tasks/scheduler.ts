@@ -9,9 +9,16 @@ import type { Services } from '../services/index.js';
 import type { ScheduledTask } from './base-task.js';
 import { BufferFlushTask } from './buffer-flush-task.js';
 import { CleanupTask } from './cleanup-task.js';
+import { DigestTask } from './digest-task.js';
+import { SnoozeExpiryTask } from './snooze-expiry-task.js';
 import { releaseLease, tryAcquireLease } from './lock.js';
 
-export const DEFAULT_TASKS = (): ScheduledTask[] => [new BufferFlushTask(), new CleanupTask()];
+export const DEFAULT_TASKS = (services?: Services): ScheduledTask[] => [
+  new BufferFlushTask(),
+  new CleanupTask(),
+  new SnoozeExpiryTask(),
+  new DigestTask(services?.config.digestIntervalMs ?? 30 * 60_000),
+];
 
 export class Scheduler {
   readonly #services: Services;
@@ -22,7 +29,7 @@ export class Scheduler {
   readonly #running = new Set<Promise<void>>();
   #stopped = false;
 
-  constructor(services: Services, log: Logger, tasks: ScheduledTask[] = DEFAULT_TASKS()) {
+  constructor(services: Services, log: Logger, tasks: ScheduledTask[] = DEFAULT_TASKS(services)) {
     this.#services = services;
     this.#log = log;
     this.#tasks = tasks.filter((t) => t.enabled(services));

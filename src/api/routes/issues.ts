@@ -1,16 +1,22 @@
 /**
- * Issue routes: the stream (project and organization), details, status changes (single and
- * bulk), delete, hashes and tag breakdowns. Shapes follow Sentry's API (protocol.md §8).
+ * Issue routes: the stream (project and organization), details, triage updates (single and bulk:
+ * status, ignore conditions, assignment, bookmarks, merge, delete-and-discard; issue-update.ts and
+ * issue-merge.ts), delete, hashes (with unmerge) and tag breakdowns. Shapes follow Sentry's API
+ * (protocol.md §8). Activity, comments and alert rules register from here too.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Group } from '../../db/index.js';
 import { parseSearch, SearchQueryError, type IssueSort } from '../../services/search/index.js';
-import { eventNodeId } from '../../services/nodestore/index.js';
 import { requireOrg, requireScope, type Principal } from '../auth.js';
 import { loadIssue, loadProject, projectRef, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { parseCursor, parseLimit, setLinkHeader } from '../pagination.js';
 import { serializeIssue } from '../serializers/issue.js';
+import { loadTriage } from '../serializers/issue-triage.js';
+import { applyIssueUpdate, type IssueUpdate } from '../issue-update.js';
+import { deleteIssues, discardIssues, mergeIssues, unmergeHashes } from '../issue-merge.js';
+import { activityRoutes, serializeActivities } from './activity.js';
+import { ruleRoutes } from './rules.js';
 
 const SORTS: Record<string, IssueSort> = { date: 'date', new: 'new', freq: 'freq', user: 'user' };
 
@@ -27,7 +33,7 @@ async function statsFor(ctx: ApiContext, groupIds: number[], period: string | un
   return out;
 }
 
-async function listIssues(ctx: ApiContext, request: FastifyRequest, reply: any, projectIds: number[], orgSlug: string) {
+async function listIssues(ctx: ApiContext, request: FastifyRequest, reply: any, projectIds: number[], orgSlug: string, userId: number | null) {
   const q = request.query as Q;
   const query = one(q.query) ?? 'is:unresolved';
   const sort = SORTS[one(q.sort) ?? 'date'];
@@ -56,61 +62,58 @@ async function listIssues(ctx: ApiContext, request: FastifyRequest, reply: any, 
     (await ctx.db.selectFrom('projects').selectAll().where('id', 'in', projectIds.length ? projectIds : [-1]).execute()).map((p) => [p.id, p]),
   );
   const stats = await statsFor(ctx, found.groupIds, one(q.statsPeriod) ?? '24h');
+  const triage = await loadTriage(ctx.db, found.groupIds, userId);
   setLinkHeader(request, reply, ctx.baseUrl, offset, limit, found.hasMore);
   return found.groupIds
     .map((id) => byId.get(id))
     .filter((g): g is Group => Boolean(g))
-    .map((g) => serializeIssue(g, projectRef(projects.get(g.project_id)!), ctx.baseUrl, orgSlug, stats.get(g.id)));
+    .map((g) => serializeIssue(g, projectRef(projects.get(g.project_id)!), ctx.baseUrl, orgSlug, stats.get(g.id), triage.get(g.id)));
 }
 
-interface StatusUpdate {
-  status?: string;
-  statusDetails?: Record<string, unknown>;
-}
-
-function statusChange(body: StatusUpdate): Partial<Group> | null {
-  if (body.status === undefined) return null;
-  const now = Date.now();
-  switch (body.status) {
-    case 'resolved':
-    case 'resolvedInNextRelease':
-      return {
-        status: 'resolved',
-        substatus: null,
-        resolved_at: now,
-        status_details: JSON.stringify(body.status === 'resolvedInNextRelease' ? { inNextRelease: true } : (body.statusDetails ?? {})),
-      };
-    case 'unresolved':
-      return { status: 'unresolved', substatus: 'ongoing', resolved_at: null, status_details: '{}' };
-    case 'ignored':
-    case 'muted':
-      return { status: 'ignored', substatus: 'archived_forever', resolved_at: null, status_details: JSON.stringify(body.statusDetails ?? {}) };
-    default:
-      throw badRequest(`Invalid status: ${String(body.status)}`, { status: ['"' + String(body.status) + '" is not a valid choice.'] });
+/**
+ * The bulk PUT on a set of issues of one organization: merge (`merge: 1`, two or more issues of one
+ * project), delete-and-discard (`discard: true`, answered 204), or a status / assignment / flag
+ * change. Sentry's bulk reply echoes the changed fields.
+ */
+async function bulkUpdate(ctx: ApiContext, p: Principal, orgId: number, groups: Group[], body: IssueUpdate, reply: any) {
+  if (body.discard) {
+    requireScope(p, 'event:admin');
+    await discardIssues(ctx, groups);
+    return reply.code(204).send();
   }
-}
-
-async function applyUpdate(ctx: ApiContext, ids: number[], body: StatusUpdate) {
-  const change = statusChange(body ?? {});
-  if (change && ids.length) await ctx.db.updateTable('groups').set(change).where('id', 'in', ids).execute();
-  return change
-    ? { status: change.status, statusDetails: JSON.parse(change.status_details ?? '{}'), isPublic: false }
-    : { isPublic: false };
-}
-
-/** Deletes issues with their hashes, events, bodies and tag values. */
-async function deleteIssues(ctx: ApiContext, groups: { id: number; project_id: number }[]) {
-  for (const g of groups) {
-    const events = await ctx.db.selectFrom('events').select('event_id').where('group_id', '=', g.id).execute();
-    await ctx.db.transaction().execute(async (trx) => {
-      await ctx.services.nodestore.delete(events.map((e) => eventNodeId(g.project_id, e.event_id)), trx);
-      await trx.deleteFrom('events').where('group_id', '=', g.id).execute();
-      await trx.deleteFrom('group_hashes').where('group_id', '=', g.id).execute();
-      await trx.deleteFrom('group_tag_values').where('group_id', '=', g.id).execute();
-      await trx.deleteFrom('tsdb_points').where('model', '=', 'group').where('key_id', '=', g.id).execute();
-      await trx.deleteFrom('groups').where('id', '=', g.id).execute();
-    });
+  if (body.merge !== undefined && body.merge !== false && body.merge !== 0 && body.merge !== '0') {
+    if (groups.length < 2) throw badRequest('Merge needs at least two issues (?id=…&id=…)');
+    if (new Set(groups.map((g) => g.project_id)).size > 1) throw badRequest('Merging across projects is not supported');
+    return { merge: await mergeIssues(ctx, groups, p.userId) };
   }
+  return applyIssueUpdate(ctx, p, orgId, groups, body);
+}
+
+async function groupsIn(ctx: ApiContext, projectIds: number[], ids: number[]): Promise<Group[]> {
+  if (ids.length === 0 || projectIds.length === 0) return [];
+  return ctx.db.selectFrom('groups').selectAll().where('project_id', 'in', projectIds).where('id', 'in', ids).execute();
+}
+
+/** `?id=` ids, or with none every issue matching `query` (default `is:unresolved`), up to 1000. */
+async function targetIds(ctx: ApiContext, q: Q, projectIds: number[]): Promise<number[]> {
+  const ids = idsFromQuery(q);
+  if (ids.length) return ids;
+  let search;
+  try {
+    search = parseSearch(one(q.query) ?? 'is:unresolved');
+  } catch (err) {
+    if (err instanceof SearchQueryError) throw badRequest(`Invalid query: ${err.message}`);
+    throw err;
+  }
+  const found = await ctx.services.search.queryIssues({ projectIds, search, sort: 'date', offset: 0, limit: 1000, now: Date.now() });
+  return found.groupIds;
+}
+
+async function orgProjectIds(ctx: ApiContext, orgId: number, q: Q): Promise<number[]> {
+  const wanted = (q.project === undefined ? [] : Array.isArray(q.project) ? q.project : [q.project]).map(Number).filter((n) => n !== -1);
+  let pq = ctx.db.selectFrom('projects').select('id').where('organization_id', '=', orgId);
+  if (wanted.length) pq = pq.where('id', 'in', wanted);
+  return (await pq.execute()).map((p) => p.id);
 }
 
 function idsFromQuery(q: Q): number[] {
@@ -123,43 +126,36 @@ function idsFromQuery(q: Q): number[] {
 
 export function issueRoutes(app: FastifyInstance, ctx: ApiContext) {
   const principal = (r: FastifyRequest) => r.principal as Principal;
+  activityRoutes(app, ctx);
+  ruleRoutes(app, ctx);
 
   app.get<{ Params: { org: string; project: string } }>('/api/0/projects/:org/:project/issues/', async (request, reply) => {
     requireScope(principal(request), 'event:read');
     const { org, project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
-    return listIssues(ctx, request, reply, [project.id], org.slug);
+    return listIssues(ctx, request, reply, [project.id], org.slug, principal(request).userId);
   });
 
   app.get<{ Params: { org: string } }>('/api/0/organizations/:org/issues/', async (request, reply) => {
     requireScope(principal(request), 'event:read');
     const org = await requireOrg(ctx.db, principal(request), request.params.org);
-    const q = request.query as Q;
-    const wanted = (q.project === undefined ? [] : Array.isArray(q.project) ? q.project : [q.project]).map(Number).filter((n) => n !== -1);
-    let pq = ctx.db.selectFrom('projects').select('id').where('organization_id', '=', org.id);
-    if (wanted.length) pq = pq.where('id', 'in', wanted);
-    const ids = (await pq.execute()).map((p) => p.id);
-    return listIssues(ctx, request, reply, ids, org.slug);
+    const ids = await orgProjectIds(ctx, org.id, request.query as Q);
+    return listIssues(ctx, request, reply, ids, org.slug, principal(request).userId);
   });
 
-  // Bulk update / delete: `?id=1&id=2`, or with no id every issue matching `query`.
-  app.put<{ Params: { org: string; project: string }; Body: StatusUpdate }>('/api/0/projects/:org/:project/issues/', async (request) => {
+  app.put<{ Params: { org: string }; Body: IssueUpdate }>('/api/0/organizations/:org/issues/', async (request, reply) => {
     requireScope(principal(request), 'event:write');
-    const { project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
-    const q = request.query as Q;
-    let ids = idsFromQuery(q);
-    if (ids.length === 0) {
-      const found = await ctx.services.search.queryIssues({
-        projectIds: [project.id],
-        search: parseSearch(one(q.query) ?? 'is:unresolved'),
-        sort: 'date',
-        offset: 0,
-        limit: 1000,
-        now: Date.now(),
-      });
-      ids = found.groupIds;
-    }
-    const owned = ids.length ? (await ctx.db.selectFrom('groups').select('id').where('project_id', '=', project.id).where('id', 'in', ids).execute()).map((g) => g.id) : [];
-    return applyUpdate(ctx, owned, request.body ?? {});
+    const org = await requireOrg(ctx.db, principal(request), request.params.org);
+    const projectIds = await orgProjectIds(ctx, org.id, request.query as Q);
+    const groups = await groupsIn(ctx, projectIds, await targetIds(ctx, request.query as Q, projectIds));
+    return bulkUpdate(ctx, principal(request), org.id, groups, request.body ?? {}, reply);
+  });
+
+  // Bulk update: `?id=1&id=2`, or with no id every issue matching `query`.
+  app.put<{ Params: { org: string; project: string }; Body: IssueUpdate }>('/api/0/projects/:org/:project/issues/', async (request, reply) => {
+    requireScope(principal(request), 'event:write');
+    const { org, project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
+    const groups = await groupsIn(ctx, [project.id], await targetIds(ctx, request.query as Q, [project.id]));
+    return bulkUpdate(ctx, principal(request), org.id, groups, request.body ?? {}, reply);
   });
 
   app.delete<{ Params: { org: string; project: string } }>('/api/0/projects/:org/:project/issues/', async (request, reply) => {
@@ -179,9 +175,10 @@ export function issueRoutes(app: FastifyInstance, ctx: ApiContext) {
       const stats = await statsFor(ctx, [group.id], '24h');
       const stats14 = await statsFor(ctx, [group.id], '14d');
       const tags = await ctx.services.tagstore.getGroupTagKeys(group.id, 0);
+      const triage = await loadTriage(ctx.db, [group.id], principal(request).userId);
       return {
-        ...serializeIssue(group, projectRef(project), ctx.baseUrl, org.slug, { ...stats.get(group.id), ...stats14.get(group.id) }),
-        activity: [],
+        ...serializeIssue(group, projectRef(project), ctx.baseUrl, org.slug, { ...stats.get(group.id), ...stats14.get(group.id) }, triage.get(group.id)),
+        activity: await serializeActivities(ctx, group),
         seenBy: [],
         participants: [],
         userReportCount: 0,
@@ -189,12 +186,15 @@ export function issueRoutes(app: FastifyInstance, ctx: ApiContext) {
       };
     });
 
-    app.put<{ Params: { id: string }; Body: StatusUpdate }>(`${prefix}/`, async (request) => {
+    app.put<{ Params: { id: string }; Body: IssueUpdate }>(`${prefix}/`, async (request, reply) => {
       requireScope(principal(request), 'event:write');
       const { group, project, org } = await loadIssue(ctx, principal(request), request.params.id);
-      await applyUpdate(ctx, [group.id], request.body ?? {});
+      const body = request.body ?? {};
+      if (body.discard) return bulkUpdate(ctx, principal(request), org.id, [group], body, reply);
+      await applyIssueUpdate(ctx, principal(request), org.id, [group], body);
       const updated = await ctx.db.selectFrom('groups').selectAll().where('id', '=', group.id).executeTakeFirstOrThrow();
-      return serializeIssue(updated, projectRef(project), ctx.baseUrl, org.slug);
+      const triage = await loadTriage(ctx.db, [group.id], principal(request).userId);
+      return serializeIssue(updated, projectRef(project), ctx.baseUrl, org.slug, undefined, triage.get(group.id));
     });
 
     app.delete<{ Params: { id: string } }>(`${prefix}/`, async (request, reply) => {
@@ -210,6 +210,26 @@ export function issueRoutes(app: FastifyInstance, ctx: ApiContext) {
       const hashes = await ctx.db.selectFrom('group_hashes').select('hash').where('group_id', '=', group.id).orderBy('id').execute();
       return hashes.map((h) => ({ id: h.hash, latestEvent: null, mergedBySeer: false }));
     });
+
+    // Unmerge (Sentry: DELETE …/hashes/?id=HASH; PUT is accepted too): the hashes leave for a new issue.
+    for (const method of ['PUT', 'DELETE'] as const) {
+      app.route<{ Params: { id: string } }>({
+        method,
+        url: `${prefix}/hashes/`,
+        handler: async (request, reply) => {
+          requireScope(principal(request), 'event:write');
+          const { group } = await loadIssue(ctx, principal(request), request.params.id);
+          const q = request.query as Q;
+          const wanted = (q.id === undefined ? [] : Array.isArray(q.id) ? q.id : [q.id]).filter((h) => /^[0-9a-f]{32}$/.test(h));
+          if (wanted.length === 0) throw badRequest('Give the hashes to unmerge with ?id=');
+          const own = await ctx.db.selectFrom('group_hashes').select('hash').where('group_id', '=', group.id).execute();
+          if (wanted.some((h) => !own.some((o) => o.hash === h))) throw badRequest('A hash does not belong to this issue');
+          if (wanted.length >= own.length) throw badRequest('Cannot unmerge every hash of an issue');
+          const newId = await unmergeHashes(ctx, group, wanted, principal(request).userId);
+          return reply.code(202).send({ id: String(newId) });
+        },
+      });
+    }
 
     app.get<{ Params: { id: string } }>(`${prefix}/tags/`, async (request) => {
       requireScope(principal(request), 'event:read');

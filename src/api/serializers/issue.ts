@@ -1,5 +1,6 @@
 /** The Issue object in Sentry's API shape (protocol.md §8.2): ids and `count` are strings. */
 import type { Group } from '../../db/index.js';
+import type { IssueTriage } from './issue-triage.js';
 
 export interface ProjectRef {
   id: number;
@@ -29,6 +30,7 @@ export function serializeIssue(
   baseUrl: string,
   orgSlug: string,
   stats?: Record<string, [number, number][]>,
+  triage?: IssueTriage,
 ) {
   return {
     id: String(g.id),
@@ -46,10 +48,10 @@ export function serializeIssue(
     project: { id: String(project.id), name: project.name, slug: project.slug, platform: project.platform },
     type: g.type,
     metadata: JSON.parse(g.metadata),
-    numComments: 0,
-    assignedTo: null,
-    isBookmarked: false,
-    isSubscribed: false,
+    numComments: triage?.numComments ?? 0,
+    assignedTo: triage?.assignedTo ?? null,
+    isBookmarked: triage?.isBookmarked ?? false,
+    isSubscribed: triage?.isSubscribed ?? false,
     subscriptionDetails: null,
     hasSeen: false,
     annotations: [],

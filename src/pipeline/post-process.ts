@@ -1,0 +1,101 @@
+/**
+ * Step 4, after the batch committed: the PostProcessProcessor consumes one `post-process` task per
+ * saved event, in the order Sentry's `post_process_group` uses: first snoozes (an ignored issue may
+ * come back), then the project's alert rules (only for unresolved issues: Sentry does not alert
+ * on ignored ones), each rule at most once per `frequency` minutes per issue (the claim on
+ * `rule_group_status` is one conditional UPDATE, so two workers cannot both fire it), then one
+ * queued `notify` job per action — or, when the rule is noisy, a pending digest entry.
+ * Left out: ownership rules, and Sentry's "alert for each event" fast path.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, Group } from '../db/index.js';
+import { insertIgnore, dialectOfDb } from '../db/sql.js';
+import { rulePasses } from '../alerts/evaluate.js';
+import type { RuleData } from '../alerts/rules.js';
+import { enqueueNotify } from '../notify/job.js';
+import { eventNodeId } from '../services/nodestore/index.js';
+import type { QueueTask } from '../services/queue/index.js';
+import { countEvents, countUsers } from './issue-counts.js';
+import { decodePostProcessTask, POST_PROCESS_QUEUE, type PostProcessTask } from './post-process-task.js';
+import { QueueProcessor } from './queue-processor.js';
+import { processSnooze } from './snooze.js';
+
+/** Claims the right to fire `ruleId` for `groupId` now; false while its frequency window is open. */
+export async function claimRule(db: Kysely<Database>, ruleId: number, groupId: number, frequencyMin: number, now: number): Promise<boolean> {
+  const ins = await insertIgnore(
+    db.insertInto('rule_group_status').values({ rule_id: ruleId, group_id: groupId, last_active: now }),
+    dialectOfDb(db),
+    ['rule_id', 'group_id'],
+  ).executeTakeFirst();
+  if (Number(ins.numInsertedOrUpdatedRows ?? 0) > 0) return true;
+  const upd = await db
+    .updateTable('rule_group_status')
+    .set({ last_active: now })
+    .where('rule_id', '=', ruleId)
+    .where('group_id', '=', groupId)
+    .where('last_active', '<=', now - frequencyMin * 60_000)
+    .executeTakeFirst();
+  return Number(upd.numUpdatedRows) > 0;
+}
+
+export class PostProcessProcessor extends QueueProcessor {
+  readonly queue = POST_PROCESS_QUEUE;
+
+  async process(task: QueueTask): Promise<void> {
+    const t = decodePostProcessTask(task.payload);
+    const db = this.services.database.db;
+    let group = await db.selectFrom('groups').selectAll().where('id', '=', t.groupId).executeTakeFirst();
+    if (!group) return; // deleted or merged away since
+    if (await processSnooze(db, group)) group = { ...group, status: 'unresolved' };
+    if (group.status !== 'unresolved') return;
+    const rules = await db.selectFrom('alert_rules').selectAll().where('project_id', '=', t.projectId).execute();
+    if (rules.length === 0) return;
+    const body = (await this.services.nodestore.get(eventNodeId(t.projectId, t.eventId))) as Record<string, any> | null;
+    const event = {
+      level: String(body?.level ?? 'error'),
+      environment: (body?.environment as string | undefined) ?? null,
+      tags: Array.isArray(body?.tags) ? (body.tags as [string, string][]) : [],
+    };
+    const now = Date.now();
+    for (const rule of rules) {
+      const data = JSON.parse(rule.data) as RuleData;
+      const subject = {
+        event,
+        firstSeen: Number(group.first_seen),
+        isNew: t.isNew,
+        isRegression: t.isRegression,
+        countEvents: (since: number) => countEvents(db, group.id, since),
+        countUsers: (since: number) => countUsers(db, group.id, since),
+        now,
+      };
+      if (!(await rulePasses(data, rule.environment, subject))) continue;
+      if (!(await claimRule(db, rule.id, group.id, data.frequency, now))) continue;
+      await this.#fire(rule.id, data, group, t, now);
+    }
+  }
+
+  /** Sends the rule's actions now, or parks the fire for the digest when the rule is noisy. */
+  async #fire(ruleId: number, data: RuleData, group: Group, t: PostProcessTask, now: number): Promise<void> {
+    const db = this.services.database.db;
+    const { digestIntervalMs, digestThreshold } = this.services.config;
+    const recent = await db
+      .selectFrom('rule_fires')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('rule_id', '=', ruleId)
+      .where('date_added', '>', now - digestIntervalMs)
+      .executeTakeFirst();
+    const digest = Number(recent?.n ?? 0) >= digestThreshold;
+    await db.insertInto('rule_fires').values({ rule_id: ruleId, group_id: group.id, event_id: t.eventId, digest: digest ? 1 : 0, date_added: now }).execute();
+    if (digest) return;
+    await enqueueNotify(
+      this.services.queue,
+      data.actions.map((_a, actionIndex) => ({
+        ruleId,
+        actionIndex,
+        projectId: t.projectId,
+        digest: false,
+        items: [{ groupId: group.id, eventId: t.eventId, firedAt: now }],
+      })),
+    );
+  }
+}
