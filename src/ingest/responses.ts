@@ -27,6 +27,9 @@ export function sendPreflight(request: FastifyRequest, reply: FastifyReply): voi
 }
 
 export function sendIngestError(reply: FastifyReply, status: number, detail: string, causes: string[] = []): FastifyReply {
+  // A body we stopped reading (too large) would otherwise be drained to its end by Node to keep
+  // the connection alive; closing it makes an endless body cost nothing more.
+  if (status === 413) reply.header('Connection', 'close');
   return reply
     .code(status)
     .header('X-Sentry-Error', detail.replace(/[\r\n]/g, ' ').slice(0, 200))

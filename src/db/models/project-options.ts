@@ -37,7 +37,7 @@ export type InboundFilterId = (typeof INBOUND_FILTERS)[number];
 
 /** Reads stored options; anything unreadable yields the defaults rather than an error. */
 export function parseProjectOptions(json: string | null | undefined): ProjectOptions {
-  let raw: unknown = {};
+  let raw: unknown;
   try {
     raw = json ? JSON.parse(json) : {};
   } catch {
