@@ -35,6 +35,10 @@ export const configSchema = z.object({
   publicUrl: z.string().optional(),
   /** Metadata database. Default: SQLite file in dataDir. */
   databaseUrl: z.string().optional(),
+  /** Durable queue between ingest and workers: SQLite in dataDir (default), `redis://` (Streams) or `amqp://` (RabbitMQ). */
+  queueUrl: z.string().optional(),
+  /** Redis for the buffer, tsdb, cache and quotas when several processes share the work. */
+  redisUrl: z.string().optional(),
   /** Password of the admin user created on first start; generated and printed when unset. */
   adminPassword: z.string().optional(),
   /** Email of the admin user created on first start. */
@@ -49,6 +53,18 @@ export const configSchema = z.object({
   queueMaxAttempts: intFromEnv.positive().default(5),
   /** Days events are kept unless an organization sets its own retention. */
   retentionDays: intFromEnv.positive().default(90),
+  /** SMTP server for alert mail, e.g. smtp://user:pass@mail.example.com:587 or smtps://…; unset = no mail. */
+  smtpUrl: z.string().optional(),
+  /** Sender address of alert mail. */
+  emailFrom: z.string().default('faultline@localhost'),
+  /** Secret for the X-Faultline-Signature HMAC of webhooks whose rule action sets none. */
+  webhookSecret: z.string().optional(),
+  /** First retry delay of a failed notification (ms); doubles with each attempt. */
+  notifyRetryMs: intFromEnv.positive().default(30_000),
+  /** How often digests go out (ms), and the window in which a rule counts as noisy. */
+  digestIntervalMs: intFromEnv.positive().default(30 * 60_000),
+  /** A rule that fired more than this many times in one digest interval is digested instead. */
+  digestThreshold: intFromEnv.min(0).default(10),
   limits: limitsSchema.default(limitsSchema.parse({})),
 });
 
@@ -62,6 +78,8 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_HOST: 'host',
   FAULTLINE_PUBLIC_URL: 'publicUrl',
   FAULTLINE_DATABASE_URL: 'databaseUrl',
+  FAULTLINE_QUEUE_URL: 'queueUrl',
+  FAULTLINE_REDIS_URL: 'redisUrl',
   FAULTLINE_ADMIN_PASSWORD: 'adminPassword',
   FAULTLINE_ADMIN_EMAIL: 'adminEmail',
   FAULTLINE_LOG_LEVEL: 'logLevel',
@@ -69,6 +87,12 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
   FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
   FAULTLINE_RETENTION_DAYS: 'retentionDays',
+  FAULTLINE_SMTP_URL: 'smtpUrl',
+  FAULTLINE_EMAIL_FROM: 'emailFrom',
+  FAULTLINE_WEBHOOK_SECRET: 'webhookSecret',
+  FAULTLINE_NOTIFY_RETRY_MS: 'notifyRetryMs',
+  FAULTLINE_DIGEST_INTERVAL_MS: 'digestIntervalMs',
+  FAULTLINE_DIGEST_THRESHOLD: 'digestThreshold',
   FAULTLINE_MAX_EVENT_SIZE: 'limits.maxEventSize',
   FAULTLINE_MAX_ENVELOPE_SIZE: 'limits.maxEnvelopeSize',
   FAULTLINE_MAX_COMPRESSED_SIZE: 'limits.maxCompressedSize',

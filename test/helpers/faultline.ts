@@ -46,7 +46,9 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startFaultline(opts: { dataDir?: string; port?: number; env?: Record<string, string>; command?: string } = {}): Promise<RunningServer> {
+export async function startFaultline(
+  opts: { dataDir?: string; port?: number; env?: Record<string, string>; command?: string; http?: boolean } = {},
+): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const port = opts.port ?? (await freePort());
   let out = '';
@@ -57,6 +59,8 @@ export async function startFaultline(opts: { dataDir?: string; port?: number; en
       FAULTLINE_HOST: '127.0.0.1',
       FAULTLINE_LOG_LEVEL: 'warn',
       FAULTLINE_ADMIN_PASSWORD: 'test-password-1',
+      // Roles without HTTP announce themselves at info level.
+      ...(opts.http === false ? { FAULTLINE_LOG_LEVEL: 'info' } : {}),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,11 +72,16 @@ export async function startFaultline(opts: { dataDir?: string; port?: number; en
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`faultline exited early: ${out}`);
-    try {
-      const r = await fetch(`${url}/_health/`);
-      if (r.ok) break;
-    } catch {
-      /* not listening yet */
+    if (opts.http === false) {
+      // Roles without HTTP (worker, scheduler) say when they run.
+      if (out.includes('faultline running')) break;
+    } else {
+      try {
+        const r = await fetch(`${url}/_health/`);
+        if (r.ok) break;
+      } catch {
+        /* not listening yet */
+      }
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
