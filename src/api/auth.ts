@@ -1,12 +1,14 @@
 /**
- * Who is calling: a Bearer API token, bound to one organization with a set of scopes. Every route
- * asks `requireOrg` / `requireScope` on the server; nothing relies on the UI hiding things.
+ * Who is calling: a Bearer API token, bound to one organization with a set of scopes, or a web UI
+ * session (session-auth.ts), whose scopes depend on the member role in each organization. Every
+ * route asks `requireOrg` / `requireScope` on the server; nothing relies on the UI hiding things.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, Organization } from '../db/index.js';
 import { hashToken } from '../db/models/index.js';
 import { ApiError, notFound } from './errors.js';
+import { authenticateSession } from './session-auth.js';
 
 export interface Principal {
   /** Set for API tokens; null for other kinds of callers (e.g. a logged-in session). */
@@ -15,6 +17,12 @@ export interface Principal {
   /** The organizations the caller may see; everything else is a 404. */
   organizationIds: Set<number>;
   scopes: Set<string>;
+  /** Sessions only: the scopes per organization (the member role there). */
+  orgScopes?: Map<number, Set<string>>;
+  /** Sessions only: the session row and its cookie token. */
+  session?: { id: number; token: string };
+  /** Scopes this request asked for through `requireScope`, re-checked per organization. */
+  requested?: Set<string>;
 }
 
 declare module 'fastify' {
@@ -41,6 +49,15 @@ export async function authenticateToken(db: Kysely<Database>, request: FastifyRe
   };
 }
 
+/** A Bearer token if the request carries one, else the session cookie (with its CSRF check). */
+export async function authenticate(db: Kysely<Database>, request: FastifyRequest): Promise<Principal> {
+  if (request.headers.authorization === undefined) {
+    const session = await authenticateSession(db, request);
+    if (session) return session;
+  }
+  return authenticateToken(db, request);
+}
+
 /** Scopes that imply others, as in Sentry (`project:admin` ⊃ `project:write` ⊃ `project:read`). */
 function implied(scope: string): string[] {
   const [resource, level] = scope.split(':');
@@ -50,14 +67,27 @@ function implied(scope: string): string[] {
   return order.slice(i).map((l) => `${resource}:${l}`).concat(resource === 'project' && level === 'read' ? ['project:releases'] : []);
 }
 
+const forbidden = (scope: string) => new ApiError(403, `You do not have permission to perform this action (needs ${scope}).`);
+
 export function requireScope(p: Principal, scope: string): void {
-  if (!implied(scope).some((s) => p.scopes.has(s))) {
-    throw new ApiError(403, `You do not have permission to perform this action (needs ${scope}).`);
-  }
+  if (!implied(scope).some((s) => p.scopes.has(s))) throw forbidden(scope);
+  (p.requested ??= new Set()).add(scope);
+}
+
+/**
+ * The organization check every route goes through: 404 outside the caller's organizations, and
+ * for sessions, 403 when the role in this organization lacks a scope the route asked for.
+ */
+export function assertOrgAccess(p: Principal, organizationId: number): void {
+  if (!p.organizationIds.has(organizationId)) throw notFound('The requested resource does not exist');
+  const scopes = p.orgScopes?.get(organizationId);
+  if (!scopes) return;
+  for (const scope of p.requested ?? []) if (!implied(scope).some((s) => scopes.has(s))) throw forbidden(scope);
 }
 
 export async function requireOrg(db: Kysely<Database>, p: Principal, slug: string): Promise<Organization> {
   const org = await db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirst();
-  if (!org || !p.organizationIds.has(org.id)) throw notFound('The requested resource does not exist');
+  if (!org) throw notFound('The requested resource does not exist');
+  assertOrgAccess(p, org.id);
   return org;
 }

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Group, Organization, Project } from '../db/index.js';
 import type { Services } from '../services/index.js';
 import type { Principal } from './auth.js';
-import { requireOrg } from './auth.js';
+import { assertOrgAccess, requireOrg } from './auth.js';
 import { notFound } from './errors.js';
 
 export interface ApiContext {
@@ -34,7 +34,8 @@ export async function loadIssue(ctx: ApiContext, p: Principal, issueId: string):
     .select(['projects.organization_id as org_id'])
     .where('groups.id', '=', Number(issueId))
     .executeTakeFirst();
-  if (!row || !p.organizationIds.has(row.org_id)) throw notFound();
+  if (!row) throw notFound();
+  assertOrgAccess(p, row.org_id);
   const { org_id: _org, ...group } = row;
   const project = await ctx.db.selectFrom('projects').selectAll().where('id', '=', group.project_id).executeTakeFirstOrThrow();
   const org = await ctx.db.selectFrom('organizations').selectAll().where('id', '=', project.organization_id).executeTakeFirstOrThrow();

@@ -12,6 +12,8 @@ export interface OrganizationTable {
   slug: string;
   name: string;
   date_created: number;
+  /** Days events are kept; null means the server default (FAULTLINE_RETENTION_DAYS). */
+  retention_days: number | null;
 }
 
 export interface UserTable {
@@ -148,6 +150,90 @@ export interface ReleaseTable {
   version: string;
   date_created: number;
   date_released: number | null;
+  /** Added by 0004: what sentry-cli sets (`releases new --url`, finalize, archive, set-commits). */
+  date_started: number | null;
+  url: string | null;
+  ref: string | null;
+  /** open | archived (null: open) */
+  status: string | null;
+  /** JSON: the refs / commits sentry-cli sent, kept as they came. */
+  commits: string | null;
+  commit_count: number | null;
+  last_commit_id: string | null;
+}
+
+export interface DeployTable {
+  id: Generated<number>;
+  organization_id: number;
+  release_id: number;
+  environment: string;
+  name: string | null;
+  url: string | null;
+  date_started: number | null;
+  date_finished: number;
+}
+
+/** Sessions per project, release, environment and hour bucket (release health). */
+export interface ReleaseSessionTable {
+  project_id: number;
+  release: string;
+  environment: string;
+  bucket: number;
+  sessions: number;
+  errored: number;
+  abnormal: number;
+  crashed: number;
+}
+
+/** Distinct session users (sha1 of `did`) per release; crashed = 1 once one of theirs crashed. */
+export interface ReleaseSessionUserTable {
+  project_id: number;
+  release: string;
+  did_hash: string;
+  crashed: number;
+  last_seen: number;
+}
+
+/** Content-addressed bytes (chunks and artifact files), deflated. */
+export interface FileBlobTable {
+  sha1: string;
+  /** chunk | file */
+  kind: string;
+  size: number;
+  data: Buffer;
+  date_created: number;
+}
+
+export interface ArtifactBundleTable {
+  id: Generated<number>;
+  organization_id: number;
+  checksum: string;
+  bundle_id: string | null;
+  release: string | null;
+  dist: string | null;
+  /** created | assembling | ok | error */
+  state: string;
+  detail: string | null;
+  file_count: number;
+  date_created: number;
+}
+
+export interface ArtifactFileTable {
+  id: Generated<number>;
+  organization_id: number;
+  project_id: number | null;
+  bundle_id: number | null;
+  debug_id: string | null;
+  release: string;
+  dist: string;
+  url: string;
+  url_hash: string;
+  /** source | minified_source | source_map | indexed_ram_bundle | release_file */
+  type: string;
+  sha1: string;
+  size: number;
+  headers: string;
+  date_created: number;
 }
 
 export interface ReleaseProjectTable {
@@ -194,6 +280,99 @@ export interface SchedulerLockTable {
   expires_at: number;
 }
 
+/** Triage state (migration 0007): Sentry's GroupAssignee, GroupBookmark, GroupResolution, GroupSnooze, ... */
+export interface TeamTable {
+  id: Generated<number>;
+  organization_id: number;
+  slug: string;
+  name: string;
+  date_created: number;
+}
+
+export interface TeamMemberTable {
+  team_id: number;
+  user_id: number;
+}
+
+export interface GroupAssigneeTable {
+  group_id: number;
+  user_id: number | null;
+  team_id: number | null;
+  date_added: number;
+}
+
+export interface GroupUserFlagTable {
+  group_id: number;
+  user_id: number;
+  is_active: number;
+  date_added: number;
+}
+
+export interface GroupResolutionTable {
+  group_id: number;
+  /** in_release | in_next_release */
+  type: string;
+  /** in_release: the version; in_next_release: the latest release when it was resolved (or null). */
+  release: string | null;
+  date_added: number;
+}
+
+export interface GroupSnoozeTable {
+  group_id: number;
+  until: number | null;
+  count: number | null;
+  /** Minutes. */
+  window: number | null;
+  user_count: number | null;
+  user_window: number | null;
+  date_added: number;
+}
+
+export interface GroupTombstoneTable {
+  id: Generated<number>;
+  project_id: number;
+  hash: string;
+  title: string;
+  date_added: number;
+}
+
+export interface ActivityTable {
+  id: Generated<number>;
+  project_id: number;
+  group_id: number;
+  type: string;
+  user_id: number | null;
+  /** JSON object. */
+  data: string;
+  date_added: number;
+}
+
+export interface AlertRuleTable {
+  id: Generated<number>;
+  project_id: number;
+  label: string;
+  environment: string | null;
+  /** JSON: conditions, filters, actions, actionMatch, filterMatch, frequency. */
+  data: string;
+  created_by: number | null;
+  date_added: number;
+}
+
+export interface RuleGroupStatusTable {
+  rule_id: number;
+  group_id: number;
+  last_active: number;
+}
+
+export interface RuleFireTable {
+  id: Generated<number>;
+  rule_id: number;
+  group_id: number;
+  event_id: string;
+  digest: number;
+  date_added: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -209,10 +388,28 @@ export interface Database {
   tsdb_points: TsdbPointTable;
   releases: ReleaseTable;
   release_projects: ReleaseProjectTable;
+  deploys: DeployTable;
+  release_sessions: ReleaseSessionTable;
+  release_session_users: ReleaseSessionUserTable;
+  file_blobs: FileBlobTable;
+  artifact_bundles: ArtifactBundleTable;
+  artifact_files: ArtifactFileTable;
   outcomes: OutcomeTable;
   scheduler_locks: SchedulerLockTable;
   user_sessions: UserSessionTable;
   login_attempts: LoginAttemptTable;
+  teams: TeamTable;
+  team_members: TeamMemberTable;
+  group_assignees: GroupAssigneeTable;
+  group_bookmarks: GroupUserFlagTable;
+  group_subscriptions: GroupUserFlagTable;
+  group_resolutions: GroupResolutionTable;
+  group_snoozes: GroupSnoozeTable;
+  group_tombstones: GroupTombstoneTable;
+  activities: ActivityTable;
+  alert_rules: AlertRuleTable;
+  rule_group_status: RuleGroupStatusTable;
+  rule_fires: RuleFireTable;
 }
 
 export type Group = Selectable<GroupTable>;
@@ -221,4 +418,9 @@ export type ProjectKey = Selectable<ProjectKeyTable>;
 export type Organization = Selectable<OrganizationTable>;
 export type UserSession = Selectable<UserSessionTable>;
 export type EventRow = Selectable<EventTable>;
+export type AlertRule = Selectable<AlertRuleTable>;
+export type Activity = Selectable<ActivityTable>;
 export type NewEventRow = Insertable<EventTable>;
+export type Release = Selectable<ReleaseTable>;
+export type ArtifactFile = Selectable<ArtifactFileTable>;
+export type Deploy = Selectable<DeployTable>;

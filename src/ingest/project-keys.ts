@@ -21,7 +21,7 @@ export class ProjectKeyResolver {
 
   async resolve(publicKey: string): Promise<KeyInfo | null> {
     const cacheKey = `pk:${publicKey}`;
-    const cached = this.cache.get<KeyInfo | null>(cacheKey);
+    const cached = await this.cache.get<KeyInfo | null>(cacheKey);
     if (cached !== undefined) return cached;
     const row = await this.db
       .selectFrom('project_keys')
@@ -32,7 +32,7 @@ export class ProjectKeyResolver {
     const info = row
       ? { keyId: row.id, projectId: row.project_id, organizationId: row.organization_id, isActive: row.is_active === 1 }
       : null;
-    this.cache.set(cacheKey, info);
+    await this.cache.set(cacheKey, info);
     return info;
   }
 }

@@ -2,13 +2,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseFingerprintingRules } from '../../grouping/index.js';
 import type { Project } from '../../db/index.js';
-import { keyDsn } from '../../db/models/index.js';
 import { requireOrg, requireScope, type Principal } from '../auth.js';
 import { loadProject, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { iso } from '../serializers/issue.js';
+import { serializeProjectKey } from '../serializers/project-key.js';
+import { serializeProjectOptions, updatedOptions } from '../project-options.js';
 
-function serializeProject(p: Project, orgSlug: string) {
+export function serializeProject(p: Project, orgSlug: string) {
   return {
     id: String(p.id),
     slug: p.slug,
@@ -21,6 +22,7 @@ function serializeProject(p: Project, orgSlug: string) {
     organization: { slug: orgSlug },
     fingerprintingRules: p.fingerprinting_rules,
     groupingConfig: 'newstyle:2023-01-11',
+    ...serializeProjectOptions(p.options),
   };
 }
 
@@ -81,9 +83,11 @@ export function projectRoutes(app: FastifyInstance, ctx: ApiContext) {
       }
       changes.fingerprinting_rules = text;
     }
+    const options = updatedOptions(project.options, body as Record<string, unknown>);
+    if (options !== null) changes.options = options;
     if (Object.keys(changes).length) {
       await ctx.db.updateTable('projects').set(changes).where('id', '=', project.id).execute();
-      ctx.services.cache.delete(`project:${project.id}`);
+      await ctx.services.cache.delete(`project:${project.id}`);
     }
     const updated = await ctx.db.selectFrom('projects').selectAll().where('id', '=', project.id).executeTakeFirstOrThrow();
     return serializeProject(updated, org.slug);
@@ -93,15 +97,6 @@ export function projectRoutes(app: FastifyInstance, ctx: ApiContext) {
     requireScope(principal(request), 'project:read');
     const { project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
     const keys = await ctx.db.selectFrom('project_keys').selectAll().where('project_id', '=', project.id).orderBy('id').execute();
-    return keys.map((k) => ({
-      id: k.public_key,
-      name: k.label,
-      label: k.label,
-      public: k.public_key,
-      isActive: k.is_active === 1,
-      projectId: project.id,
-      dateCreated: iso(k.date_created),
-      dsn: { public: keyDsn(ctx.baseUrl, k), secret: keyDsn(ctx.baseUrl, k) },
-    }));
+    return keys.map((k) => serializeProjectKey(k, ctx.baseUrl));
   });
 }

@@ -1,3 +1,5 @@
 export * from './organizations.js';
 export * from './users.js';
 export * from './sessions.js';
+export * from './project-options.js';
+export * from './activity.js';
