@@ -7,7 +7,7 @@
 import { parseProjectOptions, type ProjectOptions } from '../db/models/project-options.js';
 import { badRequest } from './errors.js';
 
-export const OPTION_FIELDS = ['dataScrubber', 'dataScrubberDefaults', 'sensitiveFields', 'safeFields', 'scrubIPAddresses'] as const;
+export const OPTION_FIELDS = ['dataScrubber', 'dataScrubberDefaults', 'sensitiveFields', 'safeFields', 'scrubIPAddresses', 'rateLimitPerMinute'] as const;
 
 export function serializeProjectOptions(json: string) {
   const o = parseProjectOptions(json);
@@ -17,6 +17,7 @@ export function serializeProjectOptions(json: string) {
     sensitiveFields: o.sensitiveFields,
     safeFields: o.safeFields,
     scrubIPAddresses: o.scrubIPAddresses,
+    rateLimitPerMinute: o.rateLimitPerMinute,
   };
 }
 
@@ -43,5 +44,12 @@ export function updatedOptions(current: string, body: Record<string, unknown>): 
   if (body.scrubIPAddresses !== undefined) o.scrubIPAddresses = bool('scrubIPAddresses', body.scrubIPAddresses);
   if (body.sensitiveFields !== undefined) o.sensitiveFields = strings('sensitiveFields', body.sensitiveFields);
   if (body.safeFields !== undefined) o.safeFields = strings('safeFields', body.safeFields);
+  if (body.rateLimitPerMinute !== undefined) {
+    const v = body.rateLimitPerMinute;
+    if (v !== null && !(Number.isInteger(v) && (v as number) >= 0)) {
+      throw badRequest('Invalid rateLimitPerMinute', { rateLimitPerMinute: ['Expected a whole number of events per minute, or null.'] });
+    }
+    o.rateLimitPerMinute = v as number | null;
+  }
   return JSON.stringify(o);
 }

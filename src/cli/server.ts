@@ -3,7 +3,7 @@
  * them all; `ingest`, `worker` and `web` play one each (scale-out), and only the modules a role
  * needs are loaded.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { publicUrl, type Config } from '../config/index.js';
 import type { Services } from '../services/index.js';
@@ -21,7 +21,15 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export async function buildApp(config: Config, services: Services, log: Logger, roles: Set<Role>, onAccepted?: () => void): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  services: Services,
+  log: Logger,
+  roles: Set<Role>,
+  onAccepted?: () => void,
+  /** Sees every route as it is added (the isolation suite walks them all). */
+  onRoute?: (route: RouteOptions) => void,
+): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     disableRequestLogging: true,
@@ -30,6 +38,7 @@ export async function buildApp(config: Config, services: Services, log: Logger, 
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     requestTimeout: 120_000,
   });
+  if (onRoute) app.addHook('onRoute', onRoute);
   app.get('/_health/', async () => ({ status: 'ok', roles: [...roles] }));
   if (roles.has('ingest')) {
     const { ingestRoutes } = await import('../ingest/index.js');
@@ -38,7 +47,9 @@ export async function buildApp(config: Config, services: Services, log: Logger, 
         db: services.database.db,
         cache: services.cache,
         queue: services.queue,
+        quotas: services.quotas,
         limits: config.limits,
+        maxQueueBacklog: config.maxQueueBacklog,
         onAccepted,
       });
     });
@@ -48,21 +59,23 @@ export async function buildApp(config: Config, services: Services, log: Logger, 
     await app.register(async (child) => {
       await apiRoutes(child, { services, baseUrl: publicUrl(config), version: VERSION });
     });
-    const { webRoutes } = await import('./web-placeholder.js');
-    webRoutes(app, publicUrl(config));
+    const { webAppRoutes } = await import('../api/web-app.js');
+    await app.register(webAppRoutes);
   }
   return app;
 }
 
 export async function startServer(config: Config, services: Services, log: Logger, roles: Set<Role>): Promise<Server> {
   let worker: EventWorker | null = null;
+  let postProcessing: { stop(): Promise<void> } | null = null;
   if (roles.has('worker')) {
-    const { EventWorker } = await import('../pipeline/index.js');
+    const { EventWorker, startPostProcessing } = await import('../pipeline/index.js');
     worker = new EventWorker(services, log.child({ role: 'worker' }), {
       batchSize: config.workerBatchSize,
       leaseMs: config.queueLeaseMs,
     });
     worker.start();
+    postProcessing = startPostProcessing(services, log.child({ role: 'post-process' }));
   }
   let scheduler: Scheduler | null = null;
   if (roles.has('scheduler')) {
@@ -84,6 +97,7 @@ export async function startServer(config: Config, services: Services, log: Logge
     close: async () => {
       await app?.close();
       await worker?.stop();
+      await postProcessing?.stop();
       await scheduler?.stop();
     },
   };

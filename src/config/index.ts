@@ -51,6 +51,8 @@ export const configSchema = z.object({
   queueLeaseMs: intFromEnv.positive().default(60_000),
   /** Attempts before a task goes to the dead letters. */
   queueMaxAttempts: intFromEnv.positive().default(5),
+  /** Tasks waiting in the queue beyond which ingest answers 429 (back-pressure), so SDKs back off. */
+  maxQueueBacklog: intFromEnv.positive().default(200_000),
   /** Days events are kept unless an organization sets its own retention. */
   retentionDays: intFromEnv.positive().default(90),
   /** SMTP server for alert mail, e.g. smtp://user:pass@mail.example.com:587 or smtps://…; unset = no mail. */
@@ -87,6 +89,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
   FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
   FAULTLINE_RETENTION_DAYS: 'retentionDays',
+  FAULTLINE_MAX_QUEUE_BACKLOG: 'maxQueueBacklog',
   FAULTLINE_SMTP_URL: 'smtpUrl',
   FAULTLINE_EMAIL_FROM: 'emailFrom',
   FAULTLINE_WEBHOOK_SECRET: 'webhookSecret',

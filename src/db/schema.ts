@@ -56,6 +56,9 @@ export interface ProjectKeyTable {
   label: string;
   is_active: number;
   date_created: number;
+  /** Rate limit: at most `rate_limit_count` events per `rate_limit_window` seconds (both null: none). */
+  rate_limit_count: number | null;
+  rate_limit_window: number | null;
 }
 
 export interface ApiTokenTable {

@@ -4,7 +4,8 @@
  * It only authenticates, bounds, decompresses, splits and enqueues (DESIGN.md "queue
  * everything"); every accepted item is in the durable queue before the SDK gets its 200, so a
  * crash after the reply loses nothing. All heavy work happens in the worker (src/pipeline).
- * Left out here: rate limits and quotas, security (CSP) reports, minidumps, attachments storage.
+ * Rate limits and back-pressure are in rate-limits.ts. Left out here: security (CSP) reports,
+ * minidumps, attachments storage.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -25,6 +26,8 @@ import type { CacheBackend } from '../services/cache/index.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
 import { planEnvelope, type AcceptedItem } from './envelope-items.js';
+import { formatRateLimits, IngestGate, type RateLimit } from './rate-limits.js';
+import type { QuotasBackend } from '../services/quotas/index.js';
 import { ProjectKeyResolver, type KeyInfo } from './project-keys.js';
 import { applyCors, sendIngestError, sendPreflight, sendProtocolError } from './responses.js';
 
@@ -32,7 +35,10 @@ export interface IngestDeps {
   db: Kysely<Database>;
   cache: CacheBackend;
   queue: QueueBackend;
+  quotas: QuotasBackend;
   limits: Limits;
+  /** Queued tasks beyond which every request gets 429 (back-pressure). */
+  maxQueueBacklog: number;
   /** Called after items were enqueued (wakes a same-process worker). */
   onAccepted?: () => void;
 }
@@ -60,6 +66,32 @@ function allowsNonFinite(auth: ClientAuth | null, request: FastifyRequest): bool
 
 export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
   const keys = new ProjectKeyResolver(deps.db, deps.cache);
+  const gate = new IngestGate(deps.quotas, deps.queue, INGEST_QUEUE, deps.maxQueueBacklog);
+
+  /**
+   * Applies back-pressure and rate limits; sends the 429 itself when nothing is left to accept.
+   * Returns the items to enqueue, or null when the reply was sent.
+   */
+  async function admit(reply: FastifyReply, key: KeyInfo, items: AcceptedItem[]): Promise<AcceptedItem[] | null> {
+    if (items.length === 0) return items;
+    const limits: RateLimit[] = [];
+    let accepted = items;
+    if (await gate.backlogFull()) {
+      limits.push(gate.backlogLimit());
+      accepted = [];
+    } else {
+      const r = await gate.check(key, items);
+      accepted = r.items;
+      limits.push(...r.limits);
+    }
+    if (limits.length === 0) return accepted;
+    reply.header('X-Sentry-Rate-Limits', formatRateLimits(limits));
+    if (accepted.length > 0) return accepted;
+    const retryAfter = Math.max(...limits.map((l) => Math.ceil(l.retryAfter)));
+    reply.header('Retry-After', String(retryAfter));
+    sendIngestError(reply, 429, 'event submission rejected with_reason: ' + limits[0].reasonCode);
+    return null;
+  }
 
   // The edge reads request bodies itself: streamed, size-capped, decompressed with a cap.
   app.removeAllContentTypeParsers();
@@ -154,7 +186,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
       let eventId = plan.eventId ? normalizeUuid(plan.eventId) : null;
       const hasEvent = plan.items.some((i) => i.itemType === 'event' || i.itemType === 'transaction' || i.itemType === 'feedback');
       if (hasEvent && !eventId) eventId = randomUUID().replace(/-/g, '');
-      await enqueue(request, access, eventId, plan.items);
+      const admitted = await admit(reply, access.key, plan.items);
+      if (admitted === null) return reply;
+      await enqueue(request, access, eventId, admitted);
       return reply.code(200).header('Content-Type', 'application/json').send(eventId ? { id: eventId } : {});
     } catch (err) {
       return sendProtocolError(reply, err);
@@ -181,7 +215,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
       const raw = (event as Record<string, unknown>).event_id;
       const eventId = (typeof raw === 'string' && normalizeUuid(raw)) || randomUUID().replace(/-/g, '');
       const type = (event as Record<string, unknown>).type === 'transaction' ? 'transaction' : 'event';
-      await enqueue(request, access, eventId, [{ itemType: type, payload: text }]);
+      const admitted = await admit(reply, access.key, [{ itemType: type, payload: text }]);
+      if (admitted === null) return reply;
+      await enqueue(request, access, eventId, admitted);
       return reply.code(200).header('Content-Type', 'application/json').send({ id: eventId });
     } catch (err) {
       return sendProtocolError(reply, err);

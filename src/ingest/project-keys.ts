@@ -4,6 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
+import { parseProjectOptions } from '../db/models/project-options.js';
 import type { CacheBackend } from '../services/cache/index.js';
 
 export interface KeyInfo {
@@ -11,6 +12,9 @@ export interface KeyInfo {
   projectId: number;
   organizationId: number;
   isActive: boolean;
+  /** The key's own limit (Sentry's key `rateLimit`), and the project's per-minute limit. */
+  keyRateLimit: { count: number; window: number } | null;
+  projectRateLimitPerMinute: number | null;
 }
 
 export class ProjectKeyResolver {
@@ -26,11 +30,27 @@ export class ProjectKeyResolver {
     const row = await this.db
       .selectFrom('project_keys')
       .innerJoin('projects', 'projects.id', 'project_keys.project_id')
-      .select(['project_keys.id', 'project_keys.project_id', 'project_keys.is_active', 'projects.organization_id'])
+      .select([
+        'project_keys.id',
+        'project_keys.project_id',
+        'project_keys.is_active',
+        'project_keys.rate_limit_count',
+        'project_keys.rate_limit_window',
+        'projects.organization_id',
+        'projects.options',
+      ])
       .where('project_keys.public_key', '=', publicKey)
       .executeTakeFirst();
-    const info = row
-      ? { keyId: row.id, projectId: row.project_id, organizationId: row.organization_id, isActive: row.is_active === 1 }
+    const info: KeyInfo | null = row
+      ? {
+          keyId: row.id,
+          projectId: row.project_id,
+          organizationId: row.organization_id,
+          isActive: row.is_active === 1,
+          keyRateLimit:
+            row.rate_limit_count !== null && row.rate_limit_window ? { count: row.rate_limit_count, window: row.rate_limit_window } : null,
+          projectRateLimitPerMinute: parseProjectOptions(row.options).rateLimitPerMinute,
+        }
       : null;
     await this.cache.set(cacheKey, info);
     return info;

@@ -16,9 +16,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(opts: { publicUrl?: string } = {}): Promise<TestApp> {
+export async function testApp(opts: { publicUrl?: string; config?: Record<string, unknown> } = {}): Promise<TestApp> {
   const dataDir = tempDataDir();
-  const config = loadConfig({ dataDir, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}) }, {});
+  const config = loadConfig({ dataDir, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}), ...opts.config }, {});
   const services = await createServices(config);
   const app = await buildApp(config, services, pino({ level: 'silent' }), new Set(['web', 'ingest']));
   await app.ready();

@@ -27,6 +27,7 @@ interface NewProject {
 interface KeyChange {
   name?: unknown;
   isActive?: unknown;
+  rateLimit?: unknown;
 }
 
 /** Sentry's slugify: lowercase, runs of other characters become one dash. */
@@ -95,6 +96,23 @@ export function projectAdminRoutes(app: FastifyInstance, ctx: ApiContext) {
     const body = request.body ?? {};
     const changes: Partial<ProjectKey> = {};
     if (body.name !== undefined) changes.label = keyName(body.name, key.label);
+    if (body.rateLimit !== undefined) {
+      // Sentry's key rate limit: {"window": seconds, "count": events}; null removes it.
+      const rl = body.rateLimit as { window?: unknown; count?: unknown } | null;
+      if (rl === null) {
+        changes.rate_limit_count = null;
+        changes.rate_limit_window = null;
+      } else if (
+        typeof rl === 'object' &&
+        Number.isInteger(rl.window) && (rl.window as number) > 0 && (rl.window as number) <= 86_400 &&
+        Number.isInteger(rl.count) && (rl.count as number) >= 0
+      ) {
+        changes.rate_limit_count = rl.count as number;
+        changes.rate_limit_window = rl.window as number;
+      } else {
+        throw badRequest('Invalid rateLimit', { rateLimit: ['Expected {"window": 1..86400 seconds, "count": events} or null.'] });
+      }
+    }
     if (body.isActive !== undefined) {
       if (typeof body.isActive !== 'boolean') throw badRequest('Invalid isActive', { isActive: ['Must be a valid boolean.'] });
       changes.is_active = body.isActive ? 1 : 0;

@@ -13,6 +13,7 @@ export function serializeProjectKey(k: ProjectKey, baseUrl: string) {
     isActive: k.is_active === 1,
     projectId: k.project_id,
     dateCreated: iso(k.date_created),
+    rateLimit: k.rate_limit_count !== null && k.rate_limit_window ? { window: k.rate_limit_window, count: k.rate_limit_count } : null,
     // Faultline does not check the secret part; the public DSN is what every SDK needs.
     dsn: { public: dsn, secret: dsn },
   };

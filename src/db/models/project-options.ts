@@ -18,6 +18,8 @@ export const projectOptionsSchema = z.object({
   safeFields: stringList.default([]),
   /** Remove IP addresses from events (`scrubIPAddresses`); the client IP is then not stored. */
   scrubIPAddresses: z.boolean().default(false),
+  /** Events (errors and transactions) the project accepts per minute across all its keys; null: no limit. */
+  rateLimitPerMinute: z.number().int().min(0).nullable().default(null),
   /** Inbound filters (Sentry's `filters/{id}`); dropped events are counted, not stored. */
   filters: z
     .object({
