@@ -9,6 +9,7 @@ import { loadConfig, publicUrl, type Config } from '../config/index.js';
 import { createServices, type Services } from '../services/index.js';
 import { bootstrapIfEmpty } from './bootstrap.js';
 import { adminCommands } from './admin.js';
+import { benchCommand } from './bench.js';
 import { startServer, type Role } from './server.js';
 import { VERSION } from './version.js';
 
@@ -90,7 +91,30 @@ program
     await services.close();
   });
 
+program
+  .command('cleanup')
+  .description('delete events past their retention, and issues left without events')
+  .option('--days <n>', 'keep this many days for every organization (default: each organization\'s retention)')
+  .option('-d, --data-dir <dir>', 'data directory')
+  .action(async (o) => {
+    const days = o.days === undefined ? undefined : Number(o.days);
+    if (days !== undefined && (!Number.isInteger(days) || days < 0)) throw new Error('--days needs a whole number of days');
+    const services = await createServices(configFrom(o));
+    const { cleanup } = await import('../tasks/cleanup.js');
+    const tty = process.stderr.isTTY;
+    const result = await cleanup(services, {
+      days,
+      onProgress: (n) => {
+        if (tty) process.stderr.write(`\rdeleting events: ${n}`);
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    process.stdout.write(`deleted ${result.events} events and ${result.issues} issues\n`);
+    await services.close();
+  });
+
 adminCommands(program, configFrom);
+benchCommand(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`faultline: ${err instanceof Error ? err.message : String(err)}\n`);

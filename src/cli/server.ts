@@ -39,7 +39,12 @@ export async function buildApp(
     requestTimeout: 120_000,
   });
   if (onRoute) app.addHook('onRoute', onRoute);
-  app.get('/_health/', async () => ({ status: 'ok', roles: [...roles] }));
+  // `?queue=1` adds the ingest queue's depth, for operators and the benchmark's drain wait.
+  app.get<{ Querystring: { queue?: string } }>('/_health/', async (request) => ({
+    status: 'ok',
+    roles: [...roles],
+    ...(request.query.queue ? { queue: await services.queue.stats('ingest') } : {}),
+  }));
   if (roles.has('ingest')) {
     const { ingestRoutes } = await import('../ingest/index.js');
     await app.register(async (child) => {

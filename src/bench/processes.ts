@@ -1,0 +1,84 @@
+/** Starts Faultline roles as child processes for the benchmark, and reads their CPU and memory from /proc. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/faultline.js');
+
+export interface Proc {
+  role: string;
+  child: ChildProcess;
+  port: number | null;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv): string {
+  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`faultline ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export async function startRole(role: string, env: NodeJS.ProcessEnv): Promise<Proc> {
+  const port = role === 'worker' || role === 'scheduler' ? null : await freePort();
+  const child = spawn(process.execPath, [BIN, role, ...(port ? ['--port', String(port)] : [])], {
+    env: { ...env, FAULTLINE_HOST: '127.0.0.1', FAULTLINE_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`faultline ${role} exited: ${out}`);
+    if (port) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/_health/`)).ok) break;
+      } catch {
+        /* not yet */
+      }
+    } else if (out.includes('faultline running')) break;
+    if (Date.now() > deadline) throw new Error(`faultline ${role} did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { role, child, port };
+}
+
+export async function stopAll(procs: Proc[]): Promise<void> {
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.child.exitCode !== null) return resolve();
+          p.child.once('exit', () => resolve());
+          p.child.kill('SIGTERM');
+          setTimeout(() => p.child.kill('SIGKILL'), 30_000).unref();
+        }),
+    ),
+  );
+}
+
+/** Resident memory (bytes) and CPU time (seconds, user + system) of a process. */
+export function usage(pid: number): { rss: number; cpu: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { rss, cpu: ticks / 100 };
+  } catch {
+    return { rss: 0, cpu: 0 };
+  }
+}

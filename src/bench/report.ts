@@ -1,0 +1,70 @@
+/**
+ * Writes benchmark results: the JSON report, an SVG bar chart, and the results table between the
+ * markers in docs/benchmarks.md (the prose around them is written by hand).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import type { BenchResult } from './run.js';
+
+const START = '<!-- results:start -->';
+const END = '<!-- results:end -->';
+
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export function chartSvg(results: BenchResult[]): string {
+  const w = 640;
+  const rowH = 34;
+  const metrics = results.flatMap((r) => [
+    { label: `${r.layout} accepted/s`, value: r.acceptedPerSec },
+    { label: `${r.layout} processed/s`, value: r.processedPerSec },
+  ]);
+  const max = Math.max(1, ...metrics.map((m) => m.value));
+  const h = metrics.length * rowH + 40;
+  const bars = metrics
+    .map((m, i) => {
+      const y = 30 + i * rowH;
+      const bw = Math.round(((w - 260) * m.value) / max);
+      return `<text x="10" y="${y + 17}" font-size="13">${m.label}</text><rect x="230" y="${y + 4}" width="${bw}" height="18" fill="${i % 2 ? '#c2410c' : '#fb923c'}"/><text x="${236 + bw}" y="${y + 17}" font-size="12">${Math.round(m.value)}</text>`;
+    })
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><text x="10" y="18" font-size="14" font-weight="bold">Events per second (higher is better)</text>${bars}</svg>\n`;
+}
+
+export function resultsMarkdown(results: BenchResult[], when: Date): string {
+  const rows = results.map(
+    (r) =>
+      `| ${r.layout} | ${r.accepted} | ${Math.round(r.acceptedPerSec)} | ${Math.round(r.processedPerSec)} | ${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p90.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)} | ${Object.entries(r.peakRssMb).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.cpuSecondsPer1000.toFixed(2)} | ${r.bytesStoredPerEvent ?? '–'} |`,
+  );
+  return [
+    START,
+    `Run ${when.toISOString()} on ${machine()}; ${results[0]?.options.durationMs / 1000} s of load at concurrency ${results[0]?.options.concurrency}, ${results[0]?.options.issues} distinct issues, ${Math.round((results[0]?.options.gzipShare ?? 0) * 100)} % gzip, ${Math.round((results[0]?.options.largeShare ?? 0) * 100)} % 50 KB events.`,
+    '',
+    '| layout | events | accepted/s | processed/s | accept latency p50 / p90 / p99 (ms) | peak RSS (MB) | CPU s per 1,000 events | bytes stored per event |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    '![events per second](benchmarks.svg)',
+    END,
+  ].join('\n');
+}
+
+export function writeReport(root: string, results: BenchResult[]): { json: string; md: string } {
+  const when = new Date();
+  const dir = path.join(root, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const json = path.join(dir, 'latest.json');
+  writeFileSync(json, JSON.stringify({ machine: machine(), date: when.toISOString(), results }, null, 2) + '\n');
+  writeFileSync(path.join(root, 'docs/benchmarks.svg'), chartSvg(results));
+  const md = path.join(root, 'docs/benchmarks.md');
+  const block = resultsMarkdown(results, when);
+  const current = existsSync(md) ? readFileSync(md, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
+  const next = current.includes(START) && current.includes(END)
+    ? current.slice(0, current.indexOf(START)) + block + current.slice(current.indexOf(END) + END.length)
+    : `${current.trimEnd()}\n\n${block}\n`;
+  writeFileSync(md, next);
+  return { json, md };
+}

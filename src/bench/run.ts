@@ -1,0 +1,140 @@
+/**
+ * One benchmark run of a layout: start the processes, create a project, send the corpus for a
+ * bounded time, wait until the queue drains, and measure accepted/s, processed/s, accept latency,
+ * peak memory, CPU per 1,000 events and bytes stored per event.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildCorpus } from './corpus.js';
+import { percentile, sendLoad } from './load.js';
+import { runCli, startRole, stopAll, usage, type Proc } from './processes.js';
+
+export interface BenchOptions {
+  layout: 'embedded' | 'postgres-redis';
+  durationMs: number;
+  concurrency: number;
+  issues: number;
+  corpusSize: number;
+  gzipShare: number;
+  largeShare: number;
+  postgresUrl?: string;
+  redisUrl?: string;
+  log?: (msg: string) => void;
+}
+
+export interface BenchResult {
+  layout: string;
+  options: Omit<BenchOptions, 'log' | 'postgresUrl' | 'redisUrl'>;
+  sent: number;
+  accepted: number;
+  rejected: Record<string, number>;
+  acceptedPerSec: number;
+  processedPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  peakRssMb: Record<string, number>;
+  cpuSecondsPer1000: number;
+  bytesStoredPerEvent: number | null;
+  bytesSentPerEvent: number;
+  drainMs: number;
+}
+
+function dirSize(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir)) {
+    const p = path.join(dir, f);
+    const s = statSync(p);
+    n += s.isDirectory() ? dirSize(p) : s.size;
+  }
+  return n;
+}
+
+async function queueDepth(port: number): Promise<number> {
+  const r = (await (await fetch(`http://127.0.0.1:${port}/_health/?queue=1`)).json()) as { queue?: { ready: number; leased: number } };
+  return (r.queue?.ready ?? 0) + (r.queue?.leased ?? 0);
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchResult> {
+  const log = opts.log ?? (() => {});
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_ADMIN_PASSWORD: 'bench-password' };
+  if (opts.layout === 'postgres-redis') {
+    if (!opts.postgresUrl || !opts.redisUrl) throw new Error('the postgres-redis layout needs a PostgreSQL and a Redis URL');
+    Object.assign(env, { FAULTLINE_DATABASE_URL: opts.postgresUrl, FAULTLINE_REDIS_URL: opts.redisUrl, FAULTLINE_QUEUE_URL: opts.redisUrl });
+  }
+  const procs: Proc[] = [];
+  try {
+    log(`${opts.layout}: starting`);
+    if (opts.layout === 'embedded') procs.push(await startRole('start', env));
+    else {
+      procs.push(await startRole('web', env));
+      procs.push(await startRole('ingest', env));
+      procs.push(await startRole('worker', env));
+      procs.push(await startRole('scheduler', env));
+    }
+    const project = JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };
+    const key = new URL(project.dsn).username;
+    const ingest = procs.find((p) => p.role === 'start' || p.role === 'ingest')!;
+    const health = procs.find((p) => p.port)!;
+    log(`${opts.layout}: building corpus of ${opts.corpusSize}`);
+    const templates = buildCorpus({ size: opts.corpusSize, issues: opts.issues, gzipShare: opts.gzipShare, largeShare: opts.largeShare });
+    const before = new Map(procs.map((p) => [p.role, usage(p.child.pid!)]));
+    const peak: Record<string, number> = {};
+    const sample = () => {
+      for (const p of procs) peak[p.role] = Math.max(peak[p.role] ?? 0, usage(p.child.pid!).rss);
+    };
+    const sampler = setInterval(sample, 250);
+    log(`${opts.layout}: sending for ${opts.durationMs} ms with concurrency ${opts.concurrency}`);
+    const started = performance.now();
+    const load = await sendLoad({
+      targets: [{ port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` }],
+      templates,
+      concurrency: opts.concurrency,
+      durationMs: opts.durationMs,
+      maxEvents: 2_000_000,
+    });
+    log(`${opts.layout}: sent ${load.sent}, accepted ${load.accepted}; waiting for the queue to drain`);
+    while ((await queueDepth(health.port!)) > 0) await new Promise((r) => setTimeout(r, 200));
+    const drained = performance.now();
+    clearInterval(sampler);
+    sample();
+    let cpu = 0;
+    for (const p of procs) cpu += usage(p.child.pid!).cpu - (before.get(p.role)?.cpu ?? 0);
+    const sorted = Float64Array.from(load.latenciesMs).sort();
+    let stored: number | null = null;
+    if (opts.layout === 'embedded') stored = dirSize(dataDir);
+    else {
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ connectionString: opts.postgresUrl });
+      await c.connect();
+      stored = Number((await c.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
+      await c.end();
+    }
+    return {
+      layout: opts.layout,
+      options: {
+        layout: opts.layout,
+        durationMs: opts.durationMs,
+        concurrency: opts.concurrency,
+        issues: opts.issues,
+        corpusSize: opts.corpusSize,
+        gzipShare: opts.gzipShare,
+        largeShare: opts.largeShare,
+      },
+      sent: load.sent,
+      accepted: load.accepted,
+      rejected: load.rejected,
+      acceptedPerSec: load.accepted / (load.durationMs / 1000),
+      processedPerSec: load.accepted / ((drained - started) / 1000),
+      latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? 0 },
+      peakRssMb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])),
+      cpuSecondsPer1000: load.accepted ? (cpu / load.accepted) * 1000 : 0,
+      bytesStoredPerEvent: stored !== null && load.accepted ? Math.round(stored / load.accepted) : null,
+      bytesSentPerEvent: load.accepted ? Math.round(load.bytesSent / load.sent) : 0,
+      drainMs: Math.round(drained - started - load.durationMs),
+    };
+  } finally {
+    await stopAll(procs);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

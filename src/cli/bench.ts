@@ -1,0 +1,46 @@
+/**
+ * `faultline bench` (what `npm run bench` runs): benchmarks the embedded layout, and the
+ * PostgreSQL + Redis layout when FAULTLINE_BENCH_POSTGRES_URL and FAULTLINE_BENCH_REDIS_URL are
+ * set (separate ingest and worker processes), then writes bench/results/latest.json, the chart and
+ * the table in docs/benchmarks.md. Run it from the repository after `npm run build`.
+ */
+import type { Command } from 'commander';
+
+export function benchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('measure ingest and processing speed, memory and storage; writes docs/benchmarks.md')
+    .option('--duration <seconds>', 'how long to send events', '20')
+    .option('--concurrency <n>', 'requests in flight', '32')
+    .option('--issues <n>', 'distinct issues in the corpus', '1000')
+    .option('--corpus <n>', 'distinct event templates', '2000')
+    .option('--layout <name...>', 'embedded and/or postgres-redis (default: every layout that can run)')
+    .option('--out <dir>', 'repository root to write the report into', process.cwd())
+    .action(async (o) => {
+      const { runBench } = await import('../bench/run.js');
+      const { writeReport } = await import('../bench/report.js');
+      const pgUrl = process.env.FAULTLINE_BENCH_POSTGRES_URL;
+      const redisUrl = process.env.FAULTLINE_BENCH_REDIS_URL;
+      const layouts: ('embedded' | 'postgres-redis')[] = o.layout ?? (pgUrl && redisUrl ? ['embedded', 'postgres-redis'] : ['embedded']);
+      const results = [];
+      for (const layout of layouts) {
+        if (layout === 'postgres-redis' && (!pgUrl || !redisUrl)) throw new Error('set FAULTLINE_BENCH_POSTGRES_URL and FAULTLINE_BENCH_REDIS_URL for the postgres-redis layout');
+        const r = await runBench({
+          layout,
+          durationMs: Number(o.duration) * 1000,
+          concurrency: Number(o.concurrency),
+          issues: Number(o.issues),
+          corpusSize: Number(o.corpus),
+          gzipShare: 0.1,
+          largeShare: 0.05,
+          postgresUrl: pgUrl,
+          redisUrl,
+          log: (m) => process.stderr.write(`${m}\n`),
+        });
+        process.stdout.write(JSON.stringify(r) + '\n');
+        results.push(r);
+      }
+      const out = writeReport(o.out, results);
+      process.stderr.write(`wrote ${out.json} and ${out.md}\n`);
+    });
+}
