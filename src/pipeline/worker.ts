@@ -1,6 +1,6 @@
 /**
  * The event worker: takes batches from the ingest queue and walks each item through the steps
- * (normalize → inbound filters → scrub → group → save), then acks. A batch is saved in one transaction; if that fails, the
+ * (normalize → inbound filters → scrub → symbolicate → group → save), then acks. A batch is saved in one transaction; if that fails, the
  * batch is retried one event at a time so one poisoned event cannot hold back the others, and
  * only the failing task is nacked (retried, then dead-lettered with its error). Each saved event
  * then gets one post-process task (post-process.ts: alert rules, snoozes, notifications), enqueued
@@ -17,6 +17,8 @@ import { inboundFilterReason } from './filter.js';
 import { normalizeTask } from './normalize.js';
 import { scrubEvent } from './scrub.js';
 import { outcomesForItem, saveOutcomes, type Outcome } from './outcomes.js';
+import { saveSessionCounts, sessionCountsForItem, type SessionCount } from './release-health.js';
+import { symbolicateJs } from './symbolicate.js';
 import { saveBatch, type ProcessedEvent } from './save.js';
 import { isDiscarded } from './tombstones.js';
 import { enqueuePostProcess } from './post-process-task.js';
@@ -91,8 +93,13 @@ export class EventWorker {
     if (tasks.length === 0) return 0;
     const events: { task: QueueTask; processed: ProcessedEvent }[] = [];
     const outcomes: Outcome[] = [];
+    const sessionCounts: SessionCount[] = []; // release health (release-health.ts)
     const done: string[] = [];
+    let n = 0;
     for (const task of tasks) {
+      // Normalizing and grouping are synchronous CPU work: give the event loop back every few
+      // events so a same-process ingest keeps answering SDKs quickly during a big batch.
+      if (++n % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
       let ingest: IngestTask;
       try {
         ingest = decodeIngestTask(task.payload);
@@ -103,6 +110,7 @@ export class EventWorker {
       try {
         if (!EVENT_ITEMS.has(ingest.itemType)) {
           outcomes.push(...outcomesForItem(ingest));
+          sessionCounts.push(...sessionCountsForItem(ingest)); // [] unless a session item with a release
           done.push(task.id);
           continue;
         }
@@ -121,6 +129,7 @@ export class EventWorker {
           continue;
         }
         scrubEvent(event, project.options);
+        await symbolicateJs(this.#ctx, event, project); // JS source maps, before grouping
         const grouping = groupNormalizedEvent(event, project);
         if (await isDiscarded(this.#services, project.id, grouping.hashes)) {
           outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'filtered', reason: 'discarded_hash', quantity: 1 });
@@ -155,6 +164,7 @@ export class EventWorker {
       }
     }
     if (outcomes.length) await saveOutcomes(this.#services.database.db, this.#services.database.dialect, outcomes);
+    if (sessionCounts.length) await saveSessionCounts(this.#services.database.db, this.#services.database.dialect, sessionCounts);
     await this.#services.queue.ack(done);
     return tasks.length;
   }
