@@ -91,3 +91,12 @@ export async function requireOrg(db: Kysely<Database>, p: Principal, slug: strin
   assertOrgAccess(p, org.id);
   return org;
 }
+
+/**
+ * Installation-wide settings (storage backends) belong to superusers only: an organization's
+ * admin must not change what every other organization's data is stored in.
+ */
+export async function requireSuperuser(db: Kysely<Database>, p: Principal): Promise<void> {
+  const user = p.userId ? await db.selectFrom('users').select('is_superuser').where('id', '=', p.userId).executeTakeFirst() : undefined;
+  if (!user || user.is_superuser !== 1) throw new ApiError(403, 'Only superusers can change installation-wide settings.');
+}

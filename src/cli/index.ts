@@ -9,6 +9,7 @@ import { loadConfig, publicUrl, type Config } from '../config/index.js';
 import { createServices, type Services } from '../services/index.js';
 import { bootstrapIfEmpty } from './bootstrap.js';
 import { adminCommands } from './admin.js';
+import { delegatorCommands } from './delegator.js';
 import { benchCommand } from './bench.js';
 import { startServer, type Role } from './server.js';
 import { VERSION } from './version.js';
@@ -114,6 +115,7 @@ program
   });
 
 adminCommands(program, configFrom);
+delegatorCommands(program, configFrom);
 benchCommand(program);
 
 program.parseAsync(process.argv).catch((err) => {

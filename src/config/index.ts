@@ -67,6 +67,16 @@ export const configSchema = z.object({
   digestIntervalMs: intFromEnv.positive().default(30 * 60_000),
   /** A rule that fired more than this many times in one digest interval is digested instead. */
   digestThreshold: intFromEnv.min(0).default(10),
+  /** Where event bodies live: the SQL table (default) or files under `nodestoreDir`. */
+  nodestore: z.enum(['sql', 'filesystem']).default('sql'),
+  /** Directory of the filesystem nodestore. Default: `<dataDir>/nodestore`. */
+  nodestoreDir: z.string().optional(),
+  /** A second nodestore written beside the first through the delegator (a migration's dual-write). */
+  nodestoreSecondary: z.enum(['sql', 'filesystem']).optional(),
+  /** Share of delegated reads that are shadowed, compared and recorded (writes always go to both), 0..1. */
+  delegatorSampleRate: z.coerce.number().min(0).max(1).default(0.1),
+  /** How long a secondary backend may take before its call is recorded as a timeout (ms). */
+  delegatorTimeoutMs: intFromEnv.positive().default(5_000),
   limits: limitsSchema.default(limitsSchema.parse({})),
 });
 
@@ -96,6 +106,11 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_NOTIFY_RETRY_MS: 'notifyRetryMs',
   FAULTLINE_DIGEST_INTERVAL_MS: 'digestIntervalMs',
   FAULTLINE_DIGEST_THRESHOLD: 'digestThreshold',
+  FAULTLINE_NODESTORE: 'nodestore',
+  FAULTLINE_NODESTORE_DIR: 'nodestoreDir',
+  FAULTLINE_NODESTORE_SECONDARY: 'nodestoreSecondary',
+  FAULTLINE_DELEGATOR_SAMPLE_RATE: 'delegatorSampleRate',
+  FAULTLINE_DELEGATOR_TIMEOUT_MS: 'delegatorTimeoutMs',
   FAULTLINE_MAX_EVENT_SIZE: 'limits.maxEventSize',
   FAULTLINE_MAX_ENVELOPE_SIZE: 'limits.maxEnvelopeSize',
   FAULTLINE_MAX_COMPRESSED_SIZE: 'limits.maxCompressedSize',

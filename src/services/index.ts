@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import { migrate, openDatabase, type DatabaseHandle } from '../db/index.js';
 import { MemoryBufferBackend, type BufferBackend } from './buffer/index.js';
 import { MemoryCacheBackend, type CacheBackend } from './cache/index.js';
-import { SqlNodestoreBackend } from './nodestore/backends/sql.js';
+import { createNodestore } from './nodestore/create.js';
 import type { NodestoreBackend } from './nodestore/index.js';
 import { createQueue, type QueueBackend } from './queue/index.js';
 import { SqlSearchBackend, type SearchBackend } from './search/index.js';
@@ -56,11 +56,13 @@ export async function createServices(config: Config, opts: { migrate?: boolean }
   const queue = await createQueue({ dataDir: config.dataDir, maxAttempts: config.queueMaxAttempts, queueUrl: config.queueUrl });
   const db = database.db;
   const shared = config.redisUrl ? await redisBackends(config.redisUrl) : null;
+  // Through the delegator when FAULTLINE_NODESTORE_SECONDARY is set (nodestore/create.ts).
+  const nodestore = await createNodestore(config, database, queue);
   return {
     config,
     database,
     queue,
-    nodestore: new SqlNodestoreBackend(db, database.dialect),
+    nodestore: nodestore.nodestore,
     buffer: shared?.buffer ?? new MemoryBufferBackend(),
     tsdb: shared?.tsdb ?? new SqlTsdbBackend(db, database.dialect),
     tagstore: new SqlTagstoreBackend(db, database.dialect),
@@ -68,6 +70,7 @@ export async function createServices(config: Config, opts: { migrate?: boolean }
     cache: shared?.cache ?? new MemoryCacheBackend(),
     quotas: shared?.quotas ?? new MemoryQuotasBackend(),
     close: async () => {
+      await nodestore.close();
       await queue.close();
       await shared?.close();
       await database.close();

@@ -1,12 +1,34 @@
 /**
  * Contract suites for the SQL-backed services (nodestore, tsdb, tagstore, buffer, search, cache),
- * run once per SQL dialect: SQLite always, PostgreSQL and MySQL/MariaDB on the real servers when
+ * and the filesystem nodestore beside the SQL one, run once per SQL dialect: SQLite always, PostgreSQL and MySQL/MariaDB on the real servers when
  * their URLs are set (test/helpers/databases.ts). Each suite is written against the interface only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlDialects, type TestDatabase } from '../../test/helpers/databases.js';
 import { makeGroup, makeProject, testServices } from '../../test/helpers/services.js';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { removeDir, tempDataDir } from '../../test/helpers/faultline.js';
 import { parseSearch } from './search/index.js';
+import { FilesystemNodestoreBackend } from './nodestore/backends/filesystem.js';
+import { SqlNodestoreBackend } from './nodestore/backends/sql.js';
+import type { NodestoreBackend, NodestoreScan } from './nodestore/index.js';
+
+/** The one file called `name` somewhere under `dir` (the filesystem nodestore shards by hash). */
+function findFile(dir: string, name: string): string {
+  for (const entry of readdirSync(dir)) {
+    const p = path.join(dir, entry);
+    if (entry === name) return p;
+    if (statSync(p).isDirectory()) {
+      try {
+        return findFile(p, name);
+      } catch {
+        /* not in this branch */
+      }
+    }
+  }
+  throw new Error(`${name} not found`);
+}
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
 describe(`SQL services on ${dialect}`, () => {
@@ -24,21 +46,54 @@ afterAll(async () => {
   await database?.drop();
 });
 
-describe('nodestore contract: sql', () => {
+// Every nodestore backend runs the same suite: the SQL table, and files in a temporary directory.
+for (const kind of ['sql', 'filesystem'] as const) {
+describe(`nodestore contract: ${kind}`, () => {
+  let store: NodestoreBackend & NodestoreScan;
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDataDir();
+    store = kind === 'sql' ? new SqlNodestoreBackend(s.database.db, s.database.dialect) : new FilesystemNodestoreBackend(dir);
+  });
+  afterAll(() => removeDir(dir));
+  const raw = async (id: string): Promise<Buffer> =>
+    kind === 'sql'
+      ? (await s.database.db.selectFrom('nodestore_node').select('data').where('id', '=', id).executeTakeFirstOrThrow()).data
+      : readFileSync(findFile(dir, encodeURIComponent(id).replace(/\./g, '%2E')));
+
   it('sets, gets, gets many, overwrites and deletes bodies', async () => {
     const body = { message: 'héllo', nested: { list: [1, 2, 3] }, big: 'x'.repeat(10_000) };
-    await s.nodestore.setMulti([{ id: 'n1', data: body, timestamp: 1 }, { id: 'n2', data: { a: 1 }, timestamp: 2 }]);
-    expect(await s.nodestore.get('n1')).toEqual(body);
-    const many = await s.nodestore.getMulti(['n1', 'n2', 'missing']);
-    expect([...many.keys()].sort()).toEqual(['n1', 'n2']);
-    await s.nodestore.setMulti([{ id: 'n2', data: { a: 2 }, timestamp: 3 }]);
-    expect(await s.nodestore.get('n2')).toEqual({ a: 2 });
-    await s.nodestore.delete(['n1']);
-    expect(await s.nodestore.get('n1')).toBeNull();
-    const row = await s.database.db.selectFrom('nodestore_node').select('data').where('id', '=', 'n2').executeTakeFirstOrThrow();
-    expect(row.data[0]).toBe(1); // versioned, compressed body format
+    await store.setMulti([{ id: `${kind}:n1`, data: body, timestamp: 1 }, { id: `${kind}:n2`, data: { a: 1 }, timestamp: 2 }]);
+    expect(await store.get(`${kind}:n1`)).toEqual(body);
+    const many = await store.getMulti([`${kind}:n1`, `${kind}:n2`, 'missing']);
+    expect([...many.keys()].sort()).toEqual([`${kind}:n1`, `${kind}:n2`]);
+    await store.setMulti([{ id: `${kind}:n2`, data: { a: 2 }, timestamp: 3 }]);
+    expect(await store.get(`${kind}:n2`)).toEqual({ a: 2 });
+    await store.delete([`${kind}:n1`, 'never-there']);
+    expect(await store.get(`${kind}:n1`)).toBeNull();
+    expect((await raw(`${kind}:n2`))[0]).toBe(1); // versioned, compressed body format
+    await store.delete([`${kind}:n2`]);
+  });
+
+  it('keeps awkward ids apart and lists every body once, in pages, with its timestamp', async () => {
+    const ids = ['.', '..', 'a/b', 'e:1:ff', 'ü', ...Array.from({ length: 23 }, (_, i) => `e:2:${String(i).padStart(32, '0')}`)];
+    await store.setMulti(ids.map((id, i) => ({ id, data: { i }, timestamp: 1_700_000_000_000 + i * 1000 })));
+    for (const [i, id] of ids.entries()) expect(await store.get(id)).toEqual({ i });
+    const seen: { id: string; timestamp: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof store.scan>> = await store.scan(cursor, 5);
+      seen.push(...page.items);
+      cursor = page.next;
+    } while (cursor !== null);
+    expect(seen.map((x) => x.id).sort()).toEqual([...ids].sort());
+    expect(seen.find((x) => x.id === 'e:1:ff')!.timestamp).toBe(1_700_000_000_000 + 3000);
+    expect(await store.count()).toBe(ids.length);
+    await store.delete(ids);
+    expect(await store.count()).toBe(0);
   });
 });
+}
 
 describe('tsdb contract: sql', () => {
   it('counts per bucket and fills empty buckets with zeros', async () => {

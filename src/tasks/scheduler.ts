@@ -9,6 +9,7 @@ import type { Services } from '../services/index.js';
 import type { ScheduledTask } from './base-task.js';
 import { BufferFlushTask } from './buffer-flush-task.js';
 import { CleanupTask } from './cleanup-task.js';
+import { DelegatorCallsTask } from './delegator-calls-task.js';
 import { DigestTask } from './digest-task.js';
 import { SnoozeExpiryTask } from './snooze-expiry-task.js';
 import { releaseLease, tryAcquireLease } from './lock.js';
@@ -18,6 +19,7 @@ export const DEFAULT_TASKS = (services?: Services): ScheduledTask[] => [
   new CleanupTask(),
   new SnoozeExpiryTask(),
   new DigestTask(services?.config.digestIntervalMs ?? 30 * 60_000),
+  new DelegatorCallsTask(),
 ];
 
 export class Scheduler {

@@ -6,12 +6,27 @@
  */
 import type { Executor } from '../executor.js';
 
+/** The blob store of event bodies. Every backend passes the same contract suite. */
 export interface NodestoreBackend {
+  /** One body, or null when there is none. */
   get(id: string): Promise<Record<string, unknown> | null>;
+  /** The bodies that exist among `ids` (missing ids are simply absent from the map). */
   getMulti(ids: string[]): Promise<Map<string, Record<string, unknown>>>;
   /** Writes bodies; with `executor`, SQL backends write inside the caller's transaction. */
   setMulti(items: { id: string; data: Record<string, unknown>; timestamp: number }[], executor?: Executor): Promise<void>;
+  /** Removes bodies; ids without one are ignored. */
   delete(ids: string[], executor?: Executor): Promise<void>;
+}
+
+/**
+ * Walking a backend's bodies in a stable order, in pages, for `faultline nodestore migrate`. Not
+ * part of the service callers see: only offline jobs list a whole store.
+ */
+export interface NodestoreScan {
+  /** The next `limit` ids after the opaque `cursor` (null: from the start); `next` is null at the end. */
+  scan(cursor: string | null, limit: number): Promise<{ items: { id: string; timestamp: number }[]; next: string | null }>;
+  /** How many bodies the backend holds (for a progress bar; may be an estimate). */
+  count(): Promise<number>;
 }
 
 /** The id of an event's body: stable, so a re-processed event overwrites instead of duplicating. */

@@ -4,9 +4,9 @@ import type { Database, Dialect } from '../../../db/index.js';
 import { upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import { decodeNode, encodeNode } from '../codec.js';
-import type { NodestoreBackend } from '../index.js';
+import type { NodestoreBackend, NodestoreScan } from '../index.js';
 
-export class SqlNodestoreBackend implements NodestoreBackend {
+export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
@@ -47,5 +47,18 @@ export class SqlNodestoreBackend implements NodestoreBackend {
     for (let i = 0; i < ids.length; i += 500) {
       await db.deleteFrom('nodestore_node').where('id', 'in', ids.slice(i, i + 500)).execute();
     }
+  }
+
+  async scan(cursor: string | null, limit: number) {
+    let q = this.db.selectFrom('nodestore_node').select(['id', 'timestamp']);
+    if (cursor !== null) q = q.where('id', '>', cursor);
+    const rows = await q.orderBy('id').limit(limit).execute();
+    const items = rows.map((r) => ({ id: r.id, timestamp: Number(r.timestamp) }));
+    return { items, next: items.length === limit ? items[items.length - 1].id : null };
+  }
+
+  async count() {
+    const row = await this.db.selectFrom('nodestore_node').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 }
