@@ -9,7 +9,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/cli/server.js';
-import { createApiToken, SCOPES } from '../../src/db/models/index.js';
+import { addMember, createApiToken, createUser, SCOPES } from '../../src/db/models/index.js';
 import { EventWorker } from '../../src/pipeline/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../../src/services/queue/ingest-task.js';
 import { makeProject, testServices } from '../helpers/services.js';
@@ -70,6 +70,15 @@ beforeAll(async () => {
   });
   expect(rule.statusCode).toBe(201);
   b.params.ruleId = String(rule.json().id);
+  for (const t of [tenants.a, tenants.b]) {
+    const team = await app.inject({ method: 'POST', url: `/api/0/organizations/${t.params.org}/teams/`, headers: { authorization: `Bearer ${t.token}` }, payload: { name: t.params.org } });
+    expect(team.statusCode).toBe(201);
+    const org = await s.database.db.selectFrom('organizations').selectAll().where('slug', '=', t.params.org).executeTakeFirstOrThrow();
+    const user = await createUser(s.database.db, `someone@${t.params.org}.test`);
+    await addMember(s.database.db, org.id, user.id, 'member');
+    const member = await s.database.db.selectFrom('organization_members').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    t.params.member = String(member.id);
+  }
 });
 
 afterAll(async () => {

@@ -137,7 +137,9 @@ describe('fuzzing the ingest edge', () => {
       };
       pump();
     });
-    expect(result.status).toBe(413);
+    // The server answers 413 and hangs up; a client still writing may see the reset before it
+    // reads the answer, which is what HTTP/1.1 allows. Either way it stopped taking the body.
+    expect([413, 0]).toContain(result.status);
     // The limit is 4 MiB; what was sent beyond it sat in socket buffers when the server hung up.
     expect(result.sent).toBeLessThan(32 * 1024 * 1024);
   });

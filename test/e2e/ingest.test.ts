@@ -150,7 +150,7 @@ describe('bad input', () => {
 });
 
 describe('durability', () => {
-  it('processes every event that got a 200 even when the server is killed with SIGKILL', async () => {
+  it('processes every event that got a 200 even when the server is killed with SIGKILL', { timeout: 180_000 }, async () => {
     const dataDir = server.dataDir;
     const ids: string[] = [];
     const sends: Promise<void>[] = [];
@@ -174,7 +174,7 @@ describe('durability', () => {
       await waitFor(async () => {
         const n = db.prepare(`SELECT COUNT(*) AS n FROM events WHERE project_id = 1 AND event_id IN (${ids.map(() => '?').join(',')})`).get(...ids) as { n: number };
         return n.n === ids.length;
-      }, 30_000, 'all accepted events to be processed');
+      }, 90_000, 'all accepted events to be processed');
     } finally {
       db.close();
     }

@@ -13,9 +13,29 @@ import { apiClient, cli, removeDir, sleep, startFaultline, tempDataDir, waitFor,
 
 const REDIS_DB = 7; // a database of its own, flushed by this suite only
 
+/** Queues the RabbitMQ layout uses, emptied first so an earlier run's leftovers do not count. */
+async function purgeRabbit(url: string): Promise<void> {
+  const amqp = await import('amqplib');
+  const conn = await amqp.connect(url);
+  for (const q of ['ingest', 'post-process', 'notify', 'delegator']) {
+    const ch = await conn.createChannel();
+    ch.on('error', () => {});
+    await ch.purgeQueue(q).catch(() => {});
+    await ch.close().catch(() => {});
+  }
+  await conn.close();
+}
+
+const LAYOUTS = [
+  { name: 'PostgreSQL + Redis (Redis Streams queue)', db: 'postgres', dbVar: 'FAULTLINE_TEST_POSTGRES_URL', queue: 'redis', events: 3000 },
+  { name: 'MySQL/MariaDB + Redis + RabbitMQ queue', db: 'mysql', dbVar: 'FAULTLINE_TEST_MYSQL_URL', queue: 'amqp', events: 1200 },
+] as const;
+
+for (const layout of LAYOUTS)
 describeWithServer('scale-out', 'FAULTLINE_TEST_REDIS_URL', (redisBase) =>
-describeWithServer('on PostgreSQL + Redis', 'FAULTLINE_TEST_POSTGRES_URL', () => {
-  const makePg = sqlDialects().postgres;
+describeWithServer(`on ${layout.name}`, layout.dbVar, () =>
+describeWithServer('with its queue', layout.queue === 'amqp' ? 'FAULTLINE_TEST_AMQP_URL' : 'FAULTLINE_TEST_REDIS_URL', (queueBase) => {
+  const makePg = sqlDialects()[layout.db];
   let pg: TestDatabase;
   let dataDir: string;
   let env: Record<string, string>;
@@ -28,9 +48,10 @@ describeWithServer('on PostgreSQL + Redis', 'FAULTLINE_TEST_POSTGRES_URL', () =>
     await r.flushdb();
     r.disconnect();
     dataDir = tempDataDir();
+    if (layout.queue === 'amqp') await purgeRabbit(queueBase);
     env = {
       FAULTLINE_DATABASE_URL: pg.url!,
-      FAULTLINE_QUEUE_URL: redisUrl,
+      FAULTLINE_QUEUE_URL: layout.queue === 'amqp' ? queueBase : redisUrl,
       FAULTLINE_REDIS_URL: redisUrl,
       FAULTLINE_QUEUE_LEASE_MS: '3000',
       FAULTLINE_WORKER_BATCH_SIZE: '50',
@@ -60,7 +81,7 @@ describeWithServer('on PostgreSQL + Redis', 'FAULTLINE_TEST_POSTGRES_URL', () =>
 
     const ISSUES = 12;
     const USERS = 40;
-    const N = 3000;
+    const N = layout.events;
     const expected = new Map<string, { count: number; users: Set<string>; shards: Map<string, number> }>();
     const events: string[] = [];
     for (let i = 0; i < N; i++) {
@@ -122,4 +143,4 @@ describeWithServer('on PostgreSQL + Redis', 'FAULTLINE_TEST_POSTGRES_URL', () =>
     const charted = stats.reduce((n, i) => n + i.stats['24h'].reduce((m: number, [, c]: [number, number]) => m + c, 0), 0);
     expect(charted).toBe(N);
   }, 300_000);
-}));
+})));

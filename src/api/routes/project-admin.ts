@@ -16,6 +16,7 @@ import { requireOrg, requireScope, type Principal } from '../auth.js';
 import { loadProject, type ApiContext } from '../context.js';
 import { ApiError, badRequest, notFound } from '../errors.js';
 import { serializeProjectKey } from '../serializers/project-key.js';
+import { loadTeam } from './teams.js';
 import { serializeProject } from './projects.js';
 
 interface NewProject {
@@ -58,9 +59,13 @@ export function projectAdminRoutes(app: FastifyInstance, ctx: ApiContext) {
     if (body.platform !== undefined && body.platform !== null && (typeof body.platform !== 'string' || body.platform.length > 64)) {
       throw badRequest('Invalid platform', { platform: ['Expected a platform name such as "javascript" or "python".'] });
     }
+    const teamSlug = (request.params as { team?: string }).team;
+    // Sentry's team route: the new project is owned by that team (checked before anything is made).
+    const team = teamSlug ? await loadTeam(ctx, org, teamSlug) : null;
     try {
       const project = await createProject(ctx.db, org.id, slug, { name: body.name.trim(), platform: (body.platform as string | undefined) ?? null });
       await createProjectKey(ctx.db, project.id);
+      if (team) await ctx.db.insertInto('project_teams').values({ project_id: project.id, team_id: team.id }).execute();
       return reply.code(201).send(serializeProject(project, org.slug));
     } catch (err) {
       if (err instanceof ModelError) throw new ApiError(409, 'A project with this slug already exists.', { slug: [err.message] });
