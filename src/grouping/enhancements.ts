@@ -7,8 +7,9 @@
  * pre-Rust `__init__.py`): rules apply in order and later ones win; `^` acts on the frames after
  * the match (toward the crash), `v` on the frames before it. Classifier actions (`+app`, `-app`,
  * `category=`) run first over the whole stack; contribution actions (`+group`, `-group`,
- * `max-frames`, `min-frames`) run when the stacktrace component is assembled. Leaves out
- * `invert-stacktrace` (only affects display) and project-defined stack trace rules.
+ * `max-frames`, `min-frames`) run when the stacktrace component is assembled. Project rules are
+ * parsed strictly by `stacktrace-rules.ts` and run after these. Leaves out `invert-stacktrace`
+ * (accepted, but it only affects display).
  */
 import { ALL_PLATFORMS_2023_01_11 } from './default-enhancements.js';
 import { globMatch, pathMatch } from './glob.js';
@@ -33,7 +34,8 @@ export interface ExceptionData {
   mechanism?: string | null;
 }
 
-interface Matcher {
+/** One matcher of a rule. */
+export interface Matcher {
   key: string;
   pattern: string;
   negated: boolean;
@@ -41,17 +43,20 @@ interface Matcher {
   offset: -1 | 0 | 1;
 }
 
-type Action =
+/** One action of a rule. */
+export type Action =
   | { kind: 'flag'; key: 'app' | 'group'; flag: boolean; range: 'up' | 'down' | null }
   | { kind: 'var'; name: string; value: string };
 
-interface Rule {
+/** A parsed stack trace rule. */
+export interface Rule {
   matchers: Matcher[];
   actions: Action[];
   description: string;
 }
 
-const MATCHER_KEYS: Record<string, string> = {
+/** Matcher names (and their aliases) mapped to the frame field they read. */
+export const MATCHER_KEYS: Record<string, string> = {
   'stack.module': 'module',
   'stack.abs_path': 'path',
   'stack.package': 'package',
@@ -95,7 +100,8 @@ function parseMatcher(token: string, offset: -1 | 0 | 1): Matcher | null {
   return { key, pattern: unquote(t.slice(sep + 1)), negated, offset };
 }
 
-function describe(m: Matcher): string {
+/** The canonical text of a matcher, as quoted in hints. */
+export function describeMatcher(m: Matcher): string {
   const pattern = /\s/.test(m.pattern) ? `"${m.pattern}"` : m.pattern;
   const text = `${m.negated ? '!' : ''}${m.key}:${pattern}`;
   return m.offset === -1 ? `[ ${text} ] |` : m.offset === 1 ? `| [ ${text} ]` : text;
@@ -137,13 +143,14 @@ export function parseEnhancements(text: string): Rule[] {
       const actionText = actions.map((a) =>
         a.kind === 'var' ? `${a.name}=${a.value}` : `${a.range === 'up' ? '^' : a.range === 'down' ? 'v' : ''}${a.flag ? '+' : '-'}${a.key}`,
       );
-      rules.push({ matchers, actions, description: [...matchers.map(describe), ...actionText].join(' ') });
+      rules.push({ matchers, actions, description: [...matchers.map(describeMatcher), ...actionText].join(' ') });
     }
   }
   return rules;
 }
 
-const DEFAULT_RULES = parseEnhancements(ALL_PLATFORMS_2023_01_11);
+/** The built-in `all-platforms:2023-01-11` rules. */
+export const DEFAULT_RULES: readonly Rule[] = parseEnhancements(ALL_PLATFORMS_2023_01_11);
 
 function boolFromString(value: string): boolean | null {
   const v = value.toLowerCase();
@@ -221,7 +228,7 @@ export interface ClassifiedFrame {
  * Runs the `+app`/`-app`/`category=` rules over a stack, mutating `frames` (the match view) and
  * returning what each rule decided. `frames[i].inApp` starts as the client value.
  */
-export function classifyFrames(frames: MatchFrame[], exc: ExceptionData, rules: Rule[] = DEFAULT_RULES): ClassifiedFrame[] {
+export function classifyFrames(frames: MatchFrame[], exc: ExceptionData, rules: readonly Rule[] = DEFAULT_RULES): ClassifiedFrame[] {
   const result: ClassifiedFrame[] = frames.map(() => ({ inApp: null, category: null, inAppHint: null }));
   for (const rule of rules) {
     const modifiers = rule.actions.filter((a) => (a.kind === 'flag' && a.key === 'app') || (a.kind === 'var' && a.name === 'category'));
@@ -255,7 +262,7 @@ export function applyContributionRules(
   components: GroupingComponent[],
   frames: MatchFrame[],
   exc: ExceptionData,
-  rules: Rule[] = DEFAULT_RULES,
+  rules: readonly Rule[] = DEFAULT_RULES,
 ): { contributes?: boolean; hint: string | null } {
   const state: Record<string, { value: number; rule: Rule } | undefined> = {};
   for (const rule of rules) {

@@ -8,6 +8,7 @@
  */
 import type { NormalizedEvent } from '../protocol/event.js';
 import { readExceptions, type GroupingException } from './exception.js';
+import { DEFAULT_RULES, type Rule } from './enhancements.js';
 import { prepareFrames, str, type DroppedNote, type GroupingFrame } from './frame.js';
 
 /** A thread with its prepared frames (null when it has no stack trace with frames). */
@@ -27,30 +28,32 @@ export interface EventView {
   logentry: { message: string | null; formatted: string | null } | null;
   tags: [string, string | null][];
   dropped: DroppedNote[];
+  /** Stack trace rules in effect: the built-in ones, then the project's. */
+  rules: readonly Rule[];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function framesOf(stack: unknown, platform: string, path: string, dropped: DroppedNote[]): GroupingFrame[] | null {
+function framesOf(stack: unknown, platform: string, path: string, dropped: DroppedNote[], rules: readonly Rule[]): GroupingFrame[] | null {
   if (!isRecord(stack) || !Array.isArray(stack.frames) || stack.frames.length === 0) return null;
-  return prepareFrames(stack.frames, platform, {}, path, dropped);
+  return prepareFrames(stack.frames, platform, {}, path, dropped, rules);
 }
 
 /** Builds the grouping view of an event. Never throws on malformed input. */
-export function buildEventView(event: NormalizedEvent): EventView {
+export function buildEventView(event: NormalizedEvent, rules: readonly Rule[] = DEFAULT_RULES): EventView {
   const dropped: DroppedNote[] = [];
   const platform = str(event.platform) ?? 'other';
-  const exceptions = readExceptions(event.exception, platform, dropped);
-  const stacktrace = framesOf(event.stacktrace, platform, 'stacktrace.frames', dropped);
+  const exceptions = readExceptions(event.exception, platform, dropped, rules);
+  const stacktrace = framesOf(event.stacktrace, platform, 'stacktrace.frames', dropped, rules);
   let threads: GroupingThread[] | null = null;
   const rawThreads = isRecord(event.threads) && Array.isArray(event.threads.values) ? event.threads.values : null;
   if (rawThreads && rawThreads.length > 0) {
     threads = rawThreads.filter(isRecord).map((t, i) => ({
       crashed: !!t.crashed,
       current: !!t.current,
-      frames: framesOf(t.stacktrace, platform, `threads.values.${i}.stacktrace.frames`, dropped),
+      frames: framesOf(t.stacktrace, platform, `threads.values.${i}.stacktrace.frames`, dropped, rules),
     }));
   }
   let logentry: EventView['logentry'] = null;
@@ -67,7 +70,7 @@ export function buildEventView(event: NormalizedEvent): EventView {
   } else if (isRecord(event.tags)) {
     for (const [k, v] of Object.entries(event.tags)) tags.push([k, typeof v === 'string' ? v : null]);
   }
-  return { event, platform, exceptions, stacktrace, threads, logentry, tags, dropped };
+  return { event, platform, exceptions, stacktrace, threads, logentry, tags, dropped, rules };
 }
 
 /** Every prepared frame of the event: exceptions, then the top-level stack, then threads. */

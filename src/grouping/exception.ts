@@ -8,7 +8,7 @@
  * tallies Sentry keeps for Seer.
  */
 import { componentKey, type GroupingComponent, makeComponent, updateComponent } from './components.js';
-import type { ExceptionData } from './enhancements.js';
+import { DEFAULT_RULES, type ExceptionData, type Rule } from './enhancements.js';
 import { prepareFrames, str, type DroppedNote, type GroupingFrame } from './frame.js';
 import { normalizeMessage } from './message.js';
 import { type ComponentsByVariant, stacktraceVariants } from './stacktrace.js';
@@ -27,7 +27,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Reads `exception.values` into grouping exceptions, preparing each stack trace. */
-export function readExceptions(raw: unknown, platform: string, dropped: DroppedNote[]): GroupingException[] {
+export function readExceptions(
+  raw: unknown,
+  platform: string,
+  dropped: DroppedNote[],
+  rules: readonly Rule[] = DEFAULT_RULES,
+): GroupingException[] {
   const values = isRecord(raw) && Array.isArray(raw.values) ? raw.values : [];
   const out: GroupingException[] = [];
   values.forEach((v, i) => {
@@ -44,7 +49,7 @@ export function readExceptions(raw: unknown, platform: string, dropped: DroppedN
       value: exc.value ?? null,
       module: str(v.module),
       mechanism,
-      frames: hasFrames ? prepareFrames(stack.frames, platform, exc, `exception.values.${i}.stacktrace.frames`, dropped) : null,
+      frames: hasFrames ? prepareFrames(stack.frames, platform, exc, `exception.values.${i}.stacktrace.frames`, dropped, rules) : null,
     });
   });
   return out;
@@ -57,7 +62,7 @@ function nsErrorValue(value: unknown): string {
 }
 
 /** Builds the exception component per variant for one exception. */
-export function singleException(exc: GroupingException, platform: string): ComponentsByVariant {
+export function singleException(exc: GroupingException, platform: string, rules: readonly Rule[] = DEFAULT_RULES): ComponentsByVariant {
   const type = makeComponent('type', exc.type ? [exc.type] : []);
   let nsError: GroupingComponent | null = null;
   if (exc.mechanism) {
@@ -69,7 +74,7 @@ export function singleException(exc: GroupingException, platform: string): Compo
     }
   }
   const stacks: ComponentsByVariant = exc.frames
-    ? stacktraceVariants(exc.frames, platform, { type: exc.type, value: exc.value, mechanism: exc.mechanism ? str(exc.mechanism.type) : null })
+    ? stacktraceVariants(exc.frames, platform, { type: exc.type, value: exc.value, mechanism: exc.mechanism ? str(exc.mechanism.type) : null }, rules)
     : new Map([['!app', makeComponent('stacktrace')]]);
 
   const out: ComponentsByVariant = new Map();
@@ -181,9 +186,10 @@ export function chainedException(
   all: GroupingException[],
   platform: string,
   python3Sdk: boolean,
+  rules: readonly Rule[] = DEFAULT_RULES,
 ): { variants: ComponentsByVariant; mainExceptionId: number | null } {
   const components = new Map<GroupingException, ComponentsByVariant>();
-  for (const exc of all) components.set(exc, singleException(exc, platform));
+  for (const exc of all) components.set(exc, singleException(exc, platform, rules));
   const filtered = filterExceptionGroups(all, components, python3Sdk);
   const exceptions = filtered.exceptions;
   let mainExceptionId = filtered.mainExceptionId ?? null;

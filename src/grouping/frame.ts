@@ -10,7 +10,7 @@
  */
 import { type GroupingComponent, makeComponent, updateComponent } from './components.js';
 import { behaviorFamily, trimFunctionName } from './functions.js';
-import { classifyFrames, type ExceptionData, type MatchFrame } from './enhancements.js';
+import { classifyFrames, DEFAULT_RULES, type ExceptionData, type MatchFrame, type Rule } from './enhancements.js';
 
 /** A frame as grouping sees it: plain strings, rule-adjusted in_app, never the event's object. */
 export interface GroupingFrame {
@@ -42,6 +42,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Characters of a frame field that stack trace rules match against (Relay's `max_chars = 256`, with slack). */
+const MAX_FRAME_FIELD = 512;
+
 /** A note about something grouping had to skip, pushed to `event.errors`. */
 export interface DroppedNote {
   name: string;
@@ -58,6 +61,7 @@ export function prepareFrames(
   exc: ExceptionData,
   path: string,
   dropped: DroppedNote[],
+  rules: readonly Rule[] = DEFAULT_RULES,
 ): GroupingFrame[] {
   if (!Array.isArray(rawFrames)) return [];
   const frames: GroupingFrame[] = [];
@@ -82,7 +86,9 @@ export function prepareFrames(
     const filename = str(raw.filename);
     const data = isRecord(raw.data) ? raw.data : null;
     const category = data ? str(data.category) : null;
-    const lower = (v: string | null) => (v === null ? null : v.toLowerCase().replace(/\\/g, '/'));
+    // Relay trims frame fields to 256 characters before rules see them; cap the match view likewise.
+    const cap = (v: string | null) => (v !== null && v.length > MAX_FRAME_FIELD ? v.slice(0, MAX_FRAME_FIELD) : v);
+    const lower = (v: string | null) => (v === null ? null : cap(v)!.toLowerCase().replace(/\\/g, '/'));
     frames.push({
       abs_path: absPath,
       filename,
@@ -101,8 +107,8 @@ export function prepareFrames(
       sourcemapUsed: !!data && data.sourcemap !== undefined && data.sourcemap !== null,
       match: {
         family: behaviorFamily(platform || eventPlatform),
-        function: fn || '<unknown>',
-        module: str(raw.module),
+        function: cap(fn) || '<unknown>',
+        module: cap(str(raw.module)),
         package: lower(str(raw.package)),
         path: lower(absPath || filename),
         filename: lower(filename),
@@ -114,6 +120,7 @@ export function prepareFrames(
   const classified = classifyFrames(
     frames.map((f) => f.match),
     exc,
+    rules,
   );
   frames.forEach((f, i) => {
     const c = classified[i];

@@ -3,7 +3,13 @@
  * delegates to Relay's glob): `*` matches anything (or, in path mode, anything but `/`), `**`
  * matches anything, `?` one character, `[...]` a class, `\x` a literal x. Whole-string match.
  * Leaves out Relay's options nobody here uses (captures, allow_newline toggles).
+ *
+ * JS regexes backtrack where Relay's do not, so values are matched on at most `MAX_MATCH_CHARS`
+ * characters (Relay trims messages to 8192 and frame fields to 256 before rules run anyway).
  */
+
+/** Longest prefix of a value that rules look at; bounds regex backtracking on hostile input. */
+export const MAX_MATCH_CHARS = 8192;
 
 const cache = new Map<string, RegExp>();
 
@@ -57,7 +63,7 @@ export function globToRegExp(pattern: string, opts: { doublestar?: boolean; igno
 /** True when `value` matches the glob `pattern`. */
 export function globMatch(value: string, pattern: string, opts: { doublestar?: boolean; ignoreCase?: boolean } = {}): boolean {
   try {
-    return globToRegExp(pattern, opts).test(value);
+    return globToRegExp(pattern, opts).test(value.length > MAX_MATCH_CHARS ? value.slice(0, MAX_MATCH_CHARS) : value);
   } catch {
     return false;
   }

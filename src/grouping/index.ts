@@ -8,11 +8,14 @@
  * template, security reports, message) into `app`/`system`/`default` trees → turn the fingerprint
  * into custom / salted variants → md5 of contributing values → fallback md5(""). Follows
  * `src/sentry/grouping/api.py` (`get_grouping_variants_for_event`, `apply_server_fingerprinting`).
- * Leaves out project stack trace rules, secondary (transition) configs and Seer similarity.
+ * Project stack trace rules (`stacktraceRules`) run after the built-in ones. Leaves out secondary
+ * (transition) configs and Seer similarity.
  */
 import type { NormalizedEvent } from '../protocol/event.js';
 import { componentHash, describeComponent, hashFromValues, type GroupingComponent, updateComponent } from './components.js';
 import { buildEventView, type EventView } from './event-view.js';
+import { DEFAULT_RULES, type Rule } from './enhancements.js';
+import { parseStacktraceRules } from './stacktrace-rules.js';
 import { expandTitleTemplate, fingerprintType, parseFingerprintVariable, resolveFingerprint, saltedHash } from './fingerprint.js';
 import { matchFingerprintRule, parseFingerprintingRules, type FingerprintRule } from './fingerprint-rules.js';
 import { runStrategies } from './strategies.js';
@@ -22,6 +25,7 @@ export type { GroupingComponent } from './components.js';
 export { applyInAppDefaults } from './in-app.js';
 export { parameterize } from './parameterize.js';
 export { parseFingerprintingRules, GroupingRulesError, type FingerprintRule, type FingerprintMatcher } from './fingerprint-rules.js';
+export { parseStacktraceRules } from './stacktrace-rules.js';
 
 /** The grouping config implemented here. */
 export const GROUPING_CONFIG = 'newstyle:2023-01-11';
@@ -56,6 +60,8 @@ export interface GroupingResult {
 export interface GroupingOptions {
   /** The project's server-side fingerprinting rules text (may be empty). */
   fingerprintingRules?: string;
+  /** The project's stack trace rules text (Sentry's `groupingEnhancements`); applied after the built-in rules. */
+  stacktraceRules?: string;
 }
 
 const HASH_RE = /^[0-9a-f]{32}$/;
@@ -74,6 +80,15 @@ function projectRules(text: string | undefined): FingerprintRule[] {
     return parseFingerprintingRules(text);
   } catch {
     return []; // Sentry ignores a project's rules when they do not parse.
+  }
+}
+
+function stackRules(text: string | undefined): readonly Rule[] {
+  if (!text) return DEFAULT_RULES;
+  try {
+    return [...DEFAULT_RULES, ...parseStacktraceRules(text)];
+  } catch {
+    return DEFAULT_RULES; // Like fingerprinting rules: a project's broken rules are ignored, not fatal.
   }
 }
 
@@ -154,7 +169,7 @@ function computeVariants(view: EventView, fingerprint: string[], matched: Finger
 }
 
 function groupEventUnsafe(event: NormalizedEvent, options: GroupingOptions): GroupingResult {
-  const view = buildEventView(event);
+  const view = buildEventView(event, stackRules(options.stacktraceRules));
   let fingerprint = clientFingerprint(event);
   const info: NonNullable<GroupingResult['fingerprintInfo']> = {};
   if (fingerprint && !(fingerprint.length === 1 && parseFingerprintVariable(fingerprint[0]) === 'default')) {

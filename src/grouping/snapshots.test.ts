@@ -37,7 +37,8 @@ describe('Sentry newstyle:2023-01-11 snapshots', () => {
     test(name, () => {
       const input = JSON.parse(readFileSync(new URL(`inputs/${name}.json`, dir), 'utf8')) as Record<string, unknown>;
       const { _rules, ...want } = variants;
-      const result = groupEvent(toNormalizedEvent(input), { fingerprintingRules: _rules });
+      const grouping = input._grouping as { enhancements?: string } | undefined;
+      const result = groupEvent(toNormalizedEvent(input), { fingerprintingRules: _rules, stacktraceRules: grouping?.enhancements });
       const got: Record<string, string | null> = {};
       for (const key of Object.keys(want)) got[key] = result.variants[key]?.hash ?? null;
       expect(got).toEqual(want);

@@ -8,7 +8,7 @@
  * Leaves out the frame-count metrics Sentry collects for Seer.
  */
 import { type GroupingComponent, makeComponent, updateComponent } from './components.js';
-import { applyContributionRules, type ExceptionData } from './enhancements.js';
+import { applyContributionRules, DEFAULT_RULES, type ExceptionData, type Rule } from './enhancements.js';
 import { frameComponent, type GroupingFrame, hasUrlOrigin } from './frame.js';
 import { behaviorFamily } from './functions.js';
 
@@ -30,6 +30,7 @@ function singleVariant(
   frames: GroupingFrame[],
   platform: string,
   exc: ExceptionData,
+  rules: readonly Rule[],
 ): GroupingComponent {
   const components: GroupingComponent[] = [];
   let prev: GroupingFrame | null = null;
@@ -53,7 +54,7 @@ function singleVariant(
   }
 
   const matchFrames = frames.map((f) => f.match);
-  const stack = applyContributionRules(components, matchFrames, exc);
+  const stack = applyContributionRules(components, matchFrames, exc, rules);
   // System frames never contribute to the app variant, whatever the rules said.
   if (variant === 'app') {
     components.forEach((c, i) => {
@@ -72,9 +73,14 @@ function singleVariant(
 }
 
 /** Builds the `!app` and `system` stacktrace components for one stack trace. */
-export function stacktraceVariants(frames: GroupingFrame[], platform: string, exc: ExceptionData): ComponentsByVariant {
-  const app = singleVariant('app', frames, platform, exc);
-  const system = singleVariant('system', frames, platform, exc);
+export function stacktraceVariants(
+  frames: GroupingFrame[],
+  platform: string,
+  exc: ExceptionData,
+  rules: readonly Rule[] = DEFAULT_RULES,
+): ComponentsByVariant {
+  const app = singleVariant('app', frames, platform, exc, rules);
+  const system = singleVariant('system', frames, platform, exc, rules);
   let inApp = 0;
   let contributing = 0;
   let inAppContributing = 0;

@@ -38,7 +38,7 @@ function threadsStrategy(view: EventView): ComponentsByVariant | null {
     const frames: GroupingFrame[] | null = list[0].frames;
     if (!frames) return new Map([['app', makeComponent('threads', [], { contributes: false, hint: 'ignored because thread has no stacktrace' })]]);
     const out: ComponentsByVariant = new Map();
-    for (const [k, stack] of stacktraceVariants(frames, view.platform, {})) out.set(k, makeComponent('threads', [stack]));
+    for (const [k, stack] of stacktraceVariants(frames, view.platform, {}, view.rules)) out.set(k, makeComponent('threads', [stack]));
     return out;
   };
   const crashed = threads.filter((t) => t.crashed);
@@ -135,7 +135,7 @@ const STRATEGIES: Strategy[] = [
       if (view.exceptions.length === 0) return null;
       const sdk = view.event.sdk;
       const python3 = view.event.platform === 'python' && !!sdk && typeof sdk.version === 'string' && sdk.version.startsWith('3');
-      const result = chainedException(view.exceptions, view.platform, python3);
+      const result = chainedException(view.exceptions, view.platform, python3, view.rules);
       state.mainExceptionId = result.mainExceptionId;
       return result.variants;
     },
@@ -144,7 +144,7 @@ const STRATEGIES: Strategy[] = [
   {
     name: 'stacktrace',
     stacktraceVariants: true,
-    run: (view) => (view.stacktrace ? stacktraceVariants(view.stacktrace, view.platform, {}) : null),
+    run: (view) => (view.stacktrace ? stacktraceVariants(view.stacktrace, view.platform, {}, view.rules) : null),
   },
   { name: 'template', run: templateStrategy },
   { name: 'csp', run: cspStrategy },

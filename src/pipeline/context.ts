@@ -10,6 +10,8 @@ export interface ProjectSettings {
   organizationId: number;
   slug: string;
   fingerprintingRules: string;
+  /** Stack trace rules text (`groupingEnhancements`), '' when unset. */
+  groupingEnhancements: string;
   options: ProjectOptions;
 }
 
@@ -27,7 +29,7 @@ export function createBatchContext(services: Services): BatchContext {
       if (cached !== undefined) return cached;
       const row = await services.database.db
         .selectFrom('projects')
-        .select(['id', 'organization_id', 'slug', 'fingerprinting_rules', 'options'])
+        .select(['id', 'organization_id', 'slug', 'fingerprinting_rules', 'grouping_enhancements', 'options'])
         .where('id', '=', projectId)
         .executeTakeFirst();
       const settings = row
@@ -36,6 +38,7 @@ export function createBatchContext(services: Services): BatchContext {
             organizationId: row.organization_id,
             slug: row.slug,
             fingerprintingRules: row.fingerprinting_rules,
+            groupingEnhancements: row.grouping_enhancements ?? '',
             options: parseProjectOptions(row.options),
           }
         : null;

@@ -8,7 +8,10 @@ import type { ProjectSettings } from './context.js';
 
 export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSettings): GroupingResult {
   applyInAppDefaults(event);
-  const result = groupEvent(event, { fingerprintingRules: project.fingerprintingRules });
+  const result = groupEvent(event, {
+    fingerprintingRules: project.fingerprintingRules,
+    stacktraceRules: project.groupingEnhancements,
+  });
   event.title = result.title;
   event.culprit = result.culprit;
   event.metadata = result.metadata;

@@ -1,6 +1,6 @@
 /** Organization and project routes, including project settings and client keys (DSNs). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseFingerprintingRules } from '../../grouping/index.js';
+import { parseFingerprintingRules, parseStacktraceRules } from '../../grouping/index.js';
 import type { Project } from '../../db/index.js';
 import { requireOrg, requireScope, type Principal } from '../auth.js';
 import { loadProject, type ApiContext } from '../context.js';
@@ -21,6 +21,7 @@ export function serializeProject(p: Project, orgSlug: string) {
     status: 'active',
     organization: { slug: orgSlug },
     fingerprintingRules: p.fingerprinting_rules,
+    groupingEnhancements: p.grouping_enhancements ?? '',
     groupingConfig: 'newstyle:2023-01-11',
     ...serializeProjectOptions(p.options),
   };
@@ -30,6 +31,7 @@ interface ProjectUpdate {
   name?: unknown;
   platform?: unknown;
   fingerprintingRules?: unknown;
+  groupingEnhancements?: unknown;
 }
 
 export function projectRoutes(app: FastifyInstance, ctx: ApiContext) {
@@ -82,6 +84,16 @@ export function projectRoutes(app: FastifyInstance, ctx: ApiContext) {
         throw badRequest(`Invalid syntax near ${(err as Error).message}`, { fingerprintingRules: [(err as Error).message] });
       }
       changes.fingerprinting_rules = text;
+    }
+    if (body.groupingEnhancements !== undefined) {
+      const text = body.groupingEnhancements === null ? '' : body.groupingEnhancements;
+      if (typeof text !== 'string' || text.length > 65_536) throw badRequest('Invalid groupingEnhancements', { groupingEnhancements: ['Expected a string.'] });
+      try {
+        parseStacktraceRules(text);
+      } catch (err) {
+        throw badRequest((err as Error).message, { groupingEnhancements: [(err as Error).message] });
+      }
+      changes.grouping_enhancements = text;
     }
     const options = updatedOptions(project.options, body as Record<string, unknown>);
     if (options !== null) changes.options = options;
