@@ -1,17 +1,29 @@
 /**
  * The web API under /api/0/, in Sentry's shapes, so sentry-cli, scripts and the web UI all use
- * the same routes. Every route runs after token authentication; tenancy and scopes are checked
- * in the route through `requireOrg` / `requireScope` / `loadIssue`.
+ * the same routes. Every route runs after authentication (a Bearer token, or the web UI's session
+ * cookie with its CSRF check) unless it is marked `config: { public: true }` (login); tenancy and
+ * scopes are checked in the route through `requireOrg` / `requireScope` / `loadIssue`.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
-import { authenticateToken } from './auth.js';
+import fastifyCookie from '@fastify/cookie';
+import { authenticate } from './auth.js';
+import { registerBodyEncodings } from './body-encoding.js';
 import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
+import { artifactRoutes } from './routes/artifacts.js';
+import { delegatorRoutes } from './routes/delegator.js';
 import { eventRoutes } from './routes/events.js';
+import { filterRoutes } from './routes/filters.js';
+import { groupingInfoRoutes } from './routes/grouping-info.js';
+import { teamRoutes } from './routes/teams.js';
 import { issueRoutes } from './routes/issues.js';
+import { projectAdminRoutes } from './routes/project-admin.js';
 import { projectRoutes } from './routes/projects.js';
+import { releaseRoutes } from './routes/releases.js';
 import { rootRoutes } from './routes/root.js';
+import { sessionRoutes } from './routes/session.js';
+import { limits } from '../sourcemaps/index.js';
 
 export interface ApiOptions {
   services: Services;
@@ -22,9 +34,12 @@ export interface ApiOptions {
 export async function apiRoutes(app: FastifyInstance, opts: ApiOptions): Promise<void> {
   const ctx: ApiContext = { services: opts.services, db: opts.services.database.db, baseUrl: opts.baseUrl };
 
+  await app.register(fastifyCookie);
+  // gzip/zstd JSON bodies (sentry-cli) and buffered multipart uploads (chunks, release files).
+  registerBodyEncodings(app, limits.CHUNK_UPLOAD_BODY_LIMIT);
   app.addHook('onRequest', async (request) => {
-    if (request.method === 'OPTIONS') return;
-    request.principal = await authenticateToken(ctx.db, request);
+    if (request.method === 'OPTIONS' || request.routeOptions.config?.public) return;
+    request.principal = await authenticate(ctx.db, request);
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
@@ -45,4 +60,12 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiOptions): Promise
   projectRoutes(app, ctx);
   issueRoutes(app, ctx);
   eventRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  projectAdminRoutes(app, ctx);
+  filterRoutes(app, ctx);
+  releaseRoutes(app, ctx);
+  artifactRoutes(app, ctx);
+  delegatorRoutes(app, ctx);
+  groupingInfoRoutes(app, ctx);
+  teamRoutes(app, ctx);
 }

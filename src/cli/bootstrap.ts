@@ -25,9 +25,14 @@ export async function bootstrapIfEmpty(
   const org = await getOrCreateOrganization(db, 'faultline', 'Faultline');
   const project = await createProject(db, org.id, 'default', { name: 'Default', platform: null });
   const key = await createProjectKey(db, project.id);
+  // A team named after the organization owns the first project, as Sentry's setup makes one.
+  await db.insertInto('teams').values({ organization_id: org.id, slug: org.slug, name: org.name, date_created: Date.now() }).execute();
+  const team = await db.selectFrom('teams').select('id').where('organization_id', '=', org.id).where('slug', '=', org.slug).executeTakeFirstOrThrow();
+  await db.insertInto('project_teams').values({ project_id: project.id, team_id: team.id }).execute();
   const password = opts.adminPassword ?? randomBytes(12).toString('base64url');
   const user = await createUser(db, opts.adminEmail, { password, superuser: true, name: 'Admin' });
   await addMember(db, org.id, user.id, 'owner');
+  await db.insertInto('team_members').values({ team_id: team.id, user_id: user.id }).execute();
   return {
     organization: org.slug,
     project: project.slug,

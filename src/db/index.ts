@@ -9,10 +9,16 @@
  */
 import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './dialect.js';
-import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-sessions.js';
 import * as m0003 from './migrations/0003-scheduler-locks.js';
+import * as m0004 from './migrations/0004-releases-artifacts.js';
+import * as m0006 from './migrations/0006-organization-retention.js';
+import * as m0007 from './migrations/0007-triage-alerts.js';
+import * as m0008 from './migrations/0008-delegator.js';
+import * as m0009 from './migrations/0009-grouping-enhancements.js';
+import * as m0010 from './migrations/0010-key-rate-limits.js';
+import * as m0011 from './migrations/0011-project-teams.js';
 
 export type { Database } from './schema.js';
 export * from './schema.js';
@@ -25,6 +31,13 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '0001-initial': m0001,
   '0002-sessions': m0002,
   '0003-scheduler-locks': m0003,
+  '0004-releases-artifacts': m0004,
+  '0006-organization-retention': m0006,
+  '0007-triage-alerts': m0007,
+  '0008-delegator': m0008,
+  '0009-grouping-enhancements': m0009,
+  '0010-key-rate-limits': m0010,
+  '0011-project-teams': m0011,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -40,7 +53,8 @@ class StaticMigrationProvider implements MigrationProvider {
 
 /** Brings the schema to the latest version. Safe to run from several processes (Kysely's migration lock). */
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {
-  const migrator = new Migrator({ db: handle.db, provider: new StaticMigrationProvider(handle.dialect) });
+  // Unordered: migrations written in parallel land with interleaved numbers; each runs once by name.
+  const migrator = new Migrator({ db: handle.db, provider: new StaticMigrationProvider(handle.dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -41,6 +41,8 @@ export interface ProjectTable {
   platform: string | null;
   /** Server-side fingerprinting rules text (Sentry's `fingerprintingRules`). */
   fingerprinting_rules: string;
+  /** Project stack trace rules text (Sentry's `groupingEnhancements`); null when never set. */
+  grouping_enhancements: string | null;
   /** Other project options as a JSON object. */
   options: string;
   /** The counter behind issue short ids (PROJECT-1, PROJECT-2, ...). */
@@ -297,6 +299,12 @@ export interface TeamMemberTable {
   user_id: number;
 }
 
+/** A team's ownership of a project. */
+export interface ProjectTeamTable {
+  project_id: number;
+  team_id: number;
+}
+
 export interface GroupAssigneeTable {
   group_id: number;
   user_id: number | null;
@@ -376,6 +384,44 @@ export interface RuleFireTable {
   date_added: number;
 }
 
+/** One backend's part of one delegated call (src/services/delegator). */
+export interface DelegatorCallTable {
+  id: Generated<number>;
+  call_id: string;
+  service: string;
+  method: string;
+  backend: string;
+  role: string;
+  latency_ms: number;
+  error: string | null;
+  similarity: number | null;
+  sampled_at: number;
+  organization_id: number | null;
+  project_id: number | null;
+}
+
+/** Run-time delegator settings per service; null columns fall back to configuration. */
+export interface DelegatorSettingsTable {
+  service: string;
+  primary_backend: string | null;
+  /** JSON array of backend names. */
+  secondaries: string | null;
+  sample_rate: number | null;
+  /** JSON arrays of ids. */
+  organizations: string | null;
+  projects: string | null;
+  updated_at: number;
+}
+
+/** Where a `faultline nodestore migrate` run resumes. */
+export interface NodestoreMigrationCheckpointTable {
+  name: string;
+  after_key: string | null;
+  copied: number;
+  done: number;
+  updated_at: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -403,6 +449,7 @@ export interface Database {
   login_attempts: LoginAttemptTable;
   teams: TeamTable;
   team_members: TeamMemberTable;
+  project_teams: ProjectTeamTable;
   group_assignees: GroupAssigneeTable;
   group_bookmarks: GroupUserFlagTable;
   group_subscriptions: GroupUserFlagTable;
@@ -413,6 +460,9 @@ export interface Database {
   alert_rules: AlertRuleTable;
   rule_group_status: RuleGroupStatusTable;
   rule_fires: RuleFireTable;
+  delegator_calls: DelegatorCallTable;
+  delegator_settings: DelegatorSettingsTable;
+  nodestore_migration_checkpoints: NodestoreMigrationCheckpointTable;
 }
 
 export type Group = Selectable<GroupTable>;
@@ -427,3 +477,4 @@ export type NewEventRow = Insertable<EventTable>;
 export type Release = Selectable<ReleaseTable>;
 export type ArtifactFile = Selectable<ArtifactFileTable>;
 export type Deploy = Selectable<DeployTable>;
+export type Team = Selectable<TeamTable>;

@@ -75,7 +75,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
   async function admit(reply: FastifyReply, key: KeyInfo, items: AcceptedItem[]): Promise<AcceptedItem[] | null> {
     if (items.length === 0) return items;
     const limits: RateLimit[] = [];
-    let accepted = items;
+    let accepted: AcceptedItem[];
     if (await gate.backlogFull()) {
       limits.push(gate.backlogLimit());
       accepted = [];

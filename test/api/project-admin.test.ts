@@ -38,7 +38,9 @@ describe('projects', () => {
     expect(dup.statusCode).toBe(409);
     const bad = await call(token, 'POST', '/api/0/organizations/acme/projects/', { name: 'x', slug: 'Not A Slug' });
     expect(bad.statusCode).toBe(400);
-    // Sentry's team-scoped route (what sentry-cli and Terraform call).
+    // Sentry's team-scoped route (what sentry-cli and Terraform call): the team must exist.
+    expect((await call(token, 'POST', '/api/0/teams/acme/default/projects/', { name: 'Web', slug: 'web' })).statusCode).toBe(404);
+    await t.services.database.db.insertInto('teams').values({ organization_id: org.id, slug: 'default', name: 'Default', date_created: Date.now() }).execute();
     const viaTeam = await call(token, 'POST', '/api/0/teams/acme/default/projects/', { name: 'Web', slug: 'web' });
     expect(viaTeam.statusCode).toBe(201);
   });
