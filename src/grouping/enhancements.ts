@@ -12,7 +12,7 @@
  * (accepted, but it only affects display).
  */
 import { ALL_PLATFORMS_2023_01_11 } from './default-enhancements.js';
-import { globMatch, pathMatch } from './glob.js';
+import { globToRegExp, MAX_MATCH_CHARS } from './glob.js';
 import { type GroupingComponent, updateComponent } from './components.js';
 
 /** The values a rule can look at for one frame (Sentry's `create_match_frame`). */
@@ -159,31 +159,77 @@ function boolFromString(value: string): boolean | null {
   return null;
 }
 
-function positiveMatch(m: Matcher, frame: MatchFrame, exc: ExceptionData): boolean {
+/** A matcher compiled once: patterns become RegExps, so matching a frame costs one regex test. */
+type CompiledTest = (frame: MatchFrame, exc: ExceptionData) => boolean;
+
+const compiled = new WeakMap<Matcher, CompiledTest>();
+
+function safeGlob(pattern: string, opts: { doublestar?: boolean } = {}): RegExp | null {
+  try {
+    return globToRegExp(pattern, opts);
+  } catch {
+    return null; // an invalid pattern never matches (globMatch's behaviour)
+  }
+}
+
+const cap = (v: string) => (v.length > MAX_MATCH_CHARS ? v.slice(0, MAX_MATCH_CHARS) : v);
+
+/** Path-like values, lowercased with `/` separators, computed once per frame (pathMatch's normalization). */
+const normalizedPaths = new WeakMap<MatchFrame, Partial<Record<'path' | 'package' | 'filename', string>>>();
+
+function normalizedPath(frame: MatchFrame, key: 'path' | 'package' | 'filename'): string {
+  let entry = normalizedPaths.get(frame);
+  if (!entry) normalizedPaths.set(frame, (entry = {}));
+  return (entry[key] ??= cap((frame[key] as string).toLowerCase().replace(/\\/g, '/')));
+}
+
+function compileMatcher(m: Matcher): CompiledTest {
   switch (m.key) {
     case 'family': {
       const flags = m.pattern.split(',');
-      return flags.includes('all') || flags.includes(frame.family);
+      const all = flags.includes('all');
+      return (frame) => all || flags.includes(frame.family);
     }
     case 'app': {
       const ref = boolFromString(m.pattern);
-      return ref !== null && ref === !!frame.inApp;
+      return (frame) => ref !== null && ref === !!frame.inApp;
     }
     case 'path':
     case 'package':
     case 'filename': {
-      const value = frame[m.key];
-      return value !== null && pathMatch(value, m.pattern);
+      // Same as pathMatch(value, pattern): case-insensitive, `**` spans directories, and a
+      // relative value is also tried with a leading `/`.
+      const key = m.key;
+      const re = safeGlob(m.pattern.toLowerCase().replace(/\\/g, '/'), { doublestar: true });
+      if (!re) return () => false;
+      return (frame) => {
+        if (frame[key] === null) return false;
+        const v = normalizedPath(frame, key);
+        return re.test(v) || (!v.startsWith('/') && re.test(cap('/' + v)));
+      };
     }
     case 'type':
     case 'value':
-    case 'mechanism':
-      return globMatch(exc[m.key] || '<unknown>', m.pattern);
+    case 'mechanism': {
+      const key = m.key;
+      const re = safeGlob(m.pattern);
+      return (_frame, exc) => re !== null && re.test(cap(exc[key] || '<unknown>'));
+    }
     default: {
-      const value = frame[m.key as 'function' | 'module' | 'category'];
-      return value !== null && (value === m.pattern || globMatch(value, m.pattern));
+      const key = m.key as 'function' | 'module' | 'category';
+      const re = safeGlob(m.pattern);
+      return (frame) => {
+        const value = frame[key];
+        return value !== null && (value === m.pattern || (re !== null && re.test(cap(value))));
+      };
     }
   }
+}
+
+function positiveMatch(m: Matcher, frame: MatchFrame, exc: ExceptionData): boolean {
+  let test = compiled.get(m);
+  if (!test) compiled.set(m, (test = compileMatcher(m)));
+  return test(frame, exc);
 }
 
 function matcherMatches(m: Matcher, frames: MatchFrame[], idx: number, exc: ExceptionData): boolean {
@@ -194,13 +240,35 @@ function matcherMatches(m: Matcher, frames: MatchFrame[], idx: number, exc: Exce
 }
 
 /** Indices of the frames a rule matches (exception matchers are checked once for the stack). */
+/** Per rule: its exception and frame matchers, and the families it is limited to (null: any). */
+const splitMatchers = new WeakMap<Rule, { exc: Matcher[]; frame: Matcher[]; families: string[] | null }>();
+/** The families present in a stack, computed once per stack. */
+const stackFamilies = new WeakMap<MatchFrame[], Set<string>>();
+
 function matchingIndices(rule: Rule, frames: MatchFrame[], exc: ExceptionData): number[] {
-  const excMatchers = rule.matchers.filter((m) => EXCEPTION_KEYS.has(m.key));
+  let split = splitMatchers.get(rule);
+  if (!split) {
+    const family = rule.matchers.find((m) => m.key === 'family' && !m.negated && m.offset === 0);
+    const flags = family ? family.pattern.split(',') : null;
+    split = {
+      exc: rule.matchers.filter((m) => EXCEPTION_KEYS.has(m.key)),
+      frame: rule.matchers.filter((m) => !EXCEPTION_KEYS.has(m.key)),
+      families: flags && !flags.includes('all') ? flags : null,
+    };
+    splitMatchers.set(rule, split);
+  }
+  // Most built-in rules name a family (native, javascript, ...): skip them for stacks without it.
+  if (split.families) {
+    let present = stackFamilies.get(frames);
+    if (!present) stackFamilies.set(frames, (present = new Set(frames.map((f) => f.family))));
+    if (!split.families.some((f) => present.has(f))) return [];
+  }
+  const excMatchers = split.exc;
   for (const m of excMatchers) {
     const rv = positiveMatch(m, frames[0] ?? ({} as MatchFrame), exc);
     if (m.negated ? rv : !rv) return [];
   }
-  const frameMatchers = rule.matchers.filter((m) => !EXCEPTION_KEYS.has(m.key));
+  const frameMatchers = split.frame;
   if (frameMatchers.length === 0 && excMatchers.length === 0) return [];
   const out: number[] = [];
   for (let i = 0; i < frames.length; i++) {
@@ -229,6 +297,31 @@ export interface ClassifiedFrame {
  * returning what each rule decided. `frames[i].inApp` starts as the client value.
  */
 export function classifyFrames(frames: MatchFrame[], exc: ExceptionData, rules: readonly Rule[] = DEFAULT_RULES): ClassifiedFrame[] {
+  // The built-in rules look only at frame fields (no error.* matchers), so a stack that was
+  // classified before gets the same answer: remember it. Events of one issue repeat their stacks,
+  // which makes this the common case. Project rules are not memoized.
+  if (rules !== DEFAULT_RULES || DEFAULT_RULES_USE_EXCEPTION) return classifyUncached(frames, exc, rules);
+  const key = frames
+    .map((f) => `${f.family}\u0001${f.function}\u0001${f.module}\u0001${f.package}\u0001${f.path}\u0001${f.filename}\u0001${f.inApp}\u0001${f.category}`)
+    .join('\u0002');
+  const hit = classifyMemo.get(key);
+  if (hit) {
+    frames.forEach((f, i) => {
+      f.inApp = hit.inApp[i];
+      f.category = hit.category[i];
+    });
+    return hit.result.map((r) => ({ ...r }));
+  }
+  const result = classifyUncached(frames, exc, rules);
+  if (classifyMemo.size >= 10_000) classifyMemo.clear();
+  classifyMemo.set(key, { result: result.map((r) => ({ ...r })), inApp: frames.map((f) => f.inApp), category: frames.map((f) => f.category) });
+  return result;
+}
+
+const DEFAULT_RULES_USE_EXCEPTION = DEFAULT_RULES.some((r) => r.matchers.some((m) => EXCEPTION_KEYS.has(m.key)));
+const classifyMemo = new Map<string, { result: ClassifiedFrame[]; inApp: (boolean | null)[]; category: (string | null)[] }>();
+
+function classifyUncached(frames: MatchFrame[], exc: ExceptionData, rules: readonly Rule[]): ClassifiedFrame[] {
   const result: ClassifiedFrame[] = frames.map(() => ({ inApp: null, category: null, inAppHint: null }));
   for (const rule of rules) {
     const modifiers = rule.actions.filter((a) => (a.kind === 'flag' && a.key === 'app') || (a.kind === 'var' && a.name === 'category'));

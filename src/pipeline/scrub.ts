@@ -44,7 +44,8 @@ interface Scrubber {
   keyRule(key: string): string | null;
   scrubIp: boolean;
   values: boolean;
-  sensitiveAlternation: string | null;
+  /** `key=value` / `key: value` pairs with a sensitive key, compiled once per scrubber. */
+  pairsRe: RegExp | null;
 }
 
 function luhn(digits: string): boolean {
@@ -75,19 +76,18 @@ function scrubString(s: string, sc: Scrubber, pairs = true): { value: string; ru
   const rules = new Set<string>();
   let out = s;
   if (sc.values) {
-    out = out.replace(CARD, (m) => {
+    // Cheap checks first: most strings hold none of these, and the regexes are the cost.
+    if (/\d{4}/.test(out)) out = out.replace(CARD, (m) => {
       const digits = m.replace(/[ -]/g, '');
       if (digits.length < 13 || digits.length > 19 || !luhn(digits)) return m;
       rules.add('@creditcard:filter');
       return FILTERED;
     });
-    out = out.replace(PEM, () => (rules.add('@pemkey:filter'), FILTERED));
-    out = out.replace(URL_AUTH, (_m, pre, _pw, at) => (rules.add('@urlauth:legacy'), `${pre}${FILTERED}${at}`));
+    if (out.includes('PRIVATE KEY')) out = out.replace(PEM, () => (rules.add('@pemkey:filter'), FILTERED));
+    if (out.includes('://') && out.includes('@')) out = out.replace(URL_AUTH, (_m, pre, _pw, at) => (rules.add('@urlauth:legacy'), `${pre}${FILTERED}${at}`));
     out = out.replace(AUTH_SCHEME, (_m, scheme) => (rules.add('@password:filter'), `${scheme} ${FILTERED}`));
-    if (pairs && sc.sensitiveAlternation) {
-      // Bounded key length and a token-start lookbehind keep this linear on long strings.
-      const pairs = new RegExp(`(?<![\\w.-])([\\w.-]{0,40}?(?:${sc.sensitiveAlternation})[\\w.-]{0,40})(\\s*[=:]\\s*)("[^"]*"|'[^']*'|[^\\s&;,]+)`, 'gi');
-      out = out.replace(pairs, (m, key: string, sep: string, value: string) => {
+    if (pairs && sc.pairsRe && (out.includes('=') || out.includes(':'))) {
+      out = out.replace(sc.pairsRe, (m, key: string, sep: string, value: string) => {
         if (value === FILTERED || !sc.keyRule(key)) return m;
         rules.add(sc.keyRule(key)!);
         return `${key}${sep}${FILTERED}`;
@@ -137,7 +137,22 @@ function walk(value: unknown, key: string | null, path: (string | number)[], sc:
   return value;
 }
 
+// Bounded key length and a token-start lookbehind keep this linear on long strings.
+function pairsRegExp(alternation: string): RegExp {
+  return new RegExp(`(?<![\\w.-])([\\w.-]{0,40}?(?:${alternation})[\\w.-]{0,40})(\\s*[=:]\\s*)("[^"]*"|'[^']*'|[^\\s&;,]+)`, 'gi');
+}
+
+const scrubbers = new WeakMap<ProjectOptions, Scrubber>();
+
 function makeScrubber(opts: ProjectOptions): Scrubber {
+  const cached = scrubbers.get(opts);
+  if (cached) return cached;
+  const sc = buildScrubber(opts);
+  scrubbers.set(opts, sc);
+  return sc;
+}
+
+function buildScrubber(opts: ProjectOptions): Scrubber {
   const words = [...(opts.dataScrubberDefaults ? DEFAULT_SENSITIVE_FIELDS : []), ...opts.sensitiveFields]
     .map((w) => w.trim().toLowerCase())
     .filter(Boolean);
@@ -154,7 +169,7 @@ function makeScrubber(opts: ProjectOptions): Scrubber {
     },
     scrubIp: opts.scrubIPAddresses,
     values: enabled && opts.dataScrubberDefaults,
-    sensitiveAlternation: enabled && words.length ? words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') : null,
+    pairsRe: enabled && words.length ? pairsRegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')) : null,
   };
 }
 
