@@ -38,6 +38,30 @@ export function dialectOf(url: string | undefined): Dialect {
   throw new Error(`FAULTLINE_DATABASE_URL: unsupported scheme "${url.split(':')[0]}" (use sqlite:, postgres:// or mysql://)`);
 }
 
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs about as much as running a
+ * small statement, and the worker runs the same few statements thousands of times. Statements are
+ * kept by SQL text (bounded; IN-lists of varying length make distinct texts). Safe because Kysely
+ * runs one query at a time on this connection.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = sqlite.prepare(sql);
+        if (cache.size >= 500) cache.clear();
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close() {
+      sqlite.close();
+    },
+  };
+}
+
 function openSqlite(config: Config): DatabaseHandle {
   const url = config.databaseUrl;
   const file = url ? url.replace(/^sqlite:(\/\/)?/, '') : path.join(config.dataDir, 'faultline.db');
@@ -46,7 +70,7 @@ function openSqlite(config: Config): DatabaseHandle {
   // Must precede the first table: lets `cleanup` give disk space back with incremental vacuum.
   sqlite.pragma('auto_vacuum = INCREMENTAL');
   tuneSqlite(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
 }
 
