@@ -58,9 +58,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-'));
   const env: NodeJS.ProcessEnv = { ...process.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_ADMIN_PASSWORD: 'bench-password' };
+  let benchDb: { url: string; drop(): Promise<void> } | null = null;
   if (opts.layout === 'postgres-redis') {
     if (!opts.postgresUrl || !opts.redisUrl) throw new Error('the postgres-redis layout needs a PostgreSQL and a Redis URL');
-    Object.assign(env, { FAULTLINE_DATABASE_URL: opts.postgresUrl, FAULTLINE_REDIS_URL: opts.redisUrl, FAULTLINE_QUEUE_URL: opts.redisUrl });
+    // A database of its own, so stored bytes are this run's; the Redis database is emptied first.
+    benchDb = await freshPostgresDatabase(opts.postgresUrl);
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(opts.redisUrl);
+    await redis.flushdb();
+    redis.disconnect();
+    Object.assign(env, { FAULTLINE_DATABASE_URL: benchDb.url, FAULTLINE_REDIS_URL: opts.redisUrl, FAULTLINE_QUEUE_URL: opts.redisUrl });
   }
   const procs: Proc[] = [];
   try {
@@ -105,7 +112,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     if (opts.layout === 'embedded') stored = dirSize(dataDir);
     else {
       const pg = (await import('pg')).default;
-      const c = new pg.Client({ connectionString: opts.postgresUrl });
+      const c = new pg.Client({ connectionString: benchDb!.url });
       await c.connect();
       stored = Number((await c.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
       await c.end();
@@ -135,6 +142,25 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     };
   } finally {
     await stopAll(procs);
+    await benchDb?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function freshPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const pg = (await import('pg')).default;
+  const name = `faultline_bench_${Date.now().toString(36)}`;
+  const run = async (sql: string) => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
