@@ -1,5 +1,5 @@
 /**
- * Contract suites for the SQL-backed services (nodestore, tsdb, tagstore, buffer, search, cache),
+ * Contract suites for the SQL-backed services (nodestore, tagstore, the buffer's SQL flush, search),
  * and the filesystem nodestore beside the SQL one, run once per SQL dialect: SQLite always, PostgreSQL and MySQL/MariaDB on the real servers when
  * their URLs are set (test/helpers/databases.ts). Each suite is written against the interface only.
  */
@@ -94,22 +94,6 @@ describe(`nodestore contract: ${kind}`, () => {
   });
 });
 }
-
-describe('tsdb contract: sql', () => {
-  it('counts per bucket and fills empty buckets with zeros', async () => {
-    const hour = 3_600_000;
-    const t0 = Math.floor(Date.now() / hour) * hour - 5 * hour;
-    await s.tsdb.incrMulti([
-      { model: 'group', keyId: 77, timestamp: t0 + 10, count: 1 },
-      { model: 'group', keyId: 77, timestamp: t0 + 20, count: 2 },
-      { model: 'group', keyId: 77, timestamp: t0 + 2 * hour, count: 1 },
-      { model: 'group', keyId: 78, timestamp: t0, count: 5 },
-    ]);
-    const range = await s.tsdb.getRange('group', [77, 79], t0, t0 + 3 * hour, 3600);
-    expect(range.get(77)).toEqual([[t0 / 1000, 3], [t0 / 1000 + 3600, 0], [t0 / 1000 + 7200, 1], [t0 / 1000 + 10800, 0]]);
-    expect(range.get(79)!.every(([, c]) => c === 0)).toBe(true);
-  });
-});
 
 describe('tagstore contract: sql', () => {
   it('counts values, keeps first and last seen, and summarizes keys', async () => {

@@ -1,5 +1,5 @@
 /** Event routes: an issue's events (list, latest, oldest, one), and a project's events. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EventRow } from '../../db/index.js';
 import type { NormalizedEvent } from '../../protocol/index.js';
 import { eventNodeId } from '../../services/nodestore/index.js';
@@ -63,6 +63,30 @@ async function detailed(ctx: ApiContext, row: EventRow | undefined) {
   return serializeEvent(row, body, await neighbours(ctx, row));
 }
 
+/** One page of an issue's or a project's events, newest first, with Sentry's Link header; `full` gives whole events. */
+async function eventPage(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply, column: 'group_id' | 'project_id', id: number) {
+  const q = request.query as Q;
+  const limit = parseLimit(q.limit, 100);
+  const offset = parseCursor(q.cursor);
+  const rows = await ctx.db
+    .selectFrom('events')
+    .selectAll()
+    .where(column, '=', id)
+    .orderBy('timestamp', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .offset(offset)
+    .execute();
+  setLinkHeader(request, reply, ctx.baseUrl, offset, limit, rows.length > limit);
+  const page = rows.slice(0, limit);
+  const bodies = await bodiesFor(ctx, page);
+  const full = q.full === 'true' || q.full === '1';
+  return page.map((r) => {
+    const body = bodies.get(eventNodeId(r.project_id, r.event_id)) as NormalizedEvent | undefined;
+    return full ? serializeEvent(r, body ?? null) : summary(r, body);
+  });
+}
+
 export function eventRoutes(app: FastifyInstance, ctx: ApiContext) {
   const principal = (r: FastifyRequest) => r.principal as Principal;
 
@@ -70,25 +94,7 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext) {
     app.get<{ Params: { id: string } }>(`${prefix}/events/`, async (request, reply) => {
       requireScope(principal(request), 'event:read');
       const { group } = await loadIssue(ctx, principal(request), request.params.id);
-      const q = request.query as Q;
-      const limit = parseLimit(q.limit, 100);
-      const offset = parseCursor(q.cursor);
-      const rows = await ctx.db
-        .selectFrom('events')
-        .selectAll()
-        .where('group_id', '=', group.id)
-        .orderBy('timestamp', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .offset(offset)
-        .execute();
-      setLinkHeader(request, reply, ctx.baseUrl, offset, limit, rows.length > limit);
-      const page = rows.slice(0, limit);
-      const bodies = await bodiesFor(ctx, page);
-      return page.map((r) => {
-        const body = bodies.get(eventNodeId(r.project_id, r.event_id)) as NormalizedEvent | undefined;
-        return q.full === 'true' || q.full === '1' ? serializeEvent(r, body ?? null) : summary(r, body);
-      });
+      return eventPage(ctx, request, reply, 'group_id', group.id);
     });
 
     app.get<{ Params: { id: string; eventId: string } }>(`${prefix}/events/:eventId/`, async (request) => {
@@ -106,22 +112,7 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext) {
   app.get<{ Params: { org: string; project: string } }>('/api/0/projects/:org/:project/events/', async (request, reply) => {
     requireScope(principal(request), 'event:read');
     const { project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
-    const q = request.query as Q;
-    const limit = parseLimit(q.limit, 100);
-    const offset = parseCursor(q.cursor);
-    const rows = await ctx.db
-      .selectFrom('events')
-      .selectAll()
-      .where('project_id', '=', project.id)
-      .orderBy('timestamp', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .offset(offset)
-      .execute();
-    setLinkHeader(request, reply, ctx.baseUrl, offset, limit, rows.length > limit);
-    const page = rows.slice(0, limit);
-    const bodies = await bodiesFor(ctx, page);
-    return page.map((r) => summary(r, bodies.get(eventNodeId(r.project_id, r.event_id)) as NormalizedEvent | undefined));
+    return eventPage(ctx, request, reply, 'project_id', project.id);
   });
 
   app.get<{ Params: { org: string; project: string; eventId: string } }>('/api/0/projects/:org/:project/events/:eventId/', async (request) => {
