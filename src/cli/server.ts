@@ -3,7 +3,7 @@
  * them all; `ingest`, `worker` and `web` play one each (scale-out), and only the modules a role
  * needs are loaded.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { publicUrl, type Config } from '../config/index.js';
 import type { Services } from '../services/index.js';
@@ -32,7 +32,8 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One log line per SDK request would cost more than handling it.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.maxApiPayloadSize,
     // SDKs send repeated or missing trailing slashes (relay store.rs normalizes them too).
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
