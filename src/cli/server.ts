@@ -74,7 +74,10 @@ export async function buildApp(
 export async function startServer(config: Config, services: Services, log: Logger, roles: Set<Role>): Promise<Server> {
   let worker: EventWorker | null = null;
   let postProcessing: { stop(): Promise<void> } | null = null;
-  if (roles.has('worker')) {
+  let thread: WorkerThread | null = null;
+  if (roles.has('worker') && (roles.has('ingest') || roles.has('web')) && config.workerThread) {
+    thread = await startWorkerThread(config, log);
+  } else if (roles.has('worker')) {
     const { EventWorker, startPostProcessing } = await import('../pipeline/index.js');
     worker = new EventWorker(services, log.child({ role: 'worker' }), {
       batchSize: config.workerBatchSize,
@@ -92,7 +95,7 @@ export async function startServer(config: Config, services: Services, log: Logge
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   if (roles.has('ingest') || roles.has('web')) {
-    app = await buildApp(config, services, log, roles, () => worker?.notify());
+    app = await buildApp(config, services, log, roles, () => (thread ? thread.notify() : worker?.notify()));
     url = await app.listen({ port: config.port, host: config.host });
   }
   return {
@@ -102,9 +105,52 @@ export async function startServer(config: Config, services: Services, log: Logge
     url,
     close: async () => {
       await app?.close();
+      await thread?.stop();
       await worker?.stop();
       await postProcessing?.stop();
       await scheduler?.stop();
+    },
+  };
+}
+
+interface WorkerThread {
+  notify(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the worker role in a thread (worker-thread.ts); a thread that dies takes the process down. */
+async function startWorkerThread(config: Config, log: Logger): Promise<WorkerThread> {
+  const { Worker } = await import('node:worker_threads');
+  const thread = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: { config } });
+  let stopping = false;
+  thread.on('error', (err) => {
+    log.fatal({ err }, 'worker thread failed');
+    process.exit(1);
+  });
+  thread.on('exit', (code) => {
+    if (!stopping) {
+      log.fatal({ code }, 'worker thread exited');
+      process.exit(1);
+    }
+  });
+  await new Promise<void>((resolve) => thread.once('message', () => resolve()));
+  // Many requests a millisecond would each post a message; one wake-up per tick is enough.
+  let pending = false;
+  return {
+    notify() {
+      if (pending) return;
+      pending = true;
+      setImmediate(() => {
+        pending = false;
+        thread.postMessage('notify');
+      });
+    },
+    async stop() {
+      stopping = true;
+      const stopped = new Promise<void>((resolve) => thread.once('message', (m) => m === 'stopped' && resolve()));
+      thread.postMessage('stop');
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 60_000))]);
+      await thread.terminate();
     },
   };
 }

@@ -45,6 +45,8 @@ export const configSchema = z.object({
   adminEmail: z.string().default('admin@localhost'),
   /** Log level (pino): fatal, error, warn, info, debug, trace, silent. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** In `faultline start`, run the worker in a thread of its own so ingest and processing use two cores. */
+  workerThread: z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean()).default(true),
   /** Events the worker takes from the queue per batch (one transaction per batch). */
   workerBatchSize: intFromEnv.positive().default(200),
   /** How long a taken queue task stays invisible before it is retried (ms). */
@@ -96,6 +98,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_ADMIN_EMAIL: 'adminEmail',
   FAULTLINE_LOG_LEVEL: 'logLevel',
   FAULTLINE_WORKER_BATCH_SIZE: 'workerBatchSize',
+  FAULTLINE_WORKER_THREAD: 'workerThread',
   FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
   FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
   FAULTLINE_RETENTION_DAYS: 'retentionDays',

@@ -1,0 +1,32 @@
+/**
+ * The worker role in a thread of its own, for `faultline start`: ingest and the API keep the main
+ * thread (and its event loop) while normalizing, grouping and saving run on the second core. The
+ * thread opens its own connections (SQLite in WAL mode takes a reader and a writer from two
+ * threads as from two processes) and talks to the main thread only to be woken up and stopped.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import type { Config } from '../config/index.js';
+import { EventWorker, startPostProcessing } from '../pipeline/index.js';
+import { createServices } from '../services/index.js';
+
+const config = (workerData as { config: Config }).config;
+const log = pino({ level: config.logLevel, base: { pid: process.pid, thread: 'worker' } });
+// The main thread has migrated already.
+const services = await createServices(config, { migrate: false });
+const worker = new EventWorker(services, log.child({ role: 'worker' }), { batchSize: config.workerBatchSize, leaseMs: config.queueLeaseMs });
+worker.start();
+const postProcessing = startPostProcessing(services, log.child({ role: 'post-process' }));
+
+parentPort!.on('message', (message: string) => {
+  if (message === 'notify') worker.notify();
+  else if (message === 'stop') {
+    void (async () => {
+      await worker.stop();
+      await postProcessing.stop();
+      await services.close();
+      parentPort!.postMessage('stopped');
+    })();
+  }
+});
+parentPort!.postMessage('ready');
