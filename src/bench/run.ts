@@ -39,12 +39,12 @@ export interface BenchResult {
   drainMs: number;
 }
 
-function dirSize(dir: string): number {
+function dirSize(dir: string, include: (name: string) => boolean = () => true): number {
   let n = 0;
   for (const f of readdirSync(dir)) {
     const p = path.join(dir, f);
     const s = statSync(p);
-    n += s.isDirectory() ? dirSize(p) : s.size;
+    n += s.isDirectory() ? dirSize(p, include) : include(f) ? s.size : 0;
   }
   return n;
 }
@@ -109,7 +109,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     for (const p of procs) cpu += usage(p.child.pid!).cpu - (before.get(p.role)?.cpu ?? 0);
     const sorted = Float64Array.from(load.latenciesMs).sort();
     let stored: number | null = null;
-    if (opts.layout === 'embedded') stored = dirSize(dataDir);
+    // The metadata database with its bodies; the queue file holds only work in flight.
+    if (opts.layout === 'embedded') stored = dirSize(dataDir, (f) => f.startsWith('faultline.db'));
     else {
       const pg = (await import('pg')).default;
       const c = new pg.Client({ connectionString: benchDb!.url });
