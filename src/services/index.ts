@@ -67,7 +67,7 @@ export async function createServices(config: Config, opts: { migrate?: boolean }
     tsdb: shared?.tsdb ?? new SqlTsdbBackend(db, database.dialect),
     tagstore: new SqlTagstoreBackend(db, database.dialect),
     search: new SqlSearchBackend(db, database.dialect),
-    cache: shared?.cache ?? new MemoryCacheBackend(),
+    cache: shared?.cache ?? new MemoryCacheBackend(10_000, 10_000, `faultline-cache:${config.dataDir}`),
     quotas: shared?.quotas ?? new MemoryQuotasBackend(),
     close: async () => {
       await nodestore.close();
