@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { QueueTask } from '../services/queue/index.js';
 import type { Services } from '../services/index.js';
+import { PollingLoop } from './polling-loop.js';
 
 export abstract class QueueProcessor {
   abstract readonly queue: string;
@@ -15,9 +16,7 @@ export abstract class QueueProcessor {
   readonly idleMs: number = 200;
   protected readonly services: Services;
   protected readonly log: Logger;
-  #running = false;
-  #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  #polling: PollingLoop | null = null;
 
   constructor(services: Services, log: Logger) {
     this.services = services;
@@ -32,15 +31,13 @@ export abstract class QueueProcessor {
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    // Created here, not in the constructor: subclasses set idleMs as class fields.
+    this.#polling ??= new PollingLoop(() => this.runOnce(), this.idleMs, (err) => this.log.error({ err, queue: this.queue }, 'queue processor failed'));
+    this.#polling.start();
   }
 
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#polling?.stop();
   }
 
   /** Processes one batch; returns how many tasks it took. */
@@ -58,26 +55,5 @@ export abstract class QueueProcessor {
     }
     if (done.length) await this.services.queue.ack(done);
     return tasks.length;
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      let n = 0;
-      try {
-        n = await this.runOnce();
-      } catch (err) {
-        this.log.error({ err, queue: this.queue }, 'queue processor failed');
-      }
-      if (n === 0 && this.#running) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.idleMs);
-          this.#wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        this.#wake = null;
-      }
-    }
   }
 }

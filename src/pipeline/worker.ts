@@ -12,6 +12,7 @@ import type { Services } from '../services/index.js';
 import { decodeIngestTask, INGEST_QUEUE, type IngestTask } from '../services/queue/ingest-task.js';
 import type { QueueTask } from '../services/queue/index.js';
 import { createBatchContext, type BatchContext } from './context.js';
+import { PollingLoop } from './polling-loop.js';
 import { groupNormalizedEvent } from './group.js';
 import { inboundFilterReason } from './filter.js';
 import { normalizeTask } from './normalize.js';
@@ -37,54 +38,28 @@ export class EventWorker {
   readonly #ctx: BatchContext;
   readonly #log: Logger;
   readonly #opts: Required<WorkerOptions>;
-  #running = false;
-  #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  readonly #polling: PollingLoop;
 
   constructor(services: Services, log: Logger, opts: WorkerOptions) {
     this.#services = services;
     this.#ctx = createBatchContext(services);
     this.#log = log;
     this.#opts = { idleMs: 250, ...opts };
+    this.#polling = new PollingLoop(() => this.runOnce(), this.#opts.idleMs, (err) => this.#log.error({ err }, 'worker batch failed'));
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#polling.start();
   }
 
   /** Stops after the batch in hand is saved and acked. */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#polling.stop();
   }
 
   /** Tells an idle worker that new tasks are waiting (same-process ingest). */
   notify(): void {
-    this.#wake?.();
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      let n = 0;
-      try {
-        n = await this.runOnce();
-      } catch (err) {
-        this.#log.error({ err }, 'worker batch failed');
-      }
-      if (n === 0 && this.#running) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.#opts.idleMs);
-          this.#wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        this.#wake = null;
-      }
-    }
+    this.#polling.notify();
   }
 
   /** Processes one batch; returns how many tasks it took. */
