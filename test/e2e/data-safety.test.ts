@@ -2,32 +2,20 @@
  * Data safety through the real server and a real SDK: default scrubbing of sensitive fields and
  * card numbers, scrubbing settings, and inbound filters that count instead of store.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, createProject, createToken, dsnFor, removeDir, ROOT, startFaultline, sleep, waitFor, type RunningServer } from '../helpers/faultline.js';
+import { describe, expect, it } from 'vitest';
+import { apiClient, createProject, createToken, dsnFor, runSdkClient, serverForSuite, sleep, waitFor } from '../helpers/faultline.js';
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startFaultline();
-});
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
+const server = serverForSuite();
 
-function runNode(scenario: string, dsn: string): string[] {
-  const r = spawnSync(process.execPath, ['test/clients/node-sdk.mjs', scenario], { cwd: ROOT, env: { ...process.env, FAULTLINE_DSN: dsn }, encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!).ids;
-}
+const runNode = (scenario: string, dsn: string) => runSdkClient(process.execPath, ['test/clients/node-sdk.mjs', scenario], dsn);
 
 describe('scrubbing', () => {
   it('replaces every default sensitive field and card numbers with [Filtered] before storing', async () => {
-    const p = createProject(server.dataDir, 'safety/scrubbed');
-    const api = apiClient(server.url, createToken(server.dataDir, 'safety'));
-    const [id] = runNode('secrets', dsnFor(p.dsn, server));
+    const p = createProject(server().dataDir, 'safety/scrubbed');
+    const api = apiClient(server().url, createToken(server().dataDir, 'safety'));
+    const [id] = runNode('secrets', dsnFor(p.dsn, server()));
     const event = await waitFor(async () => {
       const r = await api.request('GET', `/api/0/projects/safety/scrubbed/events/${id}/`);
       return r.ok ? ((await r.json()) as any) : null;
@@ -43,7 +31,7 @@ describe('scrubbing', () => {
     expect(crumbs.data.values.find((b: any) => b.category === 'http').message).toBe('POST /login?password=[Filtered]');
     expect(event._meta.extra.x_password['']).toMatchObject({ rem: [['@password:filter', 's']] });
     // Nothing of the secrets reached the disk.
-    const db = new BetterSqlite3(path.join(server.dataDir, 'faultline.db'), { readonly: true });
+    const db = new BetterSqlite3(path.join(server().dataDir, 'faultline.db'), { readonly: true });
     const { inflateRawSync } = await import('node:zlib');
     const rows = db.prepare('SELECT data FROM nodestore_node').all() as { data: Buffer }[];
     db.close();
@@ -53,14 +41,14 @@ describe('scrubbing', () => {
   });
 
   it('follows the project settings: safe fields, extra sensitive fields, off switch', async () => {
-    const p = createProject(server.dataDir, 'safety/settings');
-    const api = apiClient(server.url, createToken(server.dataDir, 'safety'));
+    const p = createProject(server().dataDir, 'safety/settings');
+    const api = apiClient(server().url, createToken(server().dataDir, 'safety'));
     const put = await api.request('PUT', '/api/0/projects/safety/settings/', { safeFields: ['x_token'], sensitiveFields: ['amount'] });
     expect(put.status).toBe(200);
     const project = (await put.json()) as any;
     expect(project).toMatchObject({ dataScrubber: true, safeFields: ['x_token'], sensitiveFields: ['amount'] });
     expect((await api.request('PUT', '/api/0/projects/safety/settings/', { dataScrubber: 'yes' })).status).toBe(400);
-    const [id] = runNode('secrets', dsnFor(p.dsn, server));
+    const [id] = runNode('secrets', dsnFor(p.dsn, server()));
     const event = await waitFor(async () => {
       const r = await api.request('GET', `/api/0/projects/safety/settings/events/${id}/`);
       return r.ok ? ((await r.json()) as any) : null;
@@ -73,18 +61,18 @@ describe('scrubbing', () => {
 
 describe('inbound filters', () => {
   it('drops events whose message matches a pattern, and counts them as filtered', async () => {
-    const p = createProject(server.dataDir, 'safety/filters');
-    const api = apiClient(server.url, createToken(server.dataDir, 'safety'));
+    const p = createProject(server().dataDir, 'safety/filters');
+    const api = apiClient(server().url, createToken(server().dataDir, 'safety'));
     const put = await api.request('PUT', '/api/0/projects/safety/filters/filters/error-messages/', { value: '*ResizeObserver loop*' });
     expect(put.status).toBe(204);
     const list = await api.get('/api/0/projects/safety/filters/filters/');
     expect(list.find((f: any) => f.id === 'error-messages')).toMatchObject({ active: true, value: '*ResizeObserver loop*' });
     // The project cache in the worker holds settings for up to 5 s.
     await sleep(5_500);
-    const [dropped, kept] = runNode('filtered', dsnFor(p.dsn, server));
+    const [dropped, kept] = runNode('filtered', dsnFor(p.dsn, server()));
     await waitFor(async () => (await api.request('GET', `/api/0/projects/safety/filters/events/${kept}/`)).ok);
     expect((await api.request('GET', `/api/0/projects/safety/filters/events/${dropped}/`)).status).toBe(404);
-    const db = new BetterSqlite3(path.join(server.dataDir, 'faultline.db'), { readonly: true });
+    const db = new BetterSqlite3(path.join(server().dataDir, 'faultline.db'), { readonly: true });
     const row = db.prepare("SELECT SUM(quantity) AS n FROM outcomes WHERE project_id = ? AND outcome = 'filtered' AND reason = 'error-message'").get(Number(p.id)) as { n: number };
     db.close();
     expect(row.n).toBe(1);

@@ -3,44 +3,17 @@
  * python3-sentry-sdk) send events to `faultline start`; the results are read back through the
  * web API as a user's script would.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  apiClient,
-  createProject,
-  createToken,
-  dsnFor,
-  removeDir,
-  ROOT,
-  startFaultline,
-  waitFor,
-  type ApiClient,
-  type RunningServer,
-} from '../helpers/faultline.js';
+import { describe, expect, it } from 'vitest';
+import { apiClient, createProject, createToken, dsnFor, runSdkClient, serverForSuite, waitFor, type ApiClient } from '../helpers/faultline.js';
 
-let server: RunningServer;
+const server = serverForSuite();
 
-beforeAll(async () => {
-  server = await startFaultline();
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
-
-function runClient(cmd: string, args: string[], dsn: string): string[] {
-  const r = spawnSync(cmd, args, { cwd: ROOT, env: { ...process.env, FAULTLINE_DSN: dsn }, encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-  const last = r.stdout.trim().split('\n').pop()!;
-  return JSON.parse(last).ids;
-}
 
 async function setup(slug: string): Promise<{ api: ApiClient; dsn: string; base: string }> {
-  const p = createProject(server.dataDir, `e2e/${slug}`);
-  const token = createToken(server.dataDir, 'e2e');
-  return { api: apiClient(server.url, token), dsn: dsnFor(p.dsn, server), base: `/api/0/projects/e2e/${slug}` };
+  const p = createProject(server().dataDir, `e2e/${slug}`);
+  const token = createToken(server().dataDir, 'e2e');
+  return { api: apiClient(server().url, token), dsn: dsnFor(p.dsn, server()), base: `/api/0/projects/e2e/${slug}` };
 }
 
 async function issuesWhenProcessed(api: ApiClient, base: string, eventIds: string[]): Promise<any[]> {
@@ -54,7 +27,7 @@ async function issuesWhenProcessed(api: ApiClient, base: string, eventIds: strin
 describe('@sentry/node', () => {
   it('groups errors from one throw site into one issue with event and user counts', async () => {
     const { api, dsn, base } = await setup('node-app');
-    const ids = runClient(process.execPath, [path.join('test/clients/node-sdk.mjs'), 'same-site'], dsn);
+    const ids = runSdkClient(process.execPath, [path.join('test/clients/node-sdk.mjs'), 'same-site'], dsn);
     expect(ids).toHaveLength(6);
     const issues = await issuesWhenProcessed(api, base, ids);
     expect(issues).toHaveLength(2);
@@ -86,7 +59,7 @@ describe('@sentry/node', () => {
 
   it('groups messages that differ only in numbers', async () => {
     const { api, dsn, base } = await setup('node-messages');
-    const ids = runClient(process.execPath, ['test/clients/node-sdk.mjs', 'messages'], dsn);
+    const ids = runSdkClient(process.execPath, ['test/clients/node-sdk.mjs', 'messages'], dsn);
     const issues = await issuesWhenProcessed(api, base, ids);
     expect(issues).toHaveLength(2);
     const loaded = issues.find((i) => i.title.startsWith('Loaded'));
@@ -97,7 +70,7 @@ describe('@sentry/node', () => {
 
   it('keeps tags and breadcrumbs, and finds the issue by tag and by text', async () => {
     const { api, dsn, base } = await setup('node-tagged');
-    const ids = runClient(process.execPath, ['test/clients/node-sdk.mjs', 'tagged'], dsn);
+    const ids = runSdkClient(process.execPath, ['test/clients/node-sdk.mjs', 'tagged'], dsn);
     await issuesWhenProcessed(api, base, ids);
     const byTag = await api.get(`${base}/issues/?query=${encodeURIComponent('feature:checkout')}`);
     expect(byTag).toHaveLength(1);
@@ -116,7 +89,7 @@ describe('@sentry/node', () => {
 describe('sentry-python (Debian python3-sentry-sdk)', () => {
   it('sends to /store/ and groups like Sentry', async () => {
     const { api, dsn, base } = await setup('py-app');
-    const ids = runClient('/usr/bin/python3', ['test/clients/python-sdk.py'], dsn);
+    const ids = runSdkClient('/usr/bin/python3', ['test/clients/python-sdk.py'], dsn);
     expect(ids).toHaveLength(5);
     const issues = await issuesWhenProcessed(api, base, ids);
     expect(issues).toHaveLength(2);

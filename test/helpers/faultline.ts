@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/faultline.js');
@@ -160,4 +161,27 @@ export function dsnFor(dsn: string, server: RunningServer): string {
   const u = new URL(dsn);
   u.host = `127.0.0.1:${server.port}`;
   return u.toString().replace(/\/$/, '');
+}
+
+/**
+ * One running server for a test file: started before its tests, stopped and removed after.
+ * Returns a getter, since the server exists only once `beforeAll` has run.
+ */
+export function serverForSuite(opts: Parameters<typeof startFaultline>[0] = {}): () => RunningServer {
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await startFaultline(opts);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (server) removeDir(server.dataDir);
+  });
+  return () => server!;
+}
+
+/** Runs a real SDK client script (test/clients) against `dsn`; returns the event ids it printed last. */
+export function runSdkClient(cmd: string, args: string[], dsn: string): string[] {
+  const r = spawnSync(cmd, args, { cwd: ROOT, env: { ...process.env, FAULTLINE_DSN: dsn }, encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!).ids;
 }
