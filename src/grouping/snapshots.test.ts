@@ -6,31 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import type { NormalizedEvent } from '../protocol/event.js';
 import { groupEvent } from './index.js';
+import { toNormalizedEvent } from './testdata/normalize.js';
 
 const dir = new URL('./testdata/', import.meta.url);
 const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<
   string,
   Record<string, string | null> & { _rules?: string }
 >;
-
-/** Turns a raw Sentry test input into the normalized shape Faultline's pipeline produces. */
-export function toNormalizedEvent(input: Record<string, unknown>): NormalizedEvent {
-  const event: Record<string, unknown> = { ...input };
-  event.event_id ??= '0'.repeat(32);
-  event.timestamp ??= 0;
-  event.received ??= 0;
-  event.platform ??= 'other';
-  event.level ??= 'error';
-  event.errors ??= [];
-  if (typeof input.message === 'string' && !input.logentry) event.logentry = { formatted: input.message };
-  const tags = input.tags;
-  if (tags && !Array.isArray(tags) && typeof tags === 'object') event.tags = Object.entries(tags);
-  event.tags ??= [];
-  event.type ??= event.exception ? 'error' : 'default';
-  return event as unknown as NormalizedEvent;
-}
 
 describe('Sentry newstyle:2023-01-11 snapshots', () => {
   for (const [name, variants] of Object.entries(expected)) {

@@ -1,22 +1,60 @@
 /**
  * Step 2: in-app detection and grouping. Fills the event's title, culprit and metadata and
  * returns the grouping hashes, preferred first (src/grouping does the work).
+ *
+ * Results are memoized by the grouping input digest (grouping/input-key.ts): most events repeat
+ * an issue's stack, and grouping is a pure function of that input, so the next event with the
+ * same stack, message and fingerprint reuses the hashes, title, culprit and metadata.
  */
+import { LRUCache } from 'lru-cache';
 import { applyInAppDefaults, groupEvent, type GroupingResult } from '../grouping/index.js';
-import type { NormalizedEvent } from '../protocol/index.js';
+import { groupingInputKey } from '../grouping/input-key.js';
+import type { EventError, NormalizedEvent } from '../protocol/index.js';
 import type { ProjectSettings } from './context.js';
 
-export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSettings): GroupingResult {
+/** What the pipeline keeps of a grouping result (the variants' component trees are for grouping-info only). */
+export type EventGrouping = Pick<GroupingResult, 'config' | 'hashes' | 'title' | 'culprit' | 'metadata' | 'location'>;
+
+interface MemoEntry {
+  grouping: EventGrouping;
+  /** Notes grouping appended to `event.errors` (skipped malformed frames). */
+  notes: EventError[];
+}
+
+// About 1 KB an entry: a few MB for the stacks of the busiest issues.
+const memo = new LRUCache<string, MemoEntry>({ max: 5_000 });
+
+function apply(event: NormalizedEvent, entry: MemoEntry): EventGrouping {
+  const g = entry.grouping;
+  event.title = g.title;
+  event.culprit = g.culprit;
+  event.metadata = { ...g.metadata };
+  if (g.location !== undefined) event.location = g.location;
+  event.hashes = [...g.hashes];
+  event.grouping_config = { id: g.config };
+  if (entry.notes.length) event.errors.push(...structuredClone(entry.notes));
+  return { ...g, hashes: [...g.hashes] };
+}
+
+export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSettings): EventGrouping {
   applyInAppDefaults(event);
-  const result = groupEvent(event, {
-    fingerprintingRules: project.fingerprintingRules,
-    stacktraceRules: project.groupingEnhancements,
-  });
-  event.title = result.title;
-  event.culprit = result.culprit;
-  event.metadata = result.metadata;
-  if (result.location !== undefined) event.location = result.location;
-  event.hashes = result.hashes;
-  event.grouping_config = { id: result.config };
-  return result;
+  const options = { fingerprintingRules: project.fingerprintingRules, stacktraceRules: project.groupingEnhancements };
+  const key = groupingInputKey(event, options);
+  const hit = key !== null ? memo.get(key) : undefined;
+  if (hit) return apply(event, hit);
+  const errorsBefore = event.errors.length;
+  const result = groupEvent(event, options);
+  const notes = event.errors.slice(errorsBefore);
+  const entry: MemoEntry = {
+    grouping: { config: result.config, hashes: result.hashes, title: result.title, culprit: result.culprit, metadata: result.metadata, location: result.location },
+    notes: structuredClone(notes),
+  };
+  if (key !== null) memo.set(key, entry);
+  event.errors.length = errorsBefore; // apply() adds them back
+  return apply(event, entry);
+}
+
+/** Forgets memoized results (tests). */
+export function clearGroupingMemo(): void {
+  memo.clear();
 }

@@ -8,7 +8,7 @@ import type { Transaction } from 'kysely';
 import type { Database, Dialect } from '../db/index.js';
 import { insertIgnore, insertReturningId } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
-import type { GroupingResult } from '../grouping/index.js';
+import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
 import { eventNodeId } from '../services/nodestore/index.js';
 import type { GroupCounters } from '../services/buffer/index.js';
@@ -21,7 +21,7 @@ import { recordActivity } from '../db/models/activity.js';
 
 export interface ProcessedEvent {
   event: NormalizedEvent;
-  grouping: GroupingResult;
+  grouping: EventGrouping;
   project: ProjectSettings;
   /** Size of the payload as received, in bytes. */
   size: number;

@@ -1,0 +1,89 @@
+/**
+ * A digest of exactly the parts of an event that grouping reads, so a caller can reuse the
+ * result of `groupEvent` for the next event with the same stack, message and fingerprint (most
+ * events repeat an issue's stack; grouping it again is the costliest step of processing).
+ *
+ * Frames contribute only the fields `prepareFrames` reads (never source context or locals);
+ * breadcrumbs, contexts, user, tags, release and timestamps never contribute. Returns null when
+ * the result may depend on more than that: server fingerprinting rules (they match tags, sdk,
+ * release, …) and fingerprint variables other than `{{ default }}` (they read level, logger,
+ * tags, …). Keep in step with event-view.ts, frame.ts, strategies.ts, title.ts and fingerprint.ts.
+ */
+import { hash } from 'node:crypto';
+import type { NormalizedEvent } from '../protocol/event.js';
+import { parseFingerprintVariable } from './fingerprint.js';
+import type { GroupingOptions } from './index.js';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The frame fields grouping reads (frame.ts `prepareFrames`). */
+function frameKey(raw: unknown): unknown {
+  if (!isRecord(raw)) return raw ?? null;
+  const data = isRecord(raw.data) ? raw.data : null;
+  return [
+    raw.platform,
+    raw.function,
+    raw.raw_function,
+    raw.in_app,
+    raw.abs_path,
+    raw.filename,
+    raw.module,
+    raw.package,
+    raw.lineno,
+    raw.colno,
+    raw.context_line,
+    data ? [data.category, data.sourcemap !== undefined && data.sourcemap !== null] : null,
+  ];
+}
+
+function stackKey(stack: unknown): unknown {
+  if (!isRecord(stack)) return stack ?? null;
+  return Array.isArray(stack.frames) ? stack.frames.map(frameKey) : (stack.frames ?? null);
+}
+
+/** A container's entries with their stack trace reduced to frame keys (`raw_stacktrace` is never read). */
+function valuesKey(container: unknown): unknown {
+  if (!isRecord(container) || !Array.isArray(container.values)) return container ?? null;
+  return container.values.map((v) => {
+    if (!isRecord(v)) return v ?? null;
+    const { stacktrace, raw_stacktrace: _raw, ...rest } = v;
+    return [rest, stackKey(stacktrace)];
+  });
+}
+
+function cacheableFingerprint(fp: unknown): boolean {
+  if (!Array.isArray(fp)) return true;
+  return fp.every((v) => typeof v !== 'string' || !v.includes('{{') || parseFingerprintVariable(v) === 'default');
+}
+
+/**
+ * The grouping input digest of `event` under `options`, or null when the event must be grouped
+ * on its own. Two events with the same digest get the same hashes, title, culprit and metadata.
+ */
+export function groupingInputKey(event: NormalizedEvent, options: GroupingOptions = {}): string | null {
+  if (options.fingerprintingRules && options.fingerprintingRules.trim() !== '') return null;
+  if (!cacheableFingerprint(event.fingerprint)) return null;
+  const sdk = isRecord(event.sdk) ? event.sdk : null;
+  const request = isRecord(event.request) ? event.request : null;
+  const text = JSON.stringify([
+    options.stacktraceRules ?? '',
+    event.platform,
+    event.platform === 'python' ? (sdk?.version ?? null) : null,
+    event.transaction ?? null,
+    request?.url ?? null,
+    event.checksum ?? null,
+    event.fingerprint ?? null,
+    event.logentry ?? null,
+    event.template ?? null,
+    event.csp ?? null,
+    event.hpkp ?? null,
+    event.expectct ?? null,
+    event.expectstaple ?? null,
+    valuesKey(event.exception),
+    stackKey(event.stacktrace),
+    valuesKey(event.threads),
+  ]);
+  return hash('sha1', text);
+}

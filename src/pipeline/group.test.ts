@@ -1,0 +1,130 @@
+/**
+ * Grouping memoization (group.ts + grouping/input-key.ts): a memoized result must be exactly what
+ * grouping the event afresh gives, for every one of Sentry's snapshot inputs, and the digest must
+ * change with every field grouping reads and with none it ignores.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { groupEvent } from '../grouping/index.js';
+import { groupingInputKey } from '../grouping/input-key.js';
+import { toNormalizedEvent } from '../grouping/testdata/normalize.js';
+import type { NormalizedEvent } from '../protocol/event.js';
+import { clearGroupingMemo, groupNormalizedEvent } from './group.js';
+import type { ProjectSettings } from './context.js';
+
+const dir = new URL('../grouping/testdata/', import.meta.url);
+const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<string, { _rules?: string }>;
+
+function project(rules: { fingerprintingRules?: string; groupingEnhancements?: string } = {}): ProjectSettings {
+  return { id: 1, organizationId: 1, slug: 'p', fingerprintingRules: rules.fingerprintingRules ?? '', groupingEnhancements: rules.groupingEnhancements ?? '', options: {} as ProjectSettings['options'] };
+}
+
+function load(name: string): { event: () => NormalizedEvent; rules: { fingerprintingRules?: string; groupingEnhancements?: string } } {
+  const input = JSON.parse(readFileSync(new URL(`inputs/${name}.json`, dir), 'utf8')) as Record<string, unknown>;
+  const grouping = input._grouping as { enhancements?: string } | undefined;
+  return { event: () => toNormalizedEvent(structuredClone(input)), rules: { fingerprintingRules: expected[name]._rules, groupingEnhancements: grouping?.enhancements } };
+}
+
+function pick(e: NormalizedEvent) {
+  return { hashes: e.hashes, title: e.title, culprit: e.culprit, metadata: e.metadata, location: e.location, errors: e.errors };
+}
+
+beforeEach(() => clearGroupingMemo());
+
+describe('memoized grouping', () => {
+  test.each(Object.keys(expected))('%s: a memo hit equals grouping afresh', (name) => {
+    const { event, rules } = load(name);
+    const first = event();
+    const miss = groupNormalizedEvent(first, project(rules));
+    const second = event();
+    second.event_id = 'f'.repeat(32);
+    const hit = groupNormalizedEvent(second, project(rules));
+    expect(hit.hashes).toEqual(miss.hashes);
+    expect(pick(second)).toEqual(pick(first));
+    // And both equal a direct, unmemoized grouping.
+    const direct = event();
+    const want = groupEvent(direct, { fingerprintingRules: rules.fingerprintingRules, stacktraceRules: rules.groupingEnhancements });
+    expect(miss.hashes).toEqual(want.hashes);
+    expect(miss.title).toEqual(want.title);
+  });
+
+  test('a hit hands out copies: changing one event leaves the next alone', () => {
+    const { event } = load(Object.keys(expected).find((n) => n.startsWith('javascript'))!);
+    const a = event();
+    groupNormalizedEvent(a, project());
+    (a.metadata as Record<string, unknown>).type = 'changed';
+    a.hashes!.push('x');
+    const b = event();
+    groupNormalizedEvent(b, project());
+    expect((b.metadata as Record<string, unknown>).type).not.toBe('changed');
+    expect(b.hashes).not.toContain('x');
+  });
+});
+
+function jsEvent(): NormalizedEvent {
+  return toNormalizedEvent({
+    platform: 'javascript',
+    exception: {
+      values: [
+        {
+          type: 'TypeError',
+          value: 'x is undefined',
+          stacktrace: {
+            frames: [
+              { function: 'main', filename: 'app.js', abs_path: 'http://x/app.js', lineno: 3, colno: 7, context_line: 'main()', pre_context: ['a'], post_context: ['b'], vars: { a: 1 }, in_app: true },
+              { function: 'run', filename: 'lib.js', abs_path: 'http://x/lib.js', lineno: 9, colno: 1, context_line: 'run(x)', in_app: true },
+            ],
+          },
+        },
+      ],
+    },
+    breadcrumbs: { values: [{ message: 'clicked' }] },
+    tags: { browser: 'Chrome' },
+    user: { id: '1' },
+    release: 'r1',
+  });
+}
+
+describe('grouping input digest', () => {
+  const base = groupingInputKey(jsEvent());
+  const frame = (e: NormalizedEvent, i: number) => ((e.exception as { values: { stacktrace: { frames: Record<string, unknown>[] } }[] }).values[0].stacktrace.frames[i]);
+
+  test.each<[string, (e: NormalizedEvent) => void]>([
+    ['event id and timestamps', (e) => Object.assign(e, { event_id: '1'.repeat(32), timestamp: 99, received: 100 })],
+    ['breadcrumbs, user, tags, release', (e) => Object.assign(e, { breadcrumbs: null, user: { id: '2' }, tags: [['a', 'b']], release: 'r2' })],
+    ['source context and locals', (e) => Object.assign(frame(e, 0), { pre_context: ['z'], post_context: [], vars: { b: 2 } })],
+  ])('ignores %s', (_label, change) => {
+    const e = jsEvent();
+    change(e);
+    expect(groupingInputKey(e)).toBe(base);
+  });
+
+  test.each<[string, (e: NormalizedEvent) => void]>([
+    ['a frame function', (e) => (frame(e, 1).function = 'other')],
+    ['a frame context line', (e) => (frame(e, 1).context_line = 'run(y)')],
+    ['in_app', (e) => (frame(e, 0).in_app = false)],
+    ['a line number', (e) => (frame(e, 0).lineno = 4)],
+    ['the exception value', (e) => ((e.exception as { values: Record<string, unknown>[] }).values[0].value = 'y')],
+    ['the platform', (e) => (e.platform = 'node')],
+    ['the transaction (culprit)', (e) => (e.transaction = '/checkout')],
+    ['a literal fingerprint', (e) => (e.fingerprint = ['my-group'])],
+  ])('changes with %s', (_label, change) => {
+    const e = jsEvent();
+    change(e);
+    expect(groupingInputKey(e)).not.toBe(base);
+  });
+
+  test('changes with the project stack trace rules', () => {
+    expect(groupingInputKey(jsEvent(), { stacktraceRules: 'function:run -app' })).not.toBe(base);
+  });
+
+  test('is null when the result may read more of the event', () => {
+    const withVar = jsEvent();
+    withVar.fingerprint = ['{{ default }}', '{{ tags.browser }}'];
+    expect(groupingInputKey(withVar)).toBeNull();
+    const withDefault = jsEvent();
+    withDefault.fingerprint = ['{{ default }}', 'extra'];
+    expect(groupingInputKey(withDefault)).not.toBeNull();
+    expect(groupingInputKey(jsEvent(), { fingerprintingRules: 'tags.browser:Chrome -> chrome' })).toBeNull();
+  });
+});
