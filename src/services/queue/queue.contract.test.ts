@@ -120,6 +120,18 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
       expect(await q.stats('t')).toEqual({ ready: 0, leased: 0, dead: 0 });
     });
 
+    it('stores every one of many concurrent enqueues once, in the order they were made', async () => {
+      // Ingest calls enqueue once per request, many at a time; backends may write them together.
+      const sent = Array.from({ length: 200 }, (_, i) => `m${i}`);
+      await Promise.all(sent.map((m, i) => q.enqueue(i % 2 ? 'a' : 'b', [Buffer.from(m)])));
+      const a = await q.take('a', 500, 60_000);
+      const b = await q.take('b', 500, 60_000);
+      expect(payloads(a)).toEqual(sent.filter((_, i) => i % 2));
+      expect(payloads(b)).toEqual(sent.filter((_, i) => !(i % 2)));
+      await q.ack([...a, ...b].map((t) => t.id));
+      expect(await q.stats('a')).toEqual({ ready: 0, leased: 0, dead: 0 });
+    });
+
     it('does not hand a leased task to a second consumer, and redelivers after the lease', async () => {
       await q.enqueue('t', [Buffer.from('x')]);
       const other = await openOther();

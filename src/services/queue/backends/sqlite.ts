@@ -2,6 +2,10 @@
  * The embedded queue: a SQLite file of its own (`<dataDir>/queue.db`), so enqueueing never waits
  * on the metadata database's write lock (the habit of Bugsink's snappea). WAL with
  * synchronous=NORMAL: a committed enqueue survives kill -9 of the process.
+ *
+ * Enqueues are group-committed: the requests that arrive in one turn of the event loop are
+ * written in one transaction, and each resolves only after that commit. A commit per request
+ * was a third of ingest's CPU time.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -12,9 +16,11 @@ export class SqliteQueueBackend implements QueueBackend {
   readonly #db: BetterSqlite3.Database;
   readonly #maxAttempts: number;
   readonly #insert: BetterSqlite3.Statement;
-  readonly #select: BetterSqlite3.Statement;
-  readonly #lease: BetterSqlite3.Statement;
+  readonly #take: BetterSqlite3.Statement;
   readonly #delete: BetterSqlite3.Statement;
+  readonly #deleteMany: BetterSqlite3.Statement;
+  #pending: { queue: string; payloads: Buffer[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #flushScheduled = false;
 
   constructor(opts: QueueOptions) {
     const file = opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'queue.db');
@@ -45,34 +51,64 @@ export class SqliteQueueBackend implements QueueBackend {
       );`);
     this.#maxAttempts = opts.maxAttempts;
     this.#insert = this.#db.prepare('INSERT INTO tasks (queue, payload, available_at, created) VALUES (?, ?, 0, ?)');
-    this.#select = this.#db.prepare(
-      'SELECT id, payload, attempts FROM tasks WHERE queue = ? AND available_at <= ? ORDER BY available_at, id LIMIT ?',
+    // One statement selects and leases, so it is atomic even with several worker processes.
+    this.#take = this.#db.prepare(
+      `UPDATE tasks SET available_at = ?, attempts = attempts + 1
+       WHERE id IN (SELECT id FROM tasks WHERE queue = ? AND available_at <= ? ORDER BY available_at, id LIMIT ?)
+       RETURNING id, payload, attempts`,
     );
-    this.#lease = this.#db.prepare('UPDATE tasks SET available_at = ?, attempts = attempts + 1 WHERE id = ?');
     this.#delete = this.#db.prepare('DELETE FROM tasks WHERE id = ?');
+    this.#deleteMany = this.#db.prepare('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))');
   }
 
-  async enqueue(queue: string, payloads: Buffer[]): Promise<void> {
+  enqueue(queue: string, payloads: Buffer[]): Promise<void> {
+    if (payloads.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ queue, payloads, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
     const now = Date.now();
-    this.#db.transaction(() => {
-      for (const p of payloads) this.#insert.run(queue, p, now);
-    })();
+    try {
+      this.#db.transaction(() => {
+        for (const b of batch) for (const p of b.payloads) this.#insert.run(b.queue, p, now);
+      })();
+      for (const b of batch) b.resolve();
+    } catch {
+      // Something in the batch failed (disk full, a lock timeout): commit each request on its own
+      // so one failure is answered as one, and the others still get their own verdict.
+      for (const b of batch) {
+        try {
+          this.#db.transaction(() => {
+            for (const p of b.payloads) this.#insert.run(b.queue, p, now);
+          })();
+          b.resolve();
+        } catch (err) {
+          b.reject(err);
+        }
+      }
+    }
   }
 
   async take(queue: string, max: number, leaseMs: number): Promise<QueueTask[]> {
     const now = Date.now();
-    // One write transaction: select-and-lease is atomic even with several worker processes.
-    return this.#db.transaction(() => {
-      const rows = this.#select.all(queue, now, max) as { id: number; payload: Buffer; attempts: number }[];
-      for (const r of rows) this.#lease.run(now + leaseMs, r.id);
-      return rows.map((r) => ({ id: String(r.id), queue, payload: r.payload, attempts: r.attempts + 1 }));
-    }).immediate();
+    const rows = this.#take.all(now + leaseMs, queue, now, max) as { id: number; payload: Buffer; attempts: number }[];
+    rows.sort((a, b) => a.id - b.id); // RETURNING gives no order
+    return rows.map((r) => ({ id: String(r.id), queue, payload: r.payload, attempts: r.attempts }));
   }
 
   async ack(ids: string[]): Promise<void> {
-    this.#db.transaction(() => {
-      for (const id of ids) this.#delete.run(Number(id));
-    })();
+    if (ids.length === 0) return;
+    this.#deleteMany.run(JSON.stringify(ids.map(Number)));
   }
 
   async nack(id: string, error: string, delayMs: number): Promise<void> {
@@ -107,6 +143,7 @@ export class SqliteQueueBackend implements QueueBackend {
   }
 
   async close(): Promise<void> {
+    this.#flush();
     this.#db.close();
   }
 }
