@@ -15,10 +15,9 @@ import type { QueueBackend, QueueOptions, QueueStats, QueueTask } from '../index
 export class SqliteQueueBackend implements QueueBackend {
   readonly #db: BetterSqlite3.Database;
   readonly #maxAttempts: number;
-  readonly #insert: BetterSqlite3.Statement;
-  readonly #take: BetterSqlite3.Statement;
-  readonly #delete: BetterSqlite3.Statement;
-  readonly #deleteMany: BetterSqlite3.Statement;
+  readonly #insert: (queue: string, payload: Buffer, now: number) => void;
+  readonly #take: BetterSqlite3.Transaction<(queue: string, now: number, leaseMs: number, max: number) => QueueTask[]>;
+  readonly #delete: BetterSqlite3.Transaction<(ids: number[]) => void>;
   #pending: { queue: string; payloads: Buffer[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   #flushScheduled = false;
 
@@ -29,36 +28,32 @@ export class SqliteQueueBackend implements QueueBackend {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 10000');
-    this.#db.exec(`
-      CREATE TABLE IF NOT EXISTS tasks (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        queue TEXT NOT NULL,
-        payload BLOB NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        available_at INTEGER NOT NULL,
-        created INTEGER NOT NULL,
-        last_error TEXT
-      );
-      CREATE INDEX IF NOT EXISTS tasks_ready ON tasks (queue, available_at, id);
-      CREATE TABLE IF NOT EXISTS dead_letters (
-        id INTEGER PRIMARY KEY,
-        queue TEXT NOT NULL,
-        payload BLOB NOT NULL,
-        attempts INTEGER NOT NULL,
-        created INTEGER NOT NULL,
-        died INTEGER NOT NULL,
-        last_error TEXT
-      );`);
+    migrate(this.#db);
     this.#maxAttempts = opts.maxAttempts;
-    this.#insert = this.#db.prepare('INSERT INTO tasks (queue, payload, available_at, created) VALUES (?, ?, 0, ?)');
+    const insertTask = this.#db.prepare('INSERT INTO tasks (queue, available_at, created) VALUES (?, 0, ?)');
+    const insertPayload = this.#db.prepare('INSERT INTO task_payloads (id, payload) VALUES (?, ?)');
+    this.#insert = (queue, payload, now) => insertPayload.run(insertTask.run(queue, now).lastInsertRowid, payload);
     // One statement selects and leases, so it is atomic even with several worker processes.
-    this.#take = this.#db.prepare(
+    const lease = this.#db.prepare(
       `UPDATE tasks SET available_at = ?, attempts = attempts + 1
        WHERE id IN (SELECT id FROM tasks WHERE queue = ? AND available_at <= ? ORDER BY available_at, id LIMIT ?)
-       RETURNING id, payload, attempts`,
+       RETURNING id, attempts`,
     );
-    this.#delete = this.#db.prepare('DELETE FROM tasks WHERE id = ?');
-    this.#deleteMany = this.#db.prepare('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))');
+    const payloads = this.#db.prepare('SELECT id, payload FROM task_payloads WHERE id IN (SELECT value FROM json_each(?))');
+    this.#take = this.#db.transaction((queue: string, now: number, leaseMs: number, max: number) => {
+      const leased = lease.all(now + leaseMs, queue, now, max) as { id: number; attempts: number }[];
+      if (leased.length === 0) return [];
+      const bytes = new Map((payloads.all(JSON.stringify(leased.map((r) => r.id))) as { id: number; payload: Buffer }[]).map((r) => [r.id, r.payload]));
+      leased.sort((a, b) => a.id - b.id); // RETURNING gives no order
+      return leased.map((r) => ({ id: String(r.id), queue, payload: bytes.get(r.id) ?? Buffer.alloc(0), attempts: r.attempts }));
+    });
+    const deleteTasks = this.#db.prepare('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))');
+    const deletePayloads = this.#db.prepare('DELETE FROM task_payloads WHERE id IN (SELECT value FROM json_each(?))');
+    this.#delete = this.#db.transaction((ids: number[]) => {
+      const json = JSON.stringify(ids);
+      deleteTasks.run(json);
+      deletePayloads.run(json);
+    });
   }
 
   enqueue(queue: string, payloads: Buffer[]): Promise<void> {
@@ -80,7 +75,7 @@ export class SqliteQueueBackend implements QueueBackend {
     const now = Date.now();
     try {
       this.#db.transaction(() => {
-        for (const b of batch) for (const p of b.payloads) this.#insert.run(b.queue, p, now);
+        for (const b of batch) for (const p of b.payloads) this.#insert(b.queue, p, now);
       })();
       for (const b of batch) b.resolve();
     } catch {
@@ -89,7 +84,7 @@ export class SqliteQueueBackend implements QueueBackend {
       for (const b of batch) {
         try {
           this.#db.transaction(() => {
-            for (const p of b.payloads) this.#insert.run(b.queue, p, now);
+            for (const p of b.payloads) this.#insert(b.queue, p, now);
           })();
           b.resolve();
         } catch (err) {
@@ -100,20 +95,17 @@ export class SqliteQueueBackend implements QueueBackend {
   }
 
   async take(queue: string, max: number, leaseMs: number): Promise<QueueTask[]> {
-    const now = Date.now();
-    const rows = this.#take.all(now + leaseMs, queue, now, max) as { id: number; payload: Buffer; attempts: number }[];
-    rows.sort((a, b) => a.id - b.id); // RETURNING gives no order
-    return rows.map((r) => ({ id: String(r.id), queue, payload: r.payload, attempts: r.attempts }));
+    return this.#take.immediate(queue, Date.now(), leaseMs, max);
   }
 
   async ack(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    this.#deleteMany.run(JSON.stringify(ids.map(Number)));
+    this.#delete(ids.map(Number));
   }
 
   async nack(id: string, error: string, delayMs: number): Promise<void> {
     this.#db.transaction(() => {
-      const row = this.#db.prepare('SELECT * FROM tasks WHERE id = ?').get(Number(id)) as
+      const row = this.#db.prepare('SELECT t.*, p.payload FROM tasks t JOIN task_payloads p ON p.id = t.id WHERE t.id = ?').get(Number(id)) as
         | { id: number; queue: string; payload: Buffer; attempts: number; created: number }
         | undefined;
       if (!row) return;
@@ -121,7 +113,7 @@ export class SqliteQueueBackend implements QueueBackend {
         this.#db
           .prepare('INSERT INTO dead_letters (id, queue, payload, attempts, created, died, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)')
           .run(row.id, row.queue, row.payload, row.attempts, row.created, Date.now(), error.slice(0, 2000));
-        this.#delete.run(row.id);
+        this.#delete([row.id]);
       } else {
         this.#db
           .prepare('UPDATE tasks SET available_at = ?, last_error = ? WHERE id = ?')
@@ -146,4 +138,46 @@ export class SqliteQueueBackend implements QueueBackend {
     this.#flush();
     this.#db.close();
   }
+}
+
+/**
+ * Schema version 2 keeps the payload bytes in a table of their own: leasing rewrites a task's row,
+ * and SQLite rewrites a whole row, so with the payload inside every lease copied the event's
+ * kilobytes. Version 1 files (tasks with their payload) are converted in place on open.
+ */
+function migrate(db: BetterSqlite3.Database): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version >= 2) return;
+    const hasV1 = (db.prepare("SELECT COUNT(*) AS n FROM pragma_table_info('tasks') WHERE name = 'payload'").get() as { n: number }).n > 0;
+    if (hasV1) db.exec('DROP INDEX IF EXISTS tasks_ready; ALTER TABLE tasks RENAME TO tasks_v1;');
+    db.exec(`
+      CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        available_at INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        last_error TEXT
+      );
+      CREATE INDEX tasks_ready ON tasks (queue, available_at, id);
+      CREATE TABLE task_payloads (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS dead_letters (
+        id INTEGER PRIMARY KEY,
+        queue TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        attempts INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        died INTEGER NOT NULL,
+        last_error TEXT
+      );`);
+    if (hasV1) {
+      db.exec(`
+        INSERT INTO tasks (id, queue, attempts, available_at, created, last_error)
+          SELECT id, queue, attempts, available_at, created, last_error FROM tasks_v1;
+        INSERT INTO task_payloads (id, payload) SELECT id, payload FROM tasks_v1;
+        DROP TABLE tasks_v1;`);
+    }
+    db.pragma('user_version = 2');
+  }).immediate();
 }
