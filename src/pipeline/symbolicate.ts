@@ -11,5 +11,5 @@ import type { BatchContext, ProjectSettings } from './context.js';
 const cache = new SourceCache();
 
 export async function symbolicateJs(ctx: BatchContext, event: NormalizedEvent, project: ProjectSettings): Promise<void> {
-  await symbolicateEvent(event, { db: ctx.services.database.db, organizationId: project.organizationId, projectId: project.id, cache });
+  await symbolicateEvent(event, { db: ctx.services.database.db, organizationId: project.organizationId, projectId: project.id, cache, shared: ctx.services.cache });
 }

@@ -8,6 +8,7 @@
  * "indexing" of large releases; plain SQL with an index on `url_hash` is enough at this scale.
  */
 import type { Kysely } from 'kysely';
+import type { CacheBackend } from '../services/cache/index.js';
 import type { ArtifactFile, Database, Dialect } from '../db/index.js';
 import { getBlob, putBlob, sha1Hex } from './blobs.js';
 import type { BundleFile } from './bundle.js';
@@ -21,8 +22,16 @@ export interface IndexScope {
   bundleRowId: number | null;
 }
 
-/** Stores the bytes of each file and one index row per file per project. */
-export async function indexFiles(db: Kysely<Database>, dialect: Dialect, scope: IndexScope, files: BundleFile[]): Promise<number> {
+/** Cache key of "this release has uploaded files" (symbolication asks it for every event). */
+export function releaseArtifactsKey(organizationId: number, release: string): string {
+  return `release-artifacts:${organizationId}:${release}`;
+}
+
+/**
+ * Stores the bytes of each file and one index row per file per project, then forgets the cached
+ * answer to "does this release have files", so the next event is symbolicated with them.
+ */
+export async function indexFiles(db: Kysely<Database>, dialect: Dialect, scope: IndexScope, files: BundleFile[], cache?: CacheBackend): Promise<number> {
   const now = Date.now();
   const projects: (number | null)[] = scope.projectIds.length ? scope.projectIds : [null];
   let n = 0;
@@ -50,6 +59,7 @@ export async function indexFiles(db: Kysely<Database>, dialect: Dialect, scope: 
     }
     n++;
   }
+  await cache?.delete(releaseArtifactsKey(scope.organizationId, scope.release ?? ''));
   return n;
 }
 
@@ -107,7 +117,11 @@ export class ArtifactLookup {
     return null;
   }
 
-  async hasReleaseArtifacts(release: string): Promise<boolean> {
+  /** Whether any file was uploaded for `release`; cached for a minute when `cache` is given (writers delete the key). */
+  async hasReleaseArtifacts(release: string, cache?: CacheBackend): Promise<boolean> {
+    const key = releaseArtifactsKey(this.organizationId, release);
+    const hit = await cache?.get<boolean>(key);
+    if (hit !== undefined) return hit;
     const row = await this.db
       .selectFrom('artifact_files')
       .select('id')
@@ -115,6 +129,7 @@ export class ArtifactLookup {
       .where('release', '=', release)
       .limit(1)
       .executeTakeFirst();
+    await cache?.set(key, !!row, 60_000);
     return !!row;
   }
 

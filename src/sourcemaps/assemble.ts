@@ -9,6 +9,7 @@
  * Left out: Sentry's asynchronous assembly task; a bundle is small enough to do in-line.
  */
 import type { Kysely } from 'kysely';
+import type { CacheBackend } from '../services/cache/index.js';
 import type { Database, Dialect } from '../db/index.js';
 import { insertIgnore } from '../db/sql.js';
 import { indexFiles } from './artifacts.js';
@@ -31,7 +32,7 @@ export interface AssembleResponse {
   detail: string | null;
 }
 
-export async function assembleBundle(db: Kysely<Database>, dialect: Dialect, req: AssembleRequest): Promise<AssembleResponse> {
+export async function assembleBundle(db: Kysely<Database>, dialect: Dialect, req: AssembleRequest, cache?: CacheBackend): Promise<AssembleResponse> {
   const existing = await db
     .selectFrom('artifact_bundles')
     .select(['state', 'detail'])
@@ -83,7 +84,7 @@ export async function assembleBundle(db: Kysely<Database>, dialect: Dialect, req
     const bundle = parseBundle(data);
     const release = req.release ?? bundle.release;
     const dist = req.dist ?? bundle.dist;
-    const count = await indexFiles(db, dialect, { organizationId: req.organizationId, projectIds: req.projectIds, release, dist, bundleRowId: row.id }, bundle.files);
+    const count = await indexFiles(db, dialect, { organizationId: req.organizationId, projectIds: req.projectIds, release, dist, bundleRowId: row.id }, bundle.files, cache);
     await db
       .updateTable('artifact_bundles')
       .set({ state: 'ok', bundle_id: bundle.bundleId, release, dist, file_count: count })

@@ -22,6 +22,7 @@ import { normalizeDebugId } from './bundle.js';
 import { applyContext, applyMinifiedContext } from './context-lines.js';
 import { SYMBOLICATE_BUDGET_MS } from './limits.js';
 import type { SourceCache } from './source-cache.js';
+import type { CacheBackend } from '../services/cache/index.js';
 import { candidateUrls, decodeDataUrl, fixupWebpackFilename, foldFunctionName, generateModule, joinPaths, sourceMapReference, stripHostname } from './urls.js';
 
 export interface SymbolicateScope {
@@ -29,6 +30,8 @@ export interface SymbolicateScope {
   organizationId: number;
   projectId: number;
   cache: SourceCache;
+  /** Shared cache for "does this release have files" (invalidated by uploads). */
+  shared?: CacheBackend;
   budgetMs?: number;
 }
 
@@ -66,7 +69,7 @@ export async function symbolicateEvent(event: NormalizedEvent, scope: Symbolicat
   }
   const lookup = new ArtifactLookup(scope.db, scope.organizationId, scope.projectId);
   const release = typeof event.release === 'string' && event.release ? event.release : null;
-  const byRelease = release ? await lookup.hasReleaseArtifacts(release) : false;
+  const byRelease = release ? await lookup.hasReleaseArtifacts(release, scope.shared) : false;
   if (images.size === 0 && !byRelease) return;
 
   const errors: EventError[] = [];

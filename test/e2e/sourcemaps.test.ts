@@ -132,9 +132,13 @@ describe('source maps', () => {
     expect(event.errors.filter((e: any) => !(e.type === 'js_no_source' && !String(e.url).includes('app.min.js')))).toEqual([]);
   });
 
-  it('2.x: release + URL matching without debug ids', async () => {
+  it('2.x: release + URL matching without debug ids, also right after a first event without files', async () => {
     const dist = await buildBundle('v2');
     sentryCli(CLI2, ['releases', 'new', 'web@3.0.0']);
+    // An event before the upload stays minified, and the worker remembers "no files" for a while;
+    // the upload must make the very next event source-mapped all the same.
+    const before = await throwFrom(path.join(dist, 'app.min.js'), 'web@3.0.0');
+    expect(exceptionOf(before).stacktrace.frames.at(-1).filename).toMatch(/app\.min\.js$/);
     sentryCli(CLI2, ['sourcemaps', 'upload', '--release', 'web@3.0.0', '--url-prefix', `~${dist}`, dist]);
     const event = await throwFrom(path.join(dist, 'app.min.js'), 'web@3.0.0');
     const top = exceptionOf(event).stacktrace.frames.at(-1);

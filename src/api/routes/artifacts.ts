@@ -97,7 +97,7 @@ export function artifactRoutes(app: FastifyInstance, ctx: ApiContext) {
     const projectIds = await resolveProjects(ctx.db, org, b.projects);
     if (projectIds.length === 0) throw badRequest('projects is required', { projects: ['This field is required.'] });
     const str = (v: unknown, max: number) => (typeof v === 'string' && v ? v.slice(0, max) : null);
-    return assembleBundle(ctx.db, dialect, { organizationId: org.id, checksum, chunks, projectIds, release: str(b.version, 250), dist: str(b.dist, 64) });
+    return assembleBundle(ctx.db, dialect, { organizationId: org.id, checksum, chunks, projectIds, release: str(b.version, 250), dist: str(b.dist, 64) }, ctx.services.cache);
   });
 
   app.post<{ Params: { org: string; version: string } }>('/api/0/organizations/:org/releases/:version/assemble/', async (request) => {
@@ -106,7 +106,7 @@ export function artifactRoutes(app: FastifyInstance, ctx: ApiContext) {
     const release = await findRelease(ctx.db, org, request.params.version);
     const { checksum, chunks, b } = assembleBody(request);
     const dist = typeof b.dist === 'string' && b.dist ? b.dist.slice(0, 64) : null;
-    return assembleBundle(ctx.db, dialect, { organizationId: org.id, checksum, chunks, projectIds: [], release: release.version, dist });
+    return assembleBundle(ctx.db, dialect, { organizationId: org.id, checksum, chunks, projectIds: [], release: release.version, dist }, ctx.services.cache);
   });
 
   // Legacy release files, per project and org-wide.
@@ -152,7 +152,7 @@ export function artifactRoutes(app: FastifyInstance, ctx: ApiContext) {
     const type = /\.map$/i.test(name) ? 'source_map' : /\.(m|c)?js$/i.test(name) ? 'minified_source' : 'source';
     await indexFiles(ctx.db, dialect, { organizationId: org.id, projectIds: projectId === null ? [] : [projectId], release: release.version, dist: dist || null, bundleRowId: null }, [
       { path: name, type, url: name, headers, debugId: null, content: file.data },
-    ]);
+    ], ctx.services.cache);
     const row = await ctx.db.selectFrom('artifact_files').selectAll().where('organization_id', '=', org.id).where('url_hash', '=', sha1Hex(name)).where('release', '=', release.version).orderBy('id', 'desc').executeTakeFirstOrThrow();
     reply.code(201);
     return serializeFile(row);

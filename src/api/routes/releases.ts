@@ -16,6 +16,7 @@ import { badRequest } from '../errors.js';
 import { parseCursor, parseLimit, setLinkHeader } from '../pagination.js';
 import { attachProjects, findRelease, parseDate, releaseStats, resolveProjects } from '../release-queries.js';
 import { serializeDeploy, serializeRelease } from '../serializers/release.js';
+import { releaseArtifactsKey } from '../../sourcemaps/artifacts.js';
 
 type OrgParams = { Params: { org: string } };
 type ReleaseParams = { Params: { org: string; version: string } };
@@ -173,6 +174,7 @@ export function releaseRoutes(app: FastifyInstance, ctx: ApiContext) {
       await trx.deleteFrom('artifact_files').where('organization_id', '=', org.id).where('release', '=', release.version).where('bundle_id', 'is', null).execute();
       await trx.deleteFrom('releases').where('id', '=', release.id).execute();
     });
+    await ctx.services.cache.delete(releaseArtifactsKey(org.id, release.version));
     return reply.code(204).send();
   });
 
