@@ -13,6 +13,13 @@ export interface ProjectSettings {
   /** Stack trace rules text (`groupingEnhancements`), '' when unset. */
   groupingEnhancements: string;
   options: ProjectOptions;
+  /** The project has alert rules: its saved events need post-processing even on unresolved issues. */
+  hasAlertRules: boolean;
+}
+
+/** Cache key of a project's settings; whoever changes them (or its alert rules) deletes it. */
+export function projectSettingsKey(projectId: number): string {
+  return `project:${projectId}`;
 }
 
 export interface BatchContext {
@@ -24,7 +31,7 @@ export function createBatchContext(services: Services): BatchContext {
   return {
     services,
     async project(projectId) {
-      const key = `project:${projectId}`;
+      const key = projectSettingsKey(projectId);
       const cached = await services.cache.get<ProjectSettings | null>(key);
       if (cached !== undefined) return cached;
       const row = await services.database.db
@@ -40,6 +47,7 @@ export function createBatchContext(services: Services): BatchContext {
             fingerprintingRules: row.fingerprinting_rules,
             groupingEnhancements: row.grouping_enhancements ?? '',
             options: parseProjectOptions(row.options),
+            hasAlertRules: !!(await services.database.db.selectFrom('alert_rules').select('id').where('project_id', '=', projectId).limit(1).executeTakeFirst()),
           }
         : null;
       await services.cache.set(key, settings, 5_000);

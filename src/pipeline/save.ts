@@ -36,6 +36,11 @@ export interface SavedEvent {
   isNew: boolean;
   /** This event reopened its resolved issue. */
   isRegression: boolean;
+  /**
+   * Post-processing has work for it: the project has alert rules, or the issue is not plainly
+   * unresolved (a snooze may end, a regression may alert). Most events need none.
+   */
+  postProcess: boolean;
 }
 
 export interface SaveResult {
@@ -119,7 +124,14 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           continue;
         }
         result.saved++;
-        result.events.push({ projectId: project.id, groupId: group.id, eventId: event.event_id, isNew: group.fresh === true, isRegression: false });
+        result.events.push({
+          projectId: project.id,
+          groupId: group.id,
+          eventId: event.event_id,
+          isNew: group.fresh === true,
+          isRegression: false,
+          postProcess: project.hasAlertRules || group.status !== 'unresolved',
+        });
         group.fresh = false;
         bodies.push({ id: eventNodeId(project.id, event.event_id), data: { ...event, project: project.id, group_id: group.id }, timestamp: ts });
         counters.push({ groupId: group.id, timesSeen: 1, firstSeen: ts, lastSeen: ts, lastRelease: event.release ?? null, dedupeKey });

@@ -124,14 +124,14 @@ export class EventWorker {
     }
     try {
       const saved = await saveBatch(this.#ctx, events.map((e) => e.processed));
-      await enqueuePostProcess(this.#services.queue, saved.events);
+      await enqueuePostProcess(this.#services.queue, saved.events.filter((e) => e.postProcess));
       done.push(...events.map((e) => e.task.id));
     } catch (err) {
       this.#log.warn({ err }, 'batch save failed; saving events one by one');
       for (const e of events) {
         try {
           const saved = await saveBatch(this.#ctx, [e.processed]);
-          await enqueuePostProcess(this.#services.queue, saved.events);
+          await enqueuePostProcess(this.#services.queue, saved.events.filter((e) => e.postProcess));
           done.push(e.task.id);
         } catch (inner) {
           await this.#services.queue.nack(e.task.id, String((inner as Error)?.stack ?? inner), 1000);

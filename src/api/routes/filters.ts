@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { INBOUND_FILTERS, parseProjectOptions, type InboundFilterId } from '../../db/models/project-options.js';
+import { projectSettingsKey } from '../../pipeline/context.js';
 import { requireScope, type Principal } from '../auth.js';
 import { loadProject, type ApiContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
@@ -50,7 +51,7 @@ export function filterRoutes(app: FastifyInstance, ctx: ApiContext) {
         throw notFound('Unknown filter');
       }
       await ctx.db.updateTable('projects').set({ options: JSON.stringify(o) }).where('id', '=', project.id).execute();
-      await ctx.services.cache.delete(`project:${project.id}`);
+      await ctx.services.cache.delete(projectSettingsKey(project.id));
       return reply.code(204).send();
     },
   );

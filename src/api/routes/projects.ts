@@ -5,6 +5,7 @@ import type { Project } from '../../db/index.js';
 import { requireOrg, requireScope, type Principal } from '../auth.js';
 import { loadProject, type ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
+import { projectSettingsKey } from '../../pipeline/context.js';
 import { iso } from '../serializers/issue.js';
 import { serializeProjectKey } from '../serializers/project-key.js';
 import { serializeProjectOptions, updatedOptions } from '../project-options.js';
@@ -99,7 +100,7 @@ export function projectRoutes(app: FastifyInstance, ctx: ApiContext) {
     if (options !== null) changes.options = options;
     if (Object.keys(changes).length) {
       await ctx.db.updateTable('projects').set(changes).where('id', '=', project.id).execute();
-      await ctx.services.cache.delete(`project:${project.id}`);
+      await ctx.services.cache.delete(projectSettingsKey(project.id));
     }
     const updated = await ctx.db.selectFrom('projects').selectAll().where('id', '=', project.id).executeTakeFirstOrThrow();
     return serializeProject(updated, org.slug);

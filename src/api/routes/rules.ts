@@ -10,6 +10,7 @@ import { insertReturningId } from '../../db/sql.js';
 import { requireScope, type Principal } from '../auth.js';
 import { loadProject, type ApiContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
+import { projectSettingsKey } from '../../pipeline/context.js';
 
 type P = { org: string; project: string };
 
@@ -55,6 +56,7 @@ export function ruleRoutes(app: FastifyInstance, ctx: ApiContext) {
       date_added: Date.now(),
     };
     const id = (await insertReturningId(ctx.db.insertInto('alert_rules').values(row), ctx.services.database.dialect))!;
+    await ctx.services.cache.delete(projectSettingsKey(project.id)); // its events now need post-processing
     return reply.code(201).send(serializeRule({ ...row, id }));
   });
 
@@ -77,6 +79,7 @@ export function ruleRoutes(app: FastifyInstance, ctx: ApiContext) {
     const rule = await loadRule(request);
     await ctx.db.deleteFrom('alert_rules').where('id', '=', rule.id).execute();
     await ctx.db.deleteFrom('rule_group_status').where('rule_id', '=', rule.id).execute();
+    await ctx.services.cache.delete(projectSettingsKey(rule.project_id));
     return reply.code(202).send();
   });
 }
