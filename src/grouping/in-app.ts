@@ -37,6 +37,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function fillStack(stack: unknown, platform: string, exc: { type?: string | null; value?: string | null; mechanism?: string | null }): void {
   if (!isRecord(stack) || !Array.isArray(stack.frames)) return;
   const objects = stack.frames.filter(isRecord);
+  if (objects.every((f) => typeof f.in_app === 'boolean')) return; // the SDK decided every frame
   const prepared = prepareFrames(objects, platform, exc, 'frames', []);
   objects.forEach((frame, i) => {
     if (typeof frame.in_app === 'boolean') return;
@@ -71,4 +72,32 @@ export function applyInAppDefaults(event: NormalizedEvent): void {
   } catch {
     // Defaults are best effort; grouping still works without them.
   }
+}
+
+/** The frame objects of every stack trace, in the order `applyInAppDefaults` visits them. */
+function framesInOrder(event: NormalizedEvent): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const add = (stack: unknown) => {
+    if (isRecord(stack) && Array.isArray(stack.frames)) for (const f of stack.frames) if (isRecord(f)) out.push(f);
+  };
+  const exc = event.exception as unknown;
+  if (isRecord(exc) && Array.isArray(exc.values)) for (const e of exc.values) if (isRecord(e)) add(e.stacktrace);
+  add(event.stacktrace);
+  const threads = event.threads as unknown;
+  if (isRecord(threads) && Array.isArray(threads.values)) for (const t of threads.values) if (isRecord(t)) add(t.stacktrace);
+  return out;
+}
+
+/** Every frame's `in_app` (null where unset), to replay on an event with the same stacks. */
+export function readInApp(event: NormalizedEvent): (boolean | null)[] {
+  return framesInOrder(event).map((f) => (typeof f.in_app === 'boolean' ? f.in_app : null));
+}
+
+/** Sets `in_app` as `readInApp` recorded it on an event with the same stacks (same frames, same order). */
+export function writeInApp(event: NormalizedEvent, values: readonly (boolean | null)[]): void {
+  const frames = framesInOrder(event);
+  if (frames.length !== values.length) return applyInAppDefaults(event);
+  frames.forEach((f, i) => {
+    if (values[i] !== null) f.in_app = values[i];
+  });
 }

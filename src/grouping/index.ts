@@ -22,7 +22,7 @@ import { runStrategies } from './strategies.js';
 import { computeCulprit, computeTitle } from './title.js';
 
 export type { GroupingComponent } from './components.js';
-export { applyInAppDefaults } from './in-app.js';
+export { applyInAppDefaults, readInApp, writeInApp } from './in-app.js';
 export { parameterize } from './parameterize.js';
 export { parseFingerprintingRules, GroupingRulesError, type FingerprintRule, type FingerprintMatcher } from './fingerprint-rules.js';
 export { parseStacktraceRules } from './stacktrace-rules.js';

@@ -26,7 +26,8 @@ function load(name: string): { event: () => NormalizedEvent; rules: { fingerprin
 }
 
 function pick(e: NormalizedEvent) {
-  return { hashes: e.hashes, title: e.title, culprit: e.culprit, metadata: e.metadata, location: e.location, errors: e.errors };
+  // The stacks too: a hit replays the in_app defaults instead of computing them.
+  return { hashes: e.hashes, title: e.title, culprit: e.culprit, metadata: e.metadata, location: e.location, errors: e.errors, exception: e.exception, stacktrace: e.stacktrace, threads: e.threads };
 }
 
 beforeEach(() => clearGroupingMemo());

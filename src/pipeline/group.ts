@@ -4,10 +4,11 @@
  *
  * Results are memoized by the grouping input digest (grouping/input-key.ts): most events repeat
  * an issue's stack, and grouping is a pure function of that input, so the next event with the
- * same stack, message and fingerprint reuses the hashes, title, culprit and metadata.
+ * same stack, message and fingerprint reuses the in_app defaults, hashes, title, culprit and
+ * metadata.
  */
 import { LRUCache } from 'lru-cache';
-import { applyInAppDefaults, groupEvent, type GroupingResult } from '../grouping/index.js';
+import { applyInAppDefaults, groupEvent, readInApp, writeInApp, type GroupingResult } from '../grouping/index.js';
 import { groupingInputKey } from '../grouping/input-key.js';
 import type { EventError, NormalizedEvent } from '../protocol/index.js';
 import type { ProjectSettings } from './context.js';
@@ -19,6 +20,8 @@ interface MemoEntry {
   grouping: EventGrouping;
   /** Notes grouping appended to `event.errors` (skipped malformed frames). */
   notes: EventError[];
+  /** Every frame's in_app after the defaults (they too depend only on the grouping input). */
+  inApp: (boolean | null)[];
 }
 
 // About 1 KB an entry: a few MB for the stacks of the busiest issues.
@@ -37,17 +40,22 @@ function apply(event: NormalizedEvent, entry: MemoEntry): EventGrouping {
 }
 
 export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSettings): EventGrouping {
-  applyInAppDefaults(event);
   const options = { fingerprintingRules: project.fingerprintingRules, stacktraceRules: project.groupingEnhancements };
+  // The digest is taken before the in_app defaults: they are a function of the same input.
   const key = groupingInputKey(event, options);
   const hit = key !== null ? memo.get(key) : undefined;
-  if (hit) return apply(event, hit);
+  if (hit) {
+    writeInApp(event, hit.inApp);
+    return apply(event, hit);
+  }
+  applyInAppDefaults(event);
   const errorsBefore = event.errors.length;
   const result = groupEvent(event, options);
   const notes = event.errors.slice(errorsBefore);
   const entry: MemoEntry = {
     grouping: { config: result.config, hashes: result.hashes, title: result.title, culprit: result.culprit, metadata: result.metadata, location: result.location },
     notes: structuredClone(notes),
+    inApp: readInApp(event),
   };
   if (key !== null) memo.set(key, entry);
   event.errors.length = errorsBefore; // apply() adds them back
