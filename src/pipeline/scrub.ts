@@ -65,42 +65,59 @@ const CARD = /\b(?:\d[ -]?){12,18}\d\b/g;
 const URL_AUTH = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]+:)([^@/\s]+)(@)/gi;
 const PEM = /-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]+?-----END[A-Z ]*PRIVATE KEY-----/g;
 const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9\-._~+/]+=*/gi;
+// A non-global twin for the cheap "could it match at all" check.
+const AUTH_HINT = /(?:bearer|basic|token)\s/i;
 const IPV4 = /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b/g;
 const IPV6 = /\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}\b/gi;
 
+/** Rules that fired in the last `scrubString` call (one scratch array: scrubbing is synchronous). */
+const fired: string[] = [];
+
+function fire(rule: string): void {
+  if (!fired.includes(rule)) fired.push(rule);
+}
+
 /**
- * Scrubs inside a string; returns the new string and the rules that fired. `pairs` is false for
- * source code, where `password = ...` is code, not a credential.
+ * Scrubs inside a string; returns the new string (the same one when nothing matched) and leaves
+ * the rules that fired in `fired`. `pairs` is false for source code, where `password = ...` is
+ * code, not a credential.
  */
-function scrubString(s: string, sc: Scrubber, pairs = true): { value: string; rules: string[] } {
-  const rules = new Set<string>();
+function scrubString(s: string, sc: Scrubber, pairs = true): string {
+  fired.length = 0;
   let out = s;
   if (sc.values) {
     // Cheap checks first: most strings hold none of these, and the regexes are the cost.
     if (/\d{4}/.test(out)) out = out.replace(CARD, (m) => {
       const digits = m.replace(/[ -]/g, '');
       if (digits.length < 13 || digits.length > 19 || !luhn(digits)) return m;
-      rules.add('@creditcard:filter');
+      fire('@creditcard:filter');
       return FILTERED;
     });
-    if (out.includes('PRIVATE KEY')) out = out.replace(PEM, () => (rules.add('@pemkey:filter'), FILTERED));
-    if (out.includes('://') && out.includes('@')) out = out.replace(URL_AUTH, (_m, pre, _pw, at) => (rules.add('@urlauth:legacy'), `${pre}${FILTERED}${at}`));
-    out = out.replace(AUTH_SCHEME, (_m, scheme) => (rules.add('@password:filter'), `${scheme} ${FILTERED}`));
+    if (out.includes('PRIVATE KEY')) out = out.replace(PEM, () => (fire('@pemkey:filter'), FILTERED));
+    if (out.includes('://') && out.includes('@')) out = out.replace(URL_AUTH, (_m, pre, _pw, at) => (fire('@urlauth:legacy'), `${pre}${FILTERED}${at}`));
+    if (AUTH_HINT.test(out)) out = out.replace(AUTH_SCHEME, (_m, scheme) => (fire('@password:filter'), `${scheme} ${FILTERED}`));
     if (pairs && sc.pairsRe && (out.includes('=') || out.includes(':'))) {
       out = out.replace(sc.pairsRe, (m, key: string, sep: string, value: string) => {
         if (value === FILTERED || !sc.keyRule(key)) return m;
-        rules.add(sc.keyRule(key)!);
+        fire(sc.keyRule(key)!);
         return `${key}${sep}${FILTERED}`;
       });
     }
   }
   if (sc.scrubIp) {
-    out = out.replace(IPV4, () => (rules.add('@ip:replace'), '[ip]')).replace(IPV6, () => (rules.add('@ip:replace'), '[ip]'));
+    out = out.replace(IPV4, () => (fire('@ip:replace'), '[ip]')).replace(IPV6, () => (fire('@ip:replace'), '[ip]'));
   }
-  return { value: out, rules: [...rules] };
+  return out;
 }
 
-function note(meta: Meta, path: (string | number)[], rule: string, original: unknown, removed: boolean): void {
+/** Scrubs a string and notes the rules that fired at `path`. */
+function scrubAt(value: string, path: (string | number)[], sc: Scrubber, meta: Meta, pairs = true): string {
+  const out = scrubString(value, sc, pairs);
+  for (const rule of fired) note(meta, path, rule, value, false);
+  return out;
+}
+
+function note(meta: Meta, path: readonly (string | number)[], rule: string, original: unknown, removed: boolean): void {
   let node = meta;
   for (const seg of path) node = node[String(seg)] ??= {};
   const entry = (node[''] ??= {});
@@ -108,7 +125,10 @@ function note(meta: Meta, path: (string | number)[], rule: string, original: unk
   if (typeof original === 'string') entry.len = original.length;
 }
 
-/** Walks a value; `key` is the name it sits under (for key-based rules). Returns the new value. */
+/**
+ * Walks a value; `key` is the name it sits under (for key-based rules). Returns the new value.
+ * `path` is one array pushed and popped on the way (copied only when a note is written).
+ */
 function walk(value: unknown, key: string | null, path: (string | number)[], sc: Scrubber, meta: Meta, depth: number): unknown {
   if (depth > 20) return value;
   if (key !== null && value !== null && value !== undefined && value !== '') {
@@ -118,20 +138,32 @@ function walk(value: unknown, key: string | null, path: (string | number)[], sc:
       return FILTERED;
     }
   }
-  if (typeof value === 'string') {
-    const r = scrubString(value, sc);
-    for (const rule of r.rules) note(meta, path, rule, value, false);
-    return r.value;
-  }
+  if (typeof value === 'string') return scrubAt(value, path, sc, meta);
   if (Array.isArray(value)) {
     // [key, value] pairs (headers, cookies, query strings, tags) carry their key in slot 0.
     const isPair = value.length === 2 && typeof value[0] === 'string';
-    if (isPair) return [value[0], walk(value[1], value[0], [...path, 1], sc, meta, depth + 1)];
-    return value.map((v, i) => walk(v, null, [...path, i], sc, meta, depth + 1));
+    if (isPair) {
+      path.push(1);
+      const v = walk(value[1], value[0], path, sc, meta, depth + 1);
+      path.pop();
+      return [value[0], v];
+    }
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      out[i] = walk(value[i], null, path, sc, meta, depth + 1);
+      path.pop();
+    }
+    return out;
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, k, [...path, k], sc, meta, depth + 1);
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      path.push(k);
+      out[k] = walk((value as Record<string, unknown>)[k], k, path, sc, meta, depth + 1);
+      path.pop();
+    }
     return out;
   }
   return value;
@@ -210,40 +242,81 @@ export function scrubEvent(event: NormalizedEvent, opts: ProjectOptions): void {
   if (Object.keys(meta).length) event._meta = meta;
 }
 
+/** Source lines of one scrubber: the same lines come back in event after event. */
+const sourceMemos = new WeakMap<Scrubber, Map<string, { value: string; rules: string[] }>>();
+
+function scrubSourceLine(line: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
+  let memo = sourceMemos.get(sc);
+  if (!memo) sourceMemos.set(sc, (memo = new Map()));
+  let r = memo.get(line);
+  if (!r) {
+    const value = scrubString(line, sc, false);
+    r = { value, rules: [...fired] };
+    if (memo.size >= 50_000) memo.clear();
+    memo.set(line, r);
+  }
+  for (const rule of r.rules) note(meta, path, rule, line, false);
+  return r.value;
+}
+
 function scrubSource(value: unknown, path: (string | number)[], sc: Scrubber, meta: Meta): unknown {
-  const one = (line: unknown, at: (string | number)[]) => {
-    if (typeof line !== 'string') return line;
-    const r = scrubString(line, sc, false);
-    for (const rule of r.rules) note(meta, at, rule, line, false);
-    return r.value;
-  };
-  return Array.isArray(value) ? value.map((l, i) => one(l, [...path, i])) : one(value, path);
+  if (typeof value === 'string') return scrubSourceLine(value, path, sc, meta);
+  if (!Array.isArray(value)) return value;
+  const out = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const line = value[i];
+    if (typeof line !== 'string') {
+      out[i] = line;
+      continue;
+    }
+    path.push(i);
+    out[i] = scrubSourceLine(line, path, sc, meta);
+    path.pop();
+  }
+  return out;
 }
 
 /** Exceptions and threads: scrub values, frame vars and source context, never the code location fields. */
 function scrubStackContainer(container: unknown, name: string, sc: Scrubber, meta: Meta): unknown {
   const c = container as { values?: Record<string, any>[] };
   if (!c || !Array.isArray(c.values)) return container;
+  const path: (string | number)[] = [name, 'values'];
   c.values = c.values.map((v, i) => {
     const out: Record<string, any> = { ...v };
-    if (typeof v.value === 'string') out.value = walk(v.value, null, [name, 'values', i, 'value'], sc, meta, 0);
+    path.push(i);
+    if (typeof v.value === 'string') {
+      path.push('value');
+      out.value = walk(v.value, null, path, sc, meta, 0);
+      path.pop();
+    }
     for (const stKey of ['stacktrace', 'raw_stacktrace']) {
       const st = v[stKey];
       if (!st || !Array.isArray(st.frames)) continue;
+      path.push(stKey, 'frames');
       out[stKey] = {
         ...st,
         frames: st.frames.map((f: Record<string, any>, j: number) => {
           const frame: Record<string, any> = {};
-          for (const [fk, fv] of Object.entries(f)) {
-            const at = [name, 'values', i, stKey, 'frames', j, fk];
-            if (SKIP_FRAME.has(fk)) frame[fk] = fv;
-            else if (SOURCE_FRAME.has(fk)) frame[fk] = scrubSource(fv, at, sc, meta);
-            else frame[fk] = walk(fv, fk === 'vars' ? null : fk, at, sc, meta, 0);
+          path.push(j);
+          for (const fk in f) {
+            if (!Object.hasOwn(f, fk)) continue;
+            const fv = f[fk];
+            if (SKIP_FRAME.has(fk)) {
+              frame[fk] = fv;
+              continue;
+            }
+            path.push(fk);
+            frame[fk] = SOURCE_FRAME.has(fk) ? scrubSource(fv, path, sc, meta) : walk(fv, fk === 'vars' ? null : fk, path, sc, meta, 0);
+            path.pop();
           }
+          path.pop();
           return frame;
         }),
       };
+      path.pop();
+      path.pop();
     }
+    path.pop();
     return out;
   });
   return c;
