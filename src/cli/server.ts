@@ -121,7 +121,9 @@ interface WorkerThread {
 /** Starts the worker role in a thread (worker-thread.ts); a thread that dies takes the process down. */
 async function startWorkerThread(config: Config, log: Logger): Promise<WorkerThread> {
   const { Worker } = await import('node:worker_threads');
-  const thread = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: { config } });
+  // A small young generation: the worker's garbage is per batch, and the default (16 MB semi-spaces
+  // per isolate) costs resident memory without making the worker faster (docs/benchmarks.md).
+  const thread = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: { config }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   let stopping = false;
   thread.on('error', (err) => {
     log.fatal({ err }, 'worker thread failed');

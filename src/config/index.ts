@@ -48,7 +48,7 @@ export const configSchema = z.object({
   /** In `faultline start`, run the worker in a thread of its own so ingest and processing use two cores. */
   workerThread: z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean()).default(true),
   /** Events the worker takes from the queue per batch (one transaction per batch). */
-  workerBatchSize: intFromEnv.positive().default(200),
+  workerBatchSize: intFromEnv.positive().default(100),
   /** How long a taken queue task stays invisible before it is retried (ms). */
   queueLeaseMs: intFromEnv.positive().default(60_000),
   /** Attempts before a task goes to the dead letters. */
