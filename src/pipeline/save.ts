@@ -4,8 +4,8 @@
  * counters (buffer), time series (tsdb) and tag values (tagstore). Idempotent: an event id
  * already saved for the project is skipped entirely, so a redelivered task never counts twice.
  */
-import type { Transaction } from 'kysely';
-import type { Database, Dialect } from '../db/index.js';
+import type { Insertable, Transaction } from 'kysely';
+import type { Database, Dialect, EventTable } from '../db/index.js';
 import { insertIgnore, insertReturningId } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
@@ -54,8 +54,75 @@ interface GroupState {
   id: number;
   status: string;
   lastSeen: number;
+  /** What the issue shows now; refreshGroups writes only when the latest event changes it. */
+  title: string;
+  culprit: string | null;
+  level: string;
+  metadata: string;
   /** Created in this batch and not yet claimed by an event as its "first seen". */
   fresh?: boolean;
+}
+
+/** Rows per multi-row statement and values per IN list: far below every dialect's parameter limit. */
+const CHUNK = 200;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function byProject<T>(items: T[], projectOf: (item: T) => number): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const it of items) {
+    const id = projectOf(it);
+    let list = out.get(id);
+    if (!list) out.set(id, (list = []));
+    list.push(it);
+  }
+  return out;
+}
+
+/** The batch's events already saved by an earlier delivery, by `project:event_id`. */
+async function savedBefore(trx: Transaction<Database>, batch: ProcessedEvent[]) {
+  const found = new Map<string, { group_id: number | null; timestamp: number; release: string | null }>();
+  for (const [projectId, items] of byProject(batch, (i) => i.project.id)) {
+    for (const part of chunks(items)) {
+      const rows = await trx
+        .selectFrom('events')
+        .select(['event_id', 'group_id', 'timestamp', 'release'])
+        .where('project_id', '=', projectId)
+        .where('event_id', 'in', part.map((i) => i.event.event_id))
+        .execute();
+      for (const r of rows) found.set(`${projectId}:${r.event_id}`, { group_id: r.group_id, timestamp: Number(r.timestamp), release: r.release });
+    }
+  }
+  return found;
+}
+
+/** Loads the issues of every hash in the batch with one query per project (and chunk) into `cache`. */
+async function loadGroups(trx: Transaction<Database>, batch: ProcessedEvent[], cache: Map<string, GroupState>, rowsByHash: Map<string, GroupState>) {
+  for (const [projectId, items] of byProject(batch, (i) => i.project.id)) {
+    const hashes = [...new Set(items.flatMap((i) => i.grouping.hashes))].filter((h) => !cache.has(`${projectId}:${h}`));
+    for (const part of chunks(hashes)) {
+      const rows = await trx
+        .selectFrom('group_hashes')
+        .innerJoin('groups', 'groups.id', 'group_hashes.group_id')
+        .select(['group_hashes.hash', 'groups.id', 'groups.status', 'groups.last_seen', 'groups.title', 'groups.culprit', 'groups.level', 'groups.metadata'])
+        .where('group_hashes.project_id', '=', projectId)
+        .where('group_hashes.hash', 'in', part)
+        .execute();
+      const states = new Map<number, GroupState>();
+      for (const r of rows) {
+        let state = states.get(r.id);
+        if (!state) {
+          state = { id: r.id, status: r.status, lastSeen: Number(r.last_seen), title: r.title, culprit: r.culprit, level: r.level, metadata: r.metadata };
+          states.set(r.id, state);
+        }
+        rowsByHash.set(`${projectId}:${r.hash}`, state);
+      }
+    }
+  }
 }
 
 export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Promise<SaveResult> {
@@ -67,62 +134,67 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
   try {
     await services.database.db.transaction().execute(async (trx) => {
       const groupsByHash = new Map<string, GroupState>();
+      const known = new Map<string, GroupState>();
       const latest = new Map<number, ProcessedEvent>();
       const tags: TagValueIncrement[] = [];
       const points: TsdbIncrement[] = [];
       lastPoints = points;
       const bodies: { id: string; data: Record<string, unknown>; timestamp: number }[] = [];
+      const rows: Insertable<EventTable>[] = [];
       const seen = new Set<string>();
       counters.length = 0;
       result.events = [];
 
+      // One query for the events saved before (redeliveries), one for the issues of all hashes.
+      const fresh: ProcessedEvent[] = [];
       for (const item of batch) {
-        const { event, project } = item;
-        const dedupeKey = `${project.id}:${event.event_id}`;
+        const dedupeKey = `${item.project.id}:${item.event.event_id}`;
         if (seen.has(dedupeKey)) {
           result.duplicates++;
           continue;
         }
         seen.add(dedupeKey);
-        const ts = Math.round(event.timestamp * 1000);
-        const group = await findOrCreateGroup(trx, dialect, groupsByHash, item, ts, result);
-        const inserted = await insertReturningId(
-          insertIgnore(trx.insertInto('events').values({
-            project_id: project.id,
-            group_id: group.id,
-            event_id: event.event_id,
-            type: event.type,
-            timestamp: ts,
-            received: Math.round(event.received * 1000),
-            title: (event.title ?? '').slice(0, 1024),
-            message: eventMessage(event).slice(0, 8192),
-            platform: event.platform,
-            level: event.level,
-            release: event.release ?? null,
-            environment: event.environment ?? null,
-            user_tag: event.tags.find(([k]) => k === 'user')?.[1] ?? null,
-            size: item.size,
-          }), dialect, ['project_id', 'event_id']),
-          dialect,
-        );
-        if (inserted === null) {
+        fresh.push(item);
+      }
+      const before = await savedBefore(trx, fresh);
+      await loadGroups(trx, fresh, groupsByHash, known);
+
+      for (const item of fresh) {
+        const { event, project } = item;
+        const dedupeKey = `${project.id}:${event.event_id}`;
+        const prior = before.get(dedupeKey);
+        if (prior) {
           result.duplicates++;
           // A redelivered event: a deferred buffer may have missed it (crash after commit); its
           // dedupe key lets the buffer count it if, and only if, it was not counted yet.
-          if (!services.buffer.transactional) {
-            const prior = await trx
-              .selectFrom('events')
-              .select(['group_id', 'timestamp', 'release'])
-              .where('project_id', '=', project.id)
-              .where('event_id', '=', event.event_id)
-              .executeTakeFirst();
-            if (prior?.group_id) {
-              const t = Number(prior.timestamp);
-              counters.push({ groupId: prior.group_id, timesSeen: 1, firstSeen: t, lastSeen: t, lastRelease: prior.release, dedupeKey });
-            }
+          if (!services.buffer.transactional && prior.group_id) {
+            counters.push({ groupId: prior.group_id, timesSeen: 1, firstSeen: prior.timestamp, lastSeen: prior.timestamp, lastRelease: prior.release, dedupeKey });
+          }
+          // Likewise time series kept outside SQL (they count each dedupe key once).
+          if (!services.tsdb.transactional && prior.group_id) {
+            points.push({ model: 'group', keyId: prior.group_id, timestamp: prior.timestamp, count: 1, dedupeKey });
+            points.push({ model: 'project', keyId: project.id, timestamp: prior.timestamp, count: 1, dedupeKey });
           }
           continue;
         }
+        const ts = Math.round(event.timestamp * 1000);
+        const group = await findOrCreateGroup(trx, dialect, groupsByHash, known, item, ts, result);
+        rows.push({
+          project_id: project.id,
+          group_id: group.id,
+          event_id: event.event_id,
+          type: event.type,
+          timestamp: ts,
+          received: Math.round(event.received * 1000),
+          title: (event.title ?? '').slice(0, 1024),
+          message: eventMessage(event).slice(0, 8192),
+          platform: event.platform,
+          level: event.level,
+          release: event.release ?? null,
+          environment: event.environment ?? null,
+          user_tag: event.tags.find(([k]) => k === 'user')?.[1] ?? null,
+          size: item.size,
+        });
         result.saved++;
         result.events.push({
           projectId: project.id,
@@ -140,11 +212,15 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
         for (const [key, value] of event.tags) {
           tags.push({ projectId: project.id, groupId: group.id, key, value, count: 1, firstSeen: ts, lastSeen: ts });
         }
-        points.push({ model: 'group', keyId: group.id, timestamp: ts, count: 1 });
-        points.push({ model: 'project', keyId: project.id, timestamp: ts, count: 1 });
+        points.push({ model: 'group', keyId: group.id, timestamp: ts, count: 1, dedupeKey });
+        points.push({ model: 'project', keyId: project.id, timestamp: ts, count: 1, dedupeKey });
         if (event.release) await touchRelease(trx, dialect, project, event.release, ts);
       }
 
+      // The event index rows in multi-row statements. A concurrent delivery of the same event
+      // (a lease that ran out mid-batch) makes this fail on the unique key, and the worker then
+      // saves the batch one event at a time, where the check above sees it.
+      for (const part of chunks(rows)) await trx.insertInto('events').values(part).execute();
       await services.nodestore.setMulti(bodies, trx);
       await services.tagstore.incrMulti(tags, trx);
       if (services.tsdb.transactional) await services.tsdb.incrMulti(points, trx);
@@ -173,6 +249,7 @@ async function findOrCreateGroup(
   trx: Transaction<Database>,
   dialect: Dialect,
   cache: Map<string, GroupState>,
+  known: Map<string, GroupState>,
   item: ProcessedEvent,
   ts: number,
   result: SaveResult,
@@ -183,19 +260,12 @@ async function findOrCreateGroup(
     const hit = cache.get(`${project.id}:${h}`);
     if (hit) return hit;
   }
-  const rows = await trx
-    .selectFrom('group_hashes')
-    .innerJoin('groups', 'groups.id', 'group_hashes.group_id')
-    .select(['group_hashes.hash', 'groups.id', 'groups.status', 'groups.last_seen'])
-    .where('group_hashes.project_id', '=', project.id)
-    .where('group_hashes.hash', 'in', hashes)
-    .execute();
   let group: GroupState;
-  if (rows.length > 0) {
-    // The most preferred hash decides (app before system); the others join that issue.
-    const best = hashes.map((h) => rows.find((r) => r.hash === h)).find(Boolean)!;
-    group = { id: best.id, status: best.status, lastSeen: Number(best.last_seen) };
-    const missing = hashes.filter((h) => !rows.some((r) => r.hash === h));
+  // The most preferred hash decides (app before system); the others join that issue.
+  const best = hashes.map((h) => known.get(`${project.id}:${h}`)).find(Boolean);
+  if (best) {
+    group = best;
+    const missing = hashes.filter((h) => !known.has(`${project.id}:${h}`));
     if (missing.length) {
       await insertIgnore(
         trx.insertInto('group_hashes').values(missing.map((hash) => ({ project_id: project.id, hash, group_id: group.id }))),
@@ -205,20 +275,23 @@ async function findOrCreateGroup(
     }
   } else {
     const shortId = await nextShortIdIn(trx, project.id);
+    const title = (event.title ?? '<unlabeled event>').slice(0, 1024);
+    const culprit = event.culprit?.slice(0, 200) ?? null;
+    const metadata = JSON.stringify(event.metadata ?? {});
     const id = await insertReturningId(
       trx.insertInto('groups').values({
         project_id: project.id,
         short_id: shortId,
         type: event.type === 'error' ? 'error' : 'default',
-        title: (event.title ?? '<unlabeled event>').slice(0, 1024),
-        culprit: event.culprit?.slice(0, 200) ?? null,
+        title,
+        culprit,
         level: event.level,
         platform: event.platform,
         logger: event.logger ?? null,
         status: 'unresolved',
         substatus: 'new',
         status_details: '{}',
-        metadata: JSON.stringify(event.metadata ?? {}),
+        metadata,
         times_seen: 0,
         users_seen: 0,
         first_seen: ts,
@@ -229,7 +302,7 @@ async function findOrCreateGroup(
       }),
       dialect,
     );
-    group = { id: id!, status: 'unresolved', lastSeen: ts, fresh: true };
+    group = { id: id!, status: 'unresolved', lastSeen: ts, title, culprit, level: event.level, metadata, fresh: true };
     await trx
       .insertInto('group_hashes')
       .values(hashes.map((hash) => ({ project_id: project.id, hash, group_id: group.id })))
@@ -261,17 +334,19 @@ async function refreshGroups(trx: Transaction<Database>, groups: Map<string, Gro
       await recordActivity(trx, { projectId: item.project.id, groupId, type: 'set_regression', data: release ? { version: release } : {} });
     }
     if (!regressed && ts < state.lastSeen) continue;
+    const shown = {
+      title: (item.event.title ?? '').slice(0, 1024),
+      culprit: item.event.culprit?.slice(0, 200) ?? null,
+      level: item.event.level,
+      metadata: JSON.stringify(item.event.metadata ?? {}),
+    };
+    const changed = ts >= state.lastSeen && (shown.title !== state.title || shown.culprit !== state.culprit || shown.level !== state.level || shown.metadata !== state.metadata);
+    // Most batches change nothing the issue shows: the counters are the buffer's (one UPDATE).
+    if (!regressed && !changed) continue;
     await trx
       .updateTable('groups')
       .set({
-        ...(ts >= state.lastSeen
-          ? {
-              title: (item.event.title ?? '').slice(0, 1024),
-              culprit: item.event.culprit?.slice(0, 200) ?? null,
-              level: item.event.level,
-              metadata: JSON.stringify(item.event.metadata ?? {}),
-            }
-          : {}),
+        ...(changed ? shown : {}),
         ...(regressed ? { status: 'unresolved', substatus: 'regressed', resolved_at: null, status_details: '{}' } : {}),
       })
       .where('id', '=', groupId)

@@ -14,6 +14,12 @@ export interface TsdbIncrement {
   /** Unix ms. */
   timestamp: number;
   count: number;
+  /**
+   * The event this point counts (`project:event_id`). A backend outside the SQL transaction
+   * counts each key once, so an event redelivered after a crash between the commit and the
+   * increment is counted then, and never twice. Transactional backends ignore it.
+   */
+  dedupeKey?: string;
 }
 
 export interface TsdbBackend {
