@@ -18,6 +18,8 @@ export interface BenchOptions {
   corpusSize: number;
   gzipShare: number;
   largeShare: number;
+  /** Worker processes in the postgres-redis layout. */
+  workers?: number;
   postgresUrl?: string;
   redisUrl?: string;
   log?: (msg: string) => void;
@@ -76,7 +78,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     else {
       procs.push(await startRole('web', env));
       procs.push(await startRole('ingest', env));
-      procs.push(await startRole('worker', env));
+      for (let i = 0; i < (opts.workers ?? 1); i++) procs.push({ ...(await startRole('worker', env)), role: i ? `worker-${i + 1}` : 'worker' });
       procs.push(await startRole('scheduler', env));
     }
     const project = JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };
@@ -128,6 +130,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         corpusSize: opts.corpusSize,
         gzipShare: opts.gzipShare,
         largeShare: opts.largeShare,
+        ...(opts.layout === 'postgres-redis' ? { workers: opts.workers ?? 1 } : {}),
       },
       sent: load.sent,
       accepted: load.accepted,

@@ -14,6 +14,7 @@ export function benchCommand(program: Command): void {
     .option('--concurrency <n>', 'requests in flight', '32')
     .option('--issues <n>', 'distinct issues in the corpus', '1000')
     .option('--corpus <n>', 'distinct event templates', '2000')
+    .option('--workers <n>', 'worker processes in the postgres-redis layout', '1')
     .option('--layout <name...>', 'embedded and/or postgres-redis (default: every layout that can run)')
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
     .action(async (o) => {
@@ -33,6 +34,7 @@ export function benchCommand(program: Command): void {
           corpusSize: Number(o.corpus),
           gzipShare: 0.1,
           largeShare: 0.05,
+          workers: Number(o.workers),
           postgresUrl: pgUrl,
           redisUrl,
           log: (m) => process.stderr.write(`${m}\n`),

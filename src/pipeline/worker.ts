@@ -5,6 +5,10 @@
  * only the failing task is nacked (retried, then dead-lettered with its error). Each saved event
  * then gets one post-process task (post-process.ts: alert rules, snoozes, notifications), enqueued
  * after the commit so rules read what was saved.
+ *
+ * Batches are pipelined: while one batch's save waits on the database, the next batch is taken
+ * and prepared (normalized, scrubbed, grouped), so a networked database's round trips overlap
+ * with CPU work instead of idling the worker. Saves still run one after another, in order.
  */
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/index.js';
@@ -33,12 +37,22 @@ export interface WorkerOptions {
   idleMs?: number;
 }
 
+interface PreparedBatch {
+  events: { task: QueueTask; processed: ProcessedEvent }[];
+  outcomes: Outcome[];
+  sessionCounts: SessionCount[];
+  /** Tasks already settled (filtered, invalid, non-event items), acked with the batch. */
+  done: string[];
+}
+
 export class EventWorker {
   readonly #services: Services;
   readonly #ctx: BatchContext;
   readonly #log: Logger;
   readonly #opts: Required<WorkerOptions>;
   readonly #polling: PollingLoop;
+  /** The previous batch's save, still running while the next batch is prepared. */
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(services: Services, log: Logger, opts: WorkerOptions) {
     this.#services = services;
@@ -55,6 +69,7 @@ export class EventWorker {
   /** Stops after the batch in hand is saved and acked. */
   async stop(): Promise<void> {
     await this.#polling.stop();
+    await this.#saving;
   }
 
   /** Tells an idle worker that new tasks are waiting (same-process ingest). */
@@ -62,10 +77,24 @@ export class EventWorker {
     this.#polling.notify();
   }
 
-  /** Processes one batch; returns how many tasks it took. */
+  /**
+   * Takes and prepares one batch, waits for the previous batch's save, then starts this one's and
+   * returns how many tasks it took. When the queue is empty it returns 0 only after the last save
+   * finished, so `while (await runOnce() > 0);` leaves everything saved.
+   */
   async runOnce(): Promise<number> {
     const tasks = await this.#services.queue.take(INGEST_QUEUE, this.#opts.batchSize, this.#opts.leaseMs);
-    if (tasks.length === 0) return 0;
+    if (tasks.length === 0) {
+      await this.#saving;
+      return 0;
+    }
+    const prepared = await this.#prepare(tasks);
+    await this.#saving;
+    this.#saving = this.#save(prepared).catch((err) => this.#log.error({ err }, 'worker batch save failed'));
+    return tasks.length;
+  }
+
+  async #prepare(tasks: QueueTask[]): Promise<PreparedBatch> {
     const events: { task: QueueTask; processed: ProcessedEvent }[] = [];
     const outcomes: Outcome[] = [];
     const sessionCounts: SessionCount[] = []; // release health (release-health.ts)
@@ -122,6 +151,10 @@ export class EventWorker {
         }
       }
     }
+    return { events, outcomes, sessionCounts, done };
+  }
+
+  async #save({ events, outcomes, sessionCounts, done }: PreparedBatch): Promise<void> {
     try {
       const saved = await saveBatch(this.#ctx, events.map((e) => e.processed));
       await enqueuePostProcess(this.#services.queue, saved.events.filter((e) => e.postProcess));
@@ -141,6 +174,5 @@ export class EventWorker {
     if (outcomes.length) await saveOutcomes(this.#services.database.db, this.#services.database.dialect, outcomes);
     if (sessionCounts.length) await saveSessionCounts(this.#services.database.db, this.#services.database.dialect, sessionCounts);
     await this.#services.queue.ack(done);
-    return tasks.length;
   }
 }
