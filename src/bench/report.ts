@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
-import type { BenchResult } from './run.js';
+import type { BenchOptions, BenchResult } from './run.js';
 
 const START = '<!-- results:start -->';
 const END = '<!-- results:end -->';
@@ -64,6 +64,48 @@ export function writeReport(root: string, results: BenchResult[]): { json: strin
   const current = existsSync(md) ? readFileSync(md, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
   const next = current.includes(START) && current.includes(END)
     ? current.slice(0, current.indexOf(START)) + block + current.slice(current.indexOf(END) + END.length)
+    : `${current.trimEnd()}\n\n${block}\n`;
+  writeFileSync(md, next);
+  return { json, md };
+}
+
+const SCALING_START = '<!-- scaling:start -->';
+const SCALING_END = '<!-- scaling:end -->';
+
+/** The `--sweep` variants: one setting changed at a time from the defaults. */
+export const SWEEP: { label: string; options: Partial<BenchOptions> }[] = [
+  { label: 'defaults', options: {} },
+  { label: 'concurrency 8', options: { concurrency: 8 } },
+  { label: 'concurrency 128', options: { concurrency: 128 } },
+  { label: '100 issues', options: { issues: 100 } },
+  { label: '10,000 issues', options: { issues: 10_000, corpusSize: 10_000 } },
+  { label: 'no 50 KB events', options: { largeShare: 0 } },
+  { label: '50 % 50 KB events', options: { largeShare: 0.5 } },
+];
+
+/** Writes bench/results/scaling.json and the table between the scaling markers in docs/benchmarks.md. */
+export function writeScaling(root: string, rows: { label: string; result: BenchResult }[]): { json: string; md: string } {
+  const when = new Date();
+  const json = path.join(root, 'bench/results/scaling.json');
+  mkdirSync(path.dirname(json), { recursive: true });
+  writeFileSync(json, JSON.stringify({ machine: machine(), date: when.toISOString(), rows }, null, 2) + '\n');
+  const table = rows.map(
+    ({ label, result: r }) =>
+      `| ${label} | ${r.bytesSentPerEvent} | ${Math.round(r.acceptedPerSec)} | ${Math.round(r.processedPerSec)} | ${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)} | ${Object.values(r.peakRssMb).join(', ')} | ${r.cpuSecondsPer1000.toFixed(2)} |`,
+  );
+  const block = [
+    SCALING_START,
+    `Embedded layout, run ${when.toISOString()} on ${machine()}; ${rows[0]?.result.options.durationMs / 1000} s of load each, one setting changed at a time.`,
+    '',
+    '| variant | bytes sent per event | accepted/s | processed/s | latency p50 / p99 (ms) | peak RSS (MB) | CPU s per 1,000 events |',
+    '|---|---|---|---|---|---|---|',
+    ...table,
+    SCALING_END,
+  ].join('\n');
+  const md = path.join(root, 'docs/benchmarks.md');
+  const current = existsSync(md) ? readFileSync(md, 'utf8') : '# Benchmarks\n';
+  const next = current.includes(SCALING_START) && current.includes(SCALING_END)
+    ? current.slice(0, current.indexOf(SCALING_START)) + block + current.slice(current.indexOf(SCALING_END) + SCALING_END.length)
     : `${current.trimEnd()}\n\n${block}\n`;
   writeFileSync(md, next);
   return { json, md };

@@ -16,6 +16,7 @@ export function benchCommand(program: Command): void {
     .option('--corpus <n>', 'distinct event templates', '2000')
     .option('--workers <n>', 'worker processes in the postgres-redis layout', '1')
     .option('--layout <name...>', 'embedded and/or postgres-redis (default: every layout that can run)')
+    .option('--sweep', 'also measure the embedded layout at other concurrencies, issue counts and event sizes (scaling table)')
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
     .action(async (o) => {
       const { runBench } = await import('../bench/run.js');
@@ -44,5 +45,17 @@ export function benchCommand(program: Command): void {
       }
       const out = writeReport(o.out, results);
       process.stderr.write(`wrote ${out.json} and ${out.md}\n`);
+      if (o.sweep) {
+        const { SWEEP, writeScaling } = await import('../bench/report.js');
+        const base = { layout: 'embedded' as const, durationMs: Number(o.duration) * 1000, concurrency: Number(o.concurrency), issues: Number(o.issues), corpusSize: Number(o.corpus), gzipShare: 0.1, largeShare: 0.05 };
+        const rows = [];
+        for (const variant of SWEEP) {
+          const r = await runBench({ ...base, ...variant.options, log: (m) => process.stderr.write(`${variant.label}: ${m}\n`) });
+          process.stdout.write(JSON.stringify(r) + '\n');
+          rows.push({ label: variant.label, result: r });
+        }
+        const scaled = writeScaling(o.out, rows);
+        process.stderr.write(`wrote ${scaled.json} and the scaling table in ${scaled.md}\n`);
+      }
     });
 }
