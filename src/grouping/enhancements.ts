@@ -313,7 +313,10 @@ export function classifyFrames(frames: MatchFrame[], exc: ExceptionData, rules: 
     return hit.result.map((r) => ({ ...r }));
   }
   const result = classifyUncached(frames, exc, rules);
-  if (classifyMemo.size >= 10_000) classifyMemo.clear();
+  // Small on purpose: the pipeline memoizes whole grouping results, so this mostly serves the
+  // second classification of a new stack (in-app defaults, then grouping). Keys are whole stacks,
+  // kilobytes each: 10,000 of them held about 60 MB with many distinct issues.
+  if (classifyMemo.size >= 1_000) classifyMemo.clear();
   classifyMemo.set(key, { result: result.map((r) => ({ ...r })), inApp: frames.map((f) => f.inApp), category: frames.map((f) => f.category) });
   return result;
 }

@@ -24,8 +24,8 @@ interface MemoEntry {
   inApp: (boolean | null)[];
 }
 
-// About 1 KB an entry: a few MB for the stacks of the busiest issues.
-const memo = new LRUCache<string, MemoEntry>({ max: 5_000 });
+// About 1 KB an entry: ~10 MB for the stacks of the 10,000 busiest issues.
+const memo = new LRUCache<string, MemoEntry>({ max: 10_000 });
 
 function apply(event: NormalizedEvent, entry: MemoEntry): EventGrouping {
   const g = entry.grouping;

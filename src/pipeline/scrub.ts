@@ -252,7 +252,7 @@ function scrubSourceLine(line: string, path: (string | number)[], sc: Scrubber, 
   if (!r) {
     const value = scrubString(line, sc, false);
     r = { value, rules: [...fired] };
-    if (memo.size >= 50_000) memo.clear();
+    if (memo.size >= 20_000) memo.clear();
     memo.set(line, r);
   }
   for (const rule of r.rules) note(meta, path, rule, line, false);
