@@ -6,11 +6,20 @@
  * Enqueues are group-committed: the requests that arrive in one turn of the event loop are
  * written in one transaction, and each resolves only after that commit. A commit per request
  * was a third of ingest's CPU time.
+ *
+ * Checkpoints (copying the WAL back into the file, with an fsync) are left to consumers: a
+ * connection that only enqueues checkpoints only once the WAL passes 64 MB (no consumer running),
+ * and switches to SQLite's usual 1,000 pages on its first `take`. A checkpoint on ingest's
+ * connection stalled its event loop for tens of milliseconds; p99 loop delay went from ~33 ms
+ * to ~9 ms and ingest accepted about 40 % more.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { QueueBackend, QueueOptions, QueueStats, QueueTask } from '../index.js';
+
+/** 64 MB of 4 KB pages: a producer checkpoints only when no consumer does. */
+const PRODUCER_CHECKPOINT_PAGES = 16_384;
 
 export class SqliteQueueBackend implements QueueBackend {
   readonly #db: BetterSqlite3.Database;
@@ -20,6 +29,8 @@ export class SqliteQueueBackend implements QueueBackend {
   readonly #delete: BetterSqlite3.Transaction<(ids: number[]) => void>;
   #pending: { queue: string; payloads: Buffer[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   #flushScheduled = false;
+  /** This connection takes tasks, so it does the checkpoints. */
+  #consumer = false;
 
   constructor(opts: QueueOptions) {
     const file = opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'queue.db');
@@ -28,6 +39,7 @@ export class SqliteQueueBackend implements QueueBackend {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 10000');
+    this.#db.pragma(`wal_autocheckpoint = ${PRODUCER_CHECKPOINT_PAGES}`);
     migrate(this.#db);
     this.#maxAttempts = opts.maxAttempts;
     const insertTask = this.#db.prepare('INSERT INTO tasks (queue, available_at, created) VALUES (?, 0, ?)');
@@ -95,6 +107,10 @@ export class SqliteQueueBackend implements QueueBackend {
   }
 
   async take(queue: string, max: number, leaseMs: number): Promise<QueueTask[]> {
+    if (!this.#consumer) {
+      this.#consumer = true;
+      this.#db.pragma('wal_autocheckpoint = 1000');
+    }
     return this.#take.immediate(queue, Date.now(), leaseMs, max);
   }
 
