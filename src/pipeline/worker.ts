@@ -172,7 +172,10 @@ export class EventWorker {
       }
     }
     if (outcomes.length) await saveOutcomes(this.#services.database.db, this.#services.database.dialect, outcomes);
-    if (sessionCounts.length) await saveSessionCounts(this.#services.database.db, this.#services.database.dialect, sessionCounts);
+    // One transaction, so release health never shows a crashed session without its crashed user.
+    if (sessionCounts.length) {
+      await this.#services.database.db.transaction().execute((trx) => saveSessionCounts(trx, this.#services.database.dialect, sessionCounts));
+    }
     await this.#services.queue.ack(done);
   }
 }
