@@ -26,10 +26,11 @@ import type { CacheBackend } from '../services/cache/index.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
 import { planEnvelope, type AcceptedItem } from './envelope-items.js';
-import { formatRateLimits, IngestGate, type RateLimit } from './rate-limits.js';
+import { categoryOf, formatRateLimits, IngestGate, type RateLimit } from './rate-limits.js';
 import type { QuotasBackend } from '../services/quotas/index.js';
 import { ProjectKeyResolver, type KeyInfo } from './project-keys.js';
 import { applyCors, sendIngestError, sendPreflight, sendProtocolError } from './responses.js';
+import { RejectedOutcomes } from './rejected-outcomes.js';
 
 export interface IngestDeps {
   db: Kysely<Database>;
@@ -67,6 +68,8 @@ function allowsNonFinite(auth: ClientAuth | null, request: FastifyRequest): bool
 export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
   const keys = new ProjectKeyResolver(deps.db, deps.cache);
   const gate = new IngestGate(deps.quotas, deps.queue, INGEST_QUEUE, deps.maxQueueBacklog);
+  const rejected = new RejectedOutcomes(deps.db, (err) => app.log.warn({ err }, 'could not record rate-limited outcomes'));
+  app.addHook('onClose', async () => rejected.flush());
 
   /**
    * Applies back-pressure and rate limits; sends the 429 itself when nothing is left to accept.
@@ -85,6 +88,13 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
       limits.push(...r.limits);
     }
     if (limits.length === 0) return accepted;
+    // Count what was refused, with the reason of the limit that refused its category.
+    const reasonOf = (category: string) => limits.find((l) => l.categories.length === 0 || l.categories.includes(category))?.reasonCode ?? limits[0].reasonCode;
+    for (const it of items) {
+      if (accepted.includes(it)) continue;
+      const category = categoryOf(it.itemType);
+      rejected.add(key.projectId, category, reasonOf(category));
+    }
     reply.header('X-Sentry-Rate-Limits', formatRateLimits(limits));
     if (accepted.length > 0) return accepted;
     const retryAfter = Math.max(...limits.map((l) => Math.ceil(l.retryAfter)));

@@ -6,7 +6,8 @@
  *   for a minute, so SDKs back off instead of the server falling over.
  * Limited items are dropped; if nothing is left the reply is 429 with `Retry-After` and
  * `X-Sentry-Rate-Limits`, otherwise 200 with `X-Sentry-Rate-Limits` naming what was dropped.
- * Left out: organization quotas and counting the dropped items as outcomes.
+ * Dropped items are counted as `rate_limited` outcomes (rejected-outcomes.ts).
+ * Left out: organization quotas.
  */
 import type { QueueBackend } from '../services/queue/index.js';
 import type { QuotaLimit, QuotasBackend } from '../services/quotas/index.js';

@@ -3,6 +3,7 @@
  * `Retry-After` and `X-Sentry-Rate-Limits: <secs>:<categories>:<scope>:<reason>` (protocol.md §5).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/faultline.js';
 import { seed, testApp, tokenFor, type TestApp } from './helpers.js';
 
 let t: TestApp;
@@ -45,6 +46,12 @@ describe('key and project rate limits', () => {
     // Success responses carry no Retry-After (the JS SDK would stop sending everything).
     const ok = await post(key.public_key, project.id, `{}\n{"type":"session"}\n{"sid":"${'2'.repeat(32)}","status":"ok"}\n`);
     expect(ok.headers['retry-after']).toBeUndefined();
+    // The two refused events are counted as rate-limited outcomes, with the limit's reason.
+    const rows = await waitFor(async () => {
+      const r = await t.services.database.db.selectFrom('outcomes').select(['category', 'outcome', 'reason', 'quantity']).where('project_id', '=', project.id).where('outcome', '=', 'rate_limited').execute();
+      return r.length ? r : null;
+    }, 5_000, 'rate-limited outcomes');
+    expect(rows).toEqual([{ category: 'error', outcome: 'rate_limited', reason: 'key_quota', quantity: 2 }]);
   });
 
   it('drops only the limited items of a mixed envelope and says so on the 200', async () => {
@@ -59,6 +66,9 @@ describe('key and project rate limits', () => {
     expect(r.headers['retry-after']).toBeUndefined();
     const stats = await t.services.queue.stats('ingest');
     expect(stats.ready).toBe(1); // the session only
+    await t.app.close(); // flushes the counted outcomes
+    const rows = await t.services.database.db.selectFrom('outcomes').select(['category', 'reason', 'quantity']).where('outcome', '=', 'rate_limited').execute();
+    expect(rows).toEqual([{ category: 'error', reason: 'project_quota', quantity: 1 }]);
   });
 });
 
