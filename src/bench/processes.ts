@@ -30,9 +30,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): string {
   return r.stdout;
 }
 
-export async function startRole(role: string, env: NodeJS.ProcessEnv): Promise<Proc> {
+export async function startRole(role: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Proc> {
   const port = role === 'worker' || role === 'scheduler' ? null : await freePort();
-  const child = spawn(process.execPath, [BIN, role, ...(port ? ['--port', String(port)] : [])], {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, role, ...(port ? ['--port', String(port)] : [])], {
     env: { ...env, FAULTLINE_HOST: '127.0.0.1', FAULTLINE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

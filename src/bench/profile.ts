@@ -1,0 +1,64 @@
+/**
+ * `faultline bench --profile-worker N`: the measurement behind docs/benchmarks.md's breakdown.
+ * Fills a fresh data directory's queue with N corpus events through `faultline ingest` alone,
+ * then lets one `faultline worker` drain it under the built-in profiler (`--cpu-prof`), and
+ * prints events/s, CPU per event and the functions with the most self time. The same filled
+ * queue can be drained again after a change, so two versions compare on identical work.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { buildCorpus } from './corpus.js';
+import { sendLoad } from './load.js';
+import { runCli, startRole, stopAll, usage } from './processes.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** Self time per function (ms), largest first, from a .cpuprofile. */
+export function selfTimes(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }): [string, number][] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const f = byId.get(id)!.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...self].sort((a, b) => b[1] - a[1]);
+}
+
+export async function profileWorker(events: number, log: (m: string) => void): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
+  const profDir = path.join(dataDir, 'profiles');
+  const env: NodeJS.ProcessEnv = { ...process.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_ADMIN_PASSWORD: 'bench-password' };
+  try {
+    const ingest = await startRole('ingest', env);
+    const project = JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };
+    const key = new URL(project.dsn).username;
+    const templates = buildCorpus({ size: 2000, issues: 1000, gzipShare: 0.1, largeShare: 0.05 });
+    log(`filling the queue with ${events} events`);
+    await sendLoad({ targets: [{ port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` }], templates, concurrency: 32, durationMs: 600_000, maxEvents: events });
+    await stopAll([ingest]);
+    const queue = new BetterSqlite3(path.join(dataDir, 'queue.db'), { readonly: true });
+    const left = () => (queue.prepare("SELECT COUNT(*) AS n FROM tasks WHERE queue = 'ingest'").get() as { n: number }).n;
+    log('draining with one worker under --cpu-prof');
+    const started = performance.now();
+    const worker = await startRole('worker', env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+    while (left() > 0) await new Promise((r) => setTimeout(r, 100));
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = usage(worker.child.pid!).cpu;
+    queue.close();
+    await stopAll([worker]); // the profile is written on exit
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    process.stdout.write(`${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
+    if (!file) return;
+    const times = selfTimes(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')));
+    const total = times.reduce((n, [, t]) => n + t, 0);
+    for (const [name, ms] of times.slice(0, 30)) process.stdout.write(`${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}\n`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
