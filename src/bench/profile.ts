@@ -16,18 +16,44 @@ import { runCli, startRole, stopAll, usage } from './processes.js';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+type CpuProfile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+
+function frameName(f: ProfileNode['callFrame']): string {
+  return `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
 }
 
 /** Self time per function (ms), largest first, from a .cpuprofile. */
-export function selfTimes(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }): [string, number][] {
+export function selfTimes(profile: CpuProfile): [string, number][] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   profile.samples.forEach((id, i) => {
-    const f = byId.get(id)!.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+    const name = frameName(byId.get(id)!.callFrame);
     self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   return [...self].sort((a, b) => b[1] - a[1]);
+}
+
+/**
+ * Time spent in each of Faultline's own functions including what they call (ms), largest first:
+ * shows what a whole pipeline step costs. A function on the stack twice (recursion) counts once.
+ */
+export function inclusiveTimes(profile: CpuProfile): [string, number][] {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const total = new Map<string, number>();
+  profile.samples.forEach((leaf, i) => {
+    const names = new Set<string>();
+    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      if (f.url.includes('/dist/')) names.add(frameName(f));
+    }
+    for (const name of names) total.set(name, (total.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...total].sort((a, b) => b[1] - a[1]);
 }
 
 export async function profileWorker(events: number, log: (m: string) => void): Promise<void> {
@@ -55,9 +81,16 @@ export async function profileWorker(events: number, log: (m: string) => void): P
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     process.stdout.write(`${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
     if (!file) return;
-    const times = selfTimes(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')));
+    const profile = JSON.parse(readFileSync(path.join(profDir, file), 'utf8')) as CpuProfile;
+    const times = selfTimes(profile);
     const total = times.reduce((n, [, t]) => n + t, 0);
-    for (const [name, ms] of times.slice(0, 30)) process.stdout.write(`${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}\n`);
+    const print = (rows: [string, number][]) => {
+      for (const [name, ms] of rows) process.stdout.write(`${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}\n`);
+    };
+    process.stdout.write('self time:\n');
+    print(times.slice(0, 30));
+    process.stdout.write("Faultline's functions, including what they call:\n");
+    print(inclusiveTimes(profile).slice(0, 30));
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ import { parseSearch } from './search/index.js';
 import { FilesystemNodestoreBackend } from './nodestore/backends/filesystem.js';
 import { SqlNodestoreBackend } from './nodestore/backends/sql.js';
 import type { NodestoreBackend, NodestoreScan } from './nodestore/index.js';
+import { decodeNode, encodeNodeV1 } from './nodestore/codec.js';
 
 /** The one file called `name` somewhere under `dir` (the filesystem nodestore shards by hash). */
 function findFile(dir: string, name: string): string {
@@ -71,8 +72,20 @@ describe(`nodestore contract: ${kind}`, () => {
     expect(await store.get(`${kind}:n2`)).toEqual({ a: 2 });
     await store.delete([`${kind}:n1`, 'never-there']);
     expect(await store.get(`${kind}:n1`)).toBeNull();
-    expect((await raw(`${kind}:n2`))[0]).toBe(1); // versioned, compressed body format
+    expect((await raw(`${kind}:n2`))[0]).toBe(2); // versioned body format: 2 is zstd-compressed JSON
     await store.delete([`${kind}:n2`]);
+  });
+
+  it('still reads bodies written in the first (deflate) format', async () => {
+    const body = { message: 'from an earlier release', frames: Array.from({ length: 30 }, (_, i) => ({ lineno: i })) };
+    const v1 = encodeNodeV1(body);
+    expect(v1[0]).toBe(1);
+    expect(decodeNode(v1)).toEqual(body);
+    if (kind === 'sql') {
+      await s.database.db.insertInto('nodestore_node').values({ id: 'sql:v1', data: v1, timestamp: 1 }).execute();
+      expect(await store.get('sql:v1')).toEqual(body);
+      await store.delete(['sql:v1']);
+    }
   });
 
   it('keeps awkward ids apart and lists every body once, in pages, with its timestamp', async () => {
