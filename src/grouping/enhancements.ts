@@ -324,10 +324,22 @@ export function classifyFrames(frames: MatchFrame[], exc: ExceptionData, rules: 
 const DEFAULT_RULES_USE_EXCEPTION = DEFAULT_RULES.some((r) => r.matchers.some((m) => EXCEPTION_KEYS.has(m.key)));
 const classifyMemo = new Map<string, { result: ClassifiedFrame[]; inApp: (boolean | null)[]; category: (string | null)[] }>();
 
+/** Per rule: its `+app`/`-app`/`category=` actions (computed once). */
+const appActions = new WeakMap<Rule, Action[]>();
+
+function classifyActions(rule: Rule): Action[] {
+  let actions = appActions.get(rule);
+  if (!actions) {
+    actions = rule.actions.filter((a) => (a.kind === 'flag' && a.key === 'app') || (a.kind === 'var' && a.name === 'category'));
+    appActions.set(rule, actions);
+  }
+  return actions;
+}
+
 function classifyUncached(frames: MatchFrame[], exc: ExceptionData, rules: readonly Rule[]): ClassifiedFrame[] {
   const result: ClassifiedFrame[] = frames.map(() => ({ inApp: null, category: null, inAppHint: null }));
   for (const rule of rules) {
-    const modifiers = rule.actions.filter((a) => (a.kind === 'flag' && a.key === 'app') || (a.kind === 'var' && a.name === 'category'));
+    const modifiers = classifyActions(rule);
     if (modifiers.length === 0) continue;
     const indices = matchingIndices(rule, frames, exc);
     for (const idx of indices) {
@@ -350,22 +362,45 @@ function classifyUncached(frames: MatchFrame[], exc: ExceptionData, rules: reado
   return result;
 }
 
+/** Per rule: its `+group`/`-group`/`max-frames`/`min-frames` actions (computed once). */
+const groupActions = new WeakMap<Rule, Action[]>();
+
+function contributionActions(rule: Rule): Action[] {
+  let actions = groupActions.get(rule);
+  if (!actions) {
+    actions = rule.actions.filter((a) => (a.kind === 'flag' && a.key === 'group') || (a.kind === 'var' && a.name !== 'category'));
+    groupActions.set(rule, actions);
+  }
+  return actions;
+}
+
+/** The contribution rules that match a stack, with the frames each matches, in rule order. */
+export type ContributionMatches = { rule: Rule; actions: Action[]; indices: number[] }[];
+
+/**
+ * Matches the contribution rules against a stack once: the `app` and `system` variants of a stack
+ * see the same frames, so they share the result.
+ */
+export function contributionMatches(frames: MatchFrame[], exc: ExceptionData, rules: readonly Rule[] = DEFAULT_RULES): ContributionMatches {
+  const out: ContributionMatches = [];
+  for (const rule of rules) {
+    const actions = contributionActions(rule);
+    if (actions.length === 0) continue;
+    const indices = matchingIndices(rule, frames, exc);
+    if (indices.length) out.push({ rule, actions, indices });
+  }
+  return out;
+}
+
 /**
  * Applies `+group`/`-group`, `max-frames` and `min-frames` to the frame components of one stack and
  * returns the stacktrace-level `{contributes, hint}` (undefined `contributes` = derive from frames).
  */
-export function applyContributionRules(
-  components: GroupingComponent[],
-  frames: MatchFrame[],
-  exc: ExceptionData,
-  rules: readonly Rule[] = DEFAULT_RULES,
-): { contributes?: boolean; hint: string | null } {
+export function applyContributionRules(components: GroupingComponent[], matches: ContributionMatches): { contributes?: boolean; hint: string | null } {
   const state: Record<string, { value: number; rule: Rule } | undefined> = {};
-  for (const rule of rules) {
-    const updaters = rule.actions.filter((a) => (a.kind === 'flag' && a.key === 'group') || (a.kind === 'var' && a.name !== 'category'));
-    if (updaters.length === 0) continue;
-    for (const idx of matchingIndices(rule, frames, exc)) {
-      for (const action of updaters) {
+  for (const { rule, actions, indices } of matches) {
+    for (const idx of indices) {
+      for (const action of actions) {
         if (action.kind === 'var') {
           const n = Number.parseInt(action.value, 10);
           if (Number.isFinite(n)) state[action.name] = { value: n, rule };

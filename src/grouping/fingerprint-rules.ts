@@ -254,15 +254,22 @@ function positiveMatch(m: FingerprintMatcher, values: Values): boolean {
   return globMatch(value, m.pattern, { ignoreCase: m.key === 'level' || m.key === 'value' });
 }
 
-function ruleMatches(rule: FingerprintRule, view: EventView): boolean {
-  const byType = new Map<string, FingerprintMatcher[]>();
-  for (const m of rule.matchers) {
-    const t = matchType(m.key);
-    if (!byType.has(t)) byType.set(t, []);
-    byType.get(t)!.push(m);
+/** Per rule: its matchers grouped by the kind of values they read (computed once). */
+const matchersByType = new WeakMap<FingerprintRule, Map<string, FingerprintMatcher[]>>();
+
+function ruleMatches(rule: FingerprintRule, view: EventView, values: (type: string) => Values[]): boolean {
+  let byType = matchersByType.get(rule);
+  if (!byType) {
+    byType = new Map();
+    for (const m of rule.matchers) {
+      const t = matchType(m.key);
+      if (!byType.has(t)) byType.set(t, []);
+      byType.get(t)!.push(m);
+    }
+    matchersByType.set(rule, byType);
   }
   for (const [type, matchers] of byType) {
-    const ok = valuesFor(type, view).some((values) => matchers.every((m) => positiveMatch(m, values) !== m.negated));
+    const ok = values(type).some((v) => matchers.every((m) => positiveMatch(m, v) !== m.negated));
     if (!ok) return false;
   }
   return true;
@@ -270,6 +277,13 @@ function ruleMatches(rule: FingerprintRule, view: EventView): boolean {
 
 /** The first rule (project rules, then built-ins) matching the event, or null. */
 export function matchFingerprintRule(projectRules: FingerprintRule[], view: EventView): FingerprintRule | null {
-  for (const rule of [...projectRules, ...BUILTIN_RULES]) if (ruleMatches(rule, view)) return rule;
+  // Each kind of values is read from the event once for all rules.
+  const cache = new Map<string, Values[]>();
+  const values = (type: string) => {
+    let v = cache.get(type);
+    if (!v) cache.set(type, (v = valuesFor(type, view)));
+    return v;
+  };
+  for (const rules of [projectRules, BUILTIN_RULES]) for (const rule of rules) if (ruleMatches(rule, view, values)) return rule;
   return null;
 }

@@ -8,7 +8,7 @@
  * Leaves out the frame-count metrics Sentry collects for Seer.
  */
 import { type GroupingComponent, makeComponent, updateComponent } from './components.js';
-import { applyContributionRules, DEFAULT_RULES, type ExceptionData, type Rule } from './enhancements.js';
+import { applyContributionRules, contributionMatches, type ContributionMatches, DEFAULT_RULES, type ExceptionData, type Rule } from './enhancements.js';
 import { frameComponent, type GroupingFrame, hasUrlOrigin } from './frame.js';
 import { behaviorFamily } from './functions.js';
 
@@ -25,13 +25,7 @@ function isRecursion(frame: GroupingFrame, prev: GroupingFrame | null): boolean 
   return RECURSION_FIELDS.every((k) => (frame[k] ?? null) === (prev[k] ?? null));
 }
 
-function singleVariant(
-  variant: 'app' | 'system',
-  frames: GroupingFrame[],
-  platform: string,
-  exc: ExceptionData,
-  rules: readonly Rule[],
-): GroupingComponent {
+function singleVariant(variant: 'app' | 'system', frames: GroupingFrame[], platform: string, matches: ContributionMatches): GroupingComponent {
   const components: GroupingComponent[] = [];
   let prev: GroupingFrame | null = null;
   for (const frame of frames) {
@@ -53,8 +47,7 @@ function singleVariant(
     updateComponent(components[0], { contributes: false, hint: 'ignored single non-URL JavaScript frame' });
   }
 
-  const matchFrames = frames.map((f) => f.match);
-  const stack = applyContributionRules(components, matchFrames, exc, rules);
+  const stack = applyContributionRules(components, matches);
   // System frames never contribute to the app variant, whatever the rules said.
   if (variant === 'app') {
     components.forEach((c, i) => {
@@ -79,8 +72,13 @@ export function stacktraceVariants(
   exc: ExceptionData,
   rules: readonly Rule[] = DEFAULT_RULES,
 ): ComponentsByVariant {
-  const app = singleVariant('app', frames, platform, exc, rules);
-  const system = singleVariant('system', frames, platform, exc, rules);
+  const matches = contributionMatches(
+    frames.map((f) => f.match),
+    exc,
+    rules,
+  );
+  const app = singleVariant('app', frames, platform, matches);
+  const system = singleVariant('system', frames, platform, matches);
   let inApp = 0;
   let contributing = 0;
   let inAppContributing = 0;
