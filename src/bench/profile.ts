@@ -1,9 +1,8 @@
 /**
  * `faultline bench --profile-worker N`: the measurement behind docs/benchmarks.md's breakdown.
  * Fills a fresh data directory's queue with N corpus events through `faultline ingest` alone,
- * then lets one `faultline worker` drain it under the built-in profiler (`--cpu-prof`), and
- * prints events/s, CPU per event and the functions with the most self time. The same filled
- * queue can be drained again after a change, so two versions compare on identical work.
+ * then lets one `faultline worker` drain it, each under the built-in profiler (`--cpu-prof`), and
+ * prints for each CPU per event and where the time went (self time, and time including callees).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,17 +55,36 @@ export function inclusiveTimes(profile: CpuProfile): [string, number][] {
   return [...total].sort((a, b) => b[1] - a[1]);
 }
 
+/** Prints the self-time and inclusive-time tables of the one profile in `dir`. */
+function printProfile(dir: string): void {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return;
+  const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+  const times = selfTimes(profile);
+  const total = times.reduce((n, [, t]) => n + t, 0);
+  const print = (rows: [string, number][]) => {
+    for (const [name, ms] of rows) process.stdout.write(`${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}\n`);
+  };
+  process.stdout.write('  self time:\n');
+  print(times.slice(0, 25));
+  process.stdout.write("  Faultline's functions, including what they call:\n");
+  print(inclusiveTimes(profile).slice(0, 25));
+}
+
 export async function profileWorker(events: number, log: (m: string) => void): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
+  const ingestProfDir = path.join(dataDir, 'ingest-profiles');
   const env: NodeJS.ProcessEnv = { ...process.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_ADMIN_PASSWORD: 'bench-password' };
   try {
-    const ingest = await startRole('ingest', env);
+    const ingest = await startRole('ingest', env, ['--cpu-prof', `--cpu-prof-dir=${ingestProfDir}`]);
     const project = JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };
     const key = new URL(project.dsn).username;
     const templates = buildCorpus({ size: 2000, issues: 1000, gzipShare: 0.1, largeShare: 0.05 });
-    log(`filling the queue with ${events} events`);
-    await sendLoad({ targets: [{ port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` }], templates, concurrency: 32, durationMs: 600_000, maxEvents: events });
+    log(`filling the queue with ${events} events (ingest under --cpu-prof)`);
+    const before = usage(ingest.child.pid!).cpu;
+    const load = await sendLoad({ targets: [{ port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` }], templates, concurrency: 32, durationMs: 600_000, maxEvents: events });
+    const ingestCpu = usage(ingest.child.pid!).cpu - before;
     await stopAll([ingest]);
     const queue = new BetterSqlite3(path.join(dataDir, 'queue.db'), { readonly: true });
     const left = () => (queue.prepare("SELECT COUNT(*) AS n FROM tasks WHERE queue = 'ingest'").get() as { n: number }).n;
@@ -78,19 +96,10 @@ export async function profileWorker(events: number, log: (m: string) => void): P
     const cpu = usage(worker.child.pid!).cpu;
     queue.close();
     await stopAll([worker]); // the profile is written on exit
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    process.stdout.write(`${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
-    if (!file) return;
-    const profile = JSON.parse(readFileSync(path.join(profDir, file), 'utf8')) as CpuProfile;
-    const times = selfTimes(profile);
-    const total = times.reduce((n, [, t]) => n + t, 0);
-    const print = (rows: [string, number][]) => {
-      for (const [name, ms] of rows) process.stdout.write(`${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}\n`);
-    };
-    process.stdout.write('self time:\n');
-    print(times.slice(0, 30));
-    process.stdout.write("Faultline's functions, including what they call:\n");
-    print(inclusiveTimes(profile).slice(0, 30));
+    process.stdout.write(`ingest: ${load.accepted} events accepted, ${((ingestCpu * 1000) / Math.max(1, load.accepted)).toFixed(2)} ms of CPU per event\n`);
+    printProfile(ingestProfDir);
+    process.stdout.write(`worker: ${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
+    printProfile(profDir);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -88,6 +88,23 @@ describe('readBody: encodings (Relay HttpEncoding::parse)', () => {
     expect(out.toString()).toBe(r.body);
   });
 
+  it('decodes bodies larger than the one-call limit (1 MiB) on the stream, byte for byte', async () => {
+    const big = Buffer.from(Array.from({ length: 120_000 }, (_, i) => `{"n":${i},"s":"${(i * 7919).toString(36)}"}`).join('\n'));
+    expect(big.length).toBeGreaterThan(2 * MiB);
+    for (const [encoding, body] of [['gzip', gzipSync(big)], ['deflate', deflateSync(big)], ['deflate', deflateRawSync(big)], ['br', brotliCompressSync(big)]] as const) {
+      const out = await readBody(body, { maxCompressed: 20 * MiB, maxDecompressed: 10 * MiB, contentEncoding: encoding });
+      expect(out.equals(big)).toBe(true);
+    }
+  });
+
+  it('answers corrupt and truncated bodies, and bodies just over a small cap, with their reasons', async () => {
+    const gz = gzipSync(plain);
+    expect(await reasonOf(readBody(gz.subarray(0, gz.length - 9), { ...LIMITS, contentEncoding: 'gzip' }))).toBe('invalid_compression');
+    expect(await reasonOf(readBody(Buffer.from('not deflate at all'), { ...LIMITS, contentEncoding: 'deflate' }))).toBe('invalid_compression');
+    expect(await reasonOf(readBody(gz, { maxCompressed: MiB, maxDecompressed: plain.length - 1, contentEncoding: 'gzip' }))).toBe('too_large');
+    expect((await readBody(gz, { maxCompressed: MiB, maxDecompressed: plain.length, contentEncoding: 'gzip' })).toString()).toBe(text);
+  });
+
   it('parses comma lists last-applied first and drops identity/unknown', () => {
     expect(parseContentEncoding('gzip, br')).toEqual(['br', 'gzip']);
     expect(parseContentEncoding('identity, X-GZIP , foo')).toEqual(['gzip']);
