@@ -18,8 +18,22 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { QueueBackend, QueueOptions, QueueStats, QueueTask } from '../index.js';
 
-/** 64 MB of 4 KB pages: a producer checkpoints only when no consumer does. */
-const PRODUCER_CHECKPOINT_PAGES = 16_384;
+/**
+ * 16 KB pages: an event's payload (15 KB typical) takes one or two pages instead of a chain of
+ * four 4 KB overflow pages, each its own WAL frame. Measured on 15 KB payloads in group commits of
+ * 16, checkpointing every 64 MB: CPU per payload to enqueue 54–73 µs with 4 KB pages, 43–46 µs
+ * with 16 KB, 73–75 µs with 64 KB (checkpoints copy more); to take and ack 39, 27 and 30 µs.
+ */
+const PAGE_SIZE = 16_384;
+/** 64 MB of WAL: a producer checkpoints only when no consumer does. */
+const PRODUCER_CHECKPOINT_PAGES = (64 * 1024 * 1024) / PAGE_SIZE;
+/** SQLite's usual 1,000 pages of 4 KB, for the consumer. */
+const CONSUMER_CHECKPOINT_PAGES = (4 * 1024 * 1024) / PAGE_SIZE;
+/** Free pages past this many bytes are given back to the file system once the queue is empty. */
+const FREE_BYTES_KEPT = 64 * 1024 * 1024;
+const SHRINK_STEP_BYTES = 16 * 1024 * 1024;
+/** Older files are converted to the page size on open only when their live tasks copy quickly. */
+const CONVERT_MAX_TASKS = 50_000;
 
 export class SqliteQueueBackend implements QueueBackend {
   readonly #db: BetterSqlite3.Database;
@@ -31,11 +45,13 @@ export class SqliteQueueBackend implements QueueBackend {
   #flushScheduled = false;
   /** This connection takes tasks, so it does the checkpoints. */
   #consumer = false;
+  #lastShrink = 0;
 
   constructor(opts: QueueOptions) {
     const file = opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'queue.db');
     if (file !== ':memory:') mkdirSync(opts.dataDir, { recursive: true });
     this.#db = new BetterSqlite3(file);
+    setPageSize(this.#db);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 10000');
@@ -109,9 +125,26 @@ export class SqliteQueueBackend implements QueueBackend {
   async take(queue: string, max: number, leaseMs: number): Promise<QueueTask[]> {
     if (!this.#consumer) {
       this.#consumer = true;
-      this.#db.pragma('wal_autocheckpoint = 1000');
+      this.#db.pragma(`wal_autocheckpoint = ${CONSUMER_CHECKPOINT_PAGES}`);
     }
-    return this.#take.immediate(queue, Date.now(), leaseMs, max);
+    const tasks = this.#take.immediate(queue, Date.now(), leaseMs, max);
+    if (tasks.length === 0) this.#shrink();
+    return tasks;
+  }
+
+  /**
+   * After a burst the file keeps its peak size (hundreds of MB): once the queue runs empty, give
+   * free pages past FREE_BYTES_KEPT back, 16 MB at most once a second (about 20 ms each: the
+   * write lock it holds would stall a same-process ingest that long).
+   */
+  #shrink(): void {
+    const now = Date.now();
+    if (now - this.#lastShrink < 1_000) return;
+    this.#lastShrink = now;
+    const free = this.#db.pragma('freelist_count', { simple: true }) as number;
+    const pageSize = this.#db.pragma('page_size', { simple: true }) as number;
+    const excess = free - Math.floor(FREE_BYTES_KEPT / pageSize);
+    if (excess > 0) this.#db.pragma(`incremental_vacuum(${Math.min(excess, Math.ceil(SHRINK_STEP_BYTES / pageSize))})`);
   }
 
   async ack(ids: string[]): Promise<void> {
@@ -153,6 +186,32 @@ export class SqliteQueueBackend implements QueueBackend {
   async close(): Promise<void> {
     this.#flush();
     this.#db.close();
+  }
+}
+
+/**
+ * New files get 16 KB pages and incremental auto-vacuum (both must be chosen before the first
+ * table). A file made with other settings is rebuilt with VACUUM when it holds few tasks and no
+ * other process has it open; otherwise it is used as it is (slower, never wrong).
+ */
+function setPageSize(db: BetterSqlite3.Database): void {
+  const isNew = (db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
+  if (isNew) {
+    db.pragma(`page_size = ${PAGE_SIZE}`);
+    db.pragma('auto_vacuum = INCREMENTAL');
+    return;
+  }
+  if ((db.pragma('page_size', { simple: true }) as number) === PAGE_SIZE && (db.pragma('auto_vacuum', { simple: true }) as number) === 2) return;
+  try {
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    if (count('tasks') + count('dead_letters') > CONVERT_MAX_TASKS) return;
+    db.pragma('busy_timeout = 0');
+    db.pragma('journal_mode = DELETE'); // page size cannot change in WAL mode; fails if others have the file open
+    db.pragma(`page_size = ${PAGE_SIZE}`);
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.exec('VACUUM');
+  } catch {
+    // Busy or not convertible now: keep the file as it is.
   }
 }
 
