@@ -126,8 +126,10 @@ function note(meta: Meta, path: readonly (string | number)[], rule: string, orig
 }
 
 /**
- * Walks a value; `key` is the name it sits under (for key-based rules). Returns the new value.
- * `path` is one array pushed and popped on the way (copied only when a note is written).
+ * Walks a value; `key` is the name it sits under (for key-based rules). Returns the new value;
+ * arrays and objects are changed in place (the event is the worker's own, fresh from parsing), so
+ * an event with nothing to scrub allocates nothing. `path` is one array pushed and popped on the
+ * way (copied only when a note is written).
  */
 function walk(value: unknown, key: string | null, path: (string | number)[], sc: Scrubber, meta: Meta, depth: number): unknown {
   if (depth > 20) return value;
@@ -144,27 +146,28 @@ function walk(value: unknown, key: string | null, path: (string | number)[], sc:
     const isPair = value.length === 2 && typeof value[0] === 'string';
     if (isPair) {
       path.push(1);
-      const v = walk(value[1], value[0], path, sc, meta, depth + 1);
+      value[1] = walk(value[1], value[0], path, sc, meta, depth + 1);
       path.pop();
-      return [value[0], v];
+      return value;
     }
-    const out = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
       path.push(i);
-      out[i] = walk(value[i], null, path, sc, meta, depth + 1);
+      const v = walk(value[i], null, path, sc, meta, depth + 1);
+      if (v !== value[i]) value[i] = v;
       path.pop();
     }
-    return out;
+    return value;
   }
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k in value) {
-      if (!Object.hasOwn(value, k)) continue;
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
       path.push(k);
-      out[k] = walk((value as Record<string, unknown>)[k], k, path, sc, meta, depth + 1);
+      const v = walk(obj[k], k, path, sc, meta, depth + 1);
+      if (v !== obj[k]) obj[k] = v;
       path.pop();
     }
-    return out;
+    return obj;
   }
   return value;
 }
@@ -191,13 +194,27 @@ function buildScrubber(opts: ProjectOptions): Scrubber {
   const safe = new Set(opts.safeFields.map((f) => f.trim().toLowerCase()));
   const custom = new Set(opts.sensitiveFields.map((f) => f.trim().toLowerCase()));
   const enabled = opts.dataScrubber;
+  const keyRules = new Map<string, string | null>();
   return {
     keyRule(key) {
       if (!enabled) return null;
-      const k = key.toLowerCase();
-      if (safe.has(k)) return null;
-      for (const w of words) if (k.includes(w)) return custom.has(w) ? 'strip-fields' : '@password:filter';
-      return null;
+      // Keys repeat from event to event (message, filename, category, ...): decide each once.
+      let rule = keyRules.get(key);
+      if (rule === undefined) {
+        rule = null;
+        const k = key.toLowerCase();
+        if (!safe.has(k)) {
+          for (const w of words) {
+            if (k.includes(w)) {
+              rule = custom.has(w) ? 'strip-fields' : '@password:filter';
+              break;
+            }
+          }
+        }
+        if (keyRules.size >= 10_000) keyRules.clear();
+        keyRules.set(key, rule);
+      }
+      return rule;
     },
     scrubIp: opts.scrubIPAddresses,
     values: enabled && opts.dataScrubberDefaults,
@@ -262,18 +279,14 @@ function scrubSourceLine(line: string, path: (string | number)[], sc: Scrubber, 
 function scrubSource(value: unknown, path: (string | number)[], sc: Scrubber, meta: Meta): unknown {
   if (typeof value === 'string') return scrubSourceLine(value, path, sc, meta);
   if (!Array.isArray(value)) return value;
-  const out = new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     const line = value[i];
-    if (typeof line !== 'string') {
-      out[i] = line;
-      continue;
-    }
+    if (typeof line !== 'string') continue;
     path.push(i);
-    out[i] = scrubSourceLine(line, path, sc, meta);
+    value[i] = scrubSourceLine(line, path, sc, meta);
     path.pop();
   }
-  return out;
+  return value;
 }
 
 /** Exceptions and threads: scrub values, frame vars and source context, never the code location fields. */
@@ -281,43 +294,37 @@ function scrubStackContainer(container: unknown, name: string, sc: Scrubber, met
   const c = container as { values?: Record<string, any>[] };
   if (!c || !Array.isArray(c.values)) return container;
   const path: (string | number)[] = [name, 'values'];
-  c.values = c.values.map((v, i) => {
-    const out: Record<string, any> = { ...v };
+  for (let i = 0; i < c.values.length; i++) {
+    const v = c.values[i];
+    if (!v || typeof v !== 'object') continue;
     path.push(i);
     if (typeof v.value === 'string') {
       path.push('value');
-      out.value = walk(v.value, null, path, sc, meta, 0);
+      v.value = walk(v.value, null, path, sc, meta, 0);
       path.pop();
     }
     for (const stKey of ['stacktrace', 'raw_stacktrace']) {
       const st = v[stKey];
       if (!st || !Array.isArray(st.frames)) continue;
       path.push(stKey, 'frames');
-      out[stKey] = {
-        ...st,
-        frames: st.frames.map((f: Record<string, any>, j: number) => {
-          const frame: Record<string, any> = {};
-          path.push(j);
-          for (const fk in f) {
-            if (!Object.hasOwn(f, fk)) continue;
-            const fv = f[fk];
-            if (SKIP_FRAME.has(fk)) {
-              frame[fk] = fv;
-              continue;
-            }
-            path.push(fk);
-            frame[fk] = SOURCE_FRAME.has(fk) ? scrubSource(fv, path, sc, meta) : walk(fv, fk === 'vars' ? null : fk, path, sc, meta, 0);
-            path.pop();
-          }
+      for (let j = 0; j < st.frames.length; j++) {
+        const frame = st.frames[j] as Record<string, any>;
+        if (!frame || typeof frame !== 'object') continue;
+        path.push(j);
+        for (const fk in frame) {
+          if (!Object.hasOwn(frame, fk) || SKIP_FRAME.has(fk)) continue;
+          path.push(fk);
+          const fv = frame[fk];
+          const nv = SOURCE_FRAME.has(fk) ? scrubSource(fv, path, sc, meta) : walk(fv, fk === 'vars' ? null : fk, path, sc, meta, 0);
+          if (nv !== fv) frame[fk] = nv;
           path.pop();
-          return frame;
-        }),
-      };
+        }
+        path.pop();
+      }
       path.pop();
       path.pop();
     }
     path.pop();
-    return out;
-  });
+  }
   return c;
 }
