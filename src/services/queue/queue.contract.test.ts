@@ -132,6 +132,19 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
       expect(await q.stats('a')).toEqual({ ready: 0, leased: 0, dead: 0 });
     });
 
+    it('stores requests of several payloads among single ones, each once and in its own order', async () => {
+      const singles = Array.from({ length: 20 }, (_, i) => `s${i}`);
+      await Promise.all([
+        ...singles.map((m) => q.enqueue('mix', [Buffer.from(m)])),
+        q.enqueue('mix', [Buffer.from('x1'), Buffer.from('x2'), Buffer.from('x3')]),
+        q.enqueue('mix', [Buffer.from('y1'), Buffer.from('y2')]),
+      ]);
+      const got = payloads(await q.take('mix', 100, 60_000));
+      expect([...got].sort()).toEqual([...singles, 'x1', 'x2', 'x3', 'y1', 'y2'].sort());
+      expect(got.filter((m) => m.startsWith('x'))).toEqual(['x1', 'x2', 'x3']);
+      expect(got.filter((m) => m.startsWith('s'))).toEqual(singles);
+    });
+
     it('does not hand a leased task to a second consumer, and redelivers after the lease', async () => {
       await q.enqueue('t', [Buffer.from('x')]);
       const other = await openOther();

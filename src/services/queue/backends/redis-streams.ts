@@ -2,7 +2,7 @@
  * The queue on Redis Streams, for several ingest and worker processes sharing one Redis.
  *
  * One stream per queue (`faultline:queue:{<queue>}`) read through one consumer group:
- * - enqueue = XADD. It is durable once Redis answers, as far as Redis itself is: whether a Redis
+ * - enqueue = XADD (the requests of one event-loop turn in one pipeline). It is durable once Redis answers, as far as Redis itself is: whether a Redis
  *   crash loses the last second of tasks (AOF `appendfsync everysec`), nothing (`always`) or
  *   everything since the last snapshot (no AOF) is the operator's choice (docs/operations).
  * - take = XCLAIM of entries whose lease ran out, then XREADGROUP of new ones. Lease ends are kept
@@ -44,6 +44,8 @@ export class RedisStreamsQueueBackend implements QueueBackend {
   readonly #maxAttempts: number;
   readonly #prefix: string;
   readonly #groups = new Set<string>();
+  #pending: { queue: string; payloads: Buffer[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #flushScheduled = false;
 
   private constructor(redis: Redis, opts: RedisStreamsQueueOptions) {
     this.#redis = redis;
@@ -55,13 +57,65 @@ export class RedisStreamsQueueBackend implements QueueBackend {
     return new RedisStreamsQueueBackend(await connectRedis(opts.url), opts);
   }
 
-  async enqueue(queue: string, payloads: Buffer[]): Promise<void> {
-    if (!payloads.length) return;
-    await this.#withGroup(queue, async (stream) => {
-      const multi = this.#redis.multi();
-      for (const p of payloads) multi.xadd(stream, '*', 'p', p, 'a', '0');
-      throwFirstError(await multi.exec());
+  /**
+   * Requests of one event-loop turn are sent together in one pipeline (one socket write, as the
+   * embedded queue commits them together): a MULTI/XADD/EXEC round per request made socket
+   * writes a fifth of ingest's CPU. A request with one payload is one XADD in the shared pipeline
+   * (atomic by itself); a request with several keeps its own MULTI, so its items are queued all
+   * or none.
+   */
+  enqueue(queue: string, payloads: Buffer[]): Promise<void> {
+    if (!payloads.length) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ queue, payloads, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => void this.#flush());
+      }
     });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    try {
+      for (const queue of new Set(batch.map((b) => b.queue))) {
+        const stream = this.#stream(queue);
+        if (!this.#groups.has(stream)) await this.#createGroup(stream);
+      }
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    // Several payloads of one request: their own MULTI, so they are queued all or none.
+    const singles = batch.filter((b) => b.payloads.length === 1);
+    for (const b of batch) {
+      if (b.payloads.length === 1) continue;
+      const multi = this.#redis.multi();
+      for (const p of b.payloads) multi.xadd(this.#stream(b.queue), '*', 'p', p, 'a', '0');
+      multi.exec().then((r) => {
+        try {
+          throwFirstError(r);
+          b.resolve();
+        } catch (err) {
+          b.reject(err);
+        }
+      }, b.reject);
+    }
+    if (!singles.length) return;
+    const pipeline = this.#redis.pipeline();
+    for (const b of singles) pipeline.xadd(this.#stream(b.queue), '*', 'p', b.payloads[0], 'a', '0');
+    try {
+      const results = await pipeline.exec();
+      singles.forEach((b, i) => {
+        const err = results ? results[i]?.[0] : new Error('Redis pipeline returned nothing');
+        if (err) b.reject(err);
+        else b.resolve();
+      });
+    } catch (err) {
+      for (const b of singles) b.reject(err);
+    }
   }
 
   async take(queue: string, max: number, leaseMs: number): Promise<QueueTask[]> {
@@ -104,6 +158,7 @@ export class RedisStreamsQueueBackend implements QueueBackend {
   }
 
   async close(): Promise<void> {
+    if (this.#pending.length) await this.#flush();
     await closeRedis(this.#redis);
   }
 
