@@ -4,7 +4,7 @@
  * SQLite and PostgreSQL share `ON CONFLICT ... excluded.x` and RETURNING; MySQL has
  * `INSERT IGNORE`, `ON DUPLICATE KEY UPDATE ... VALUES(x)` and `insertId` instead.
  */
-import { MysqlAdapter, PostgresAdapter, sql, type InsertQueryBuilder, type RawBuilder, type SqlBool } from 'kysely';
+import { MysqlAdapter, PostgresAdapter, sql, type InsertQueryBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Dialect } from './dialect.js';
 
 type AnyInsert = InsertQueryBuilder<any, any, any>;
@@ -73,4 +73,31 @@ export function dialectOfDb(db: { getExecutor(): { adapter: unknown } }): Dialec
   if (adapter instanceof MysqlAdapter) return 'mysql';
   if (adapter instanceof PostgresAdapter) return 'postgres';
   return 'sqlite';
+}
+
+/**
+ * Inserts many rows. PostgreSQL gets one `INSERT ... SELECT * FROM unnest($1::type[], ...)`: one
+ * array parameter per column, so the statement text and the parameter count stay the same however
+ * many rows there are (a multi-row VALUES list of 200 rows × 7 columns is 1,400 parameters to bind
+ * and a new statement for the server to parse every time). SQLite and MySQL get multi-row VALUES
+ * in chunks of 200 rows. `types` names each column's PostgreSQL type; `finish` adds the conflict
+ * clause (`insertIgnore`, `upsert`).
+ */
+export async function insertRows<Row extends Record<string, unknown>>(
+  db: Kysely<any>,
+  dialect: Dialect,
+  table: string,
+  types: { [K in keyof Row]: string },
+  rows: Row[],
+  finish: (qb: AnyInsert) => AnyInsert = (qb) => qb,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(types) as (keyof Row & string)[];
+  if (dialect === 'postgres') {
+    const arrays = columns.map((c) => sql`${rows.map((r) => r[c] ?? null)}::${sql.raw(types[c])}[]`);
+    const qb = db.insertInto(table).columns(columns).expression(sql`select * from unnest(${sql.join(arrays)})`);
+    await finish(qb).execute();
+    return;
+  }
+  for (let i = 0; i < rows.length; i += 200) await finish(db.insertInto(table).values(rows.slice(i, i + 200))).execute();
 }

@@ -6,7 +6,7 @@
  */
 import type { Insertable, Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
-import { insertIgnore, insertReturningId } from '../db/sql.js';
+import { insertIgnore, insertReturningId, insertRows } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
@@ -62,6 +62,24 @@ interface GroupState {
   /** Created in this batch and not yet claimed by an event as its "first seen". */
   fresh?: boolean;
 }
+
+/** PostgreSQL types of the event index row's columns (for `insertRows`). */
+const EVENT_ROW_TYPES = {
+  project_id: 'bigint',
+  group_id: 'bigint',
+  event_id: 'text',
+  type: 'text',
+  timestamp: 'bigint',
+  received: 'bigint',
+  title: 'text',
+  message: 'text',
+  platform: 'text',
+  level: 'text',
+  release: 'text',
+  environment: 'text',
+  user_tag: 'text',
+  size: 'bigint',
+};
 
 /** Rows per multi-row statement and values per IN list: far below every dialect's parameter limit. */
 const CHUNK = 200;
@@ -140,7 +158,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       const points: TsdbIncrement[] = [];
       lastPoints = points;
       const bodies: { id: string; data: Record<string, unknown>; timestamp: number }[] = [];
-      const rows: Insertable<EventTable>[] = [];
+      const rows: (Insertable<EventTable> & Record<keyof typeof EVENT_ROW_TYPES, unknown>)[] = [];
       const seen = new Set<string>();
       counters.length = 0;
       result.events = [];
@@ -220,7 +238,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       // The event index rows in multi-row statements. A concurrent delivery of the same event
       // (a lease that ran out mid-batch) makes this fail on the unique key, and the worker then
       // saves the batch one event at a time, where the check above sees it.
-      for (const part of chunks(rows)) await trx.insertInto('events').values(part).execute();
+      await insertRows(trx, dialect, 'events', EVENT_ROW_TYPES, rows);
       await services.nodestore.setMulti(bodies, trx);
       await services.tagstore.incrMulti(tags, trx);
       if (services.tsdb.transactional) await services.tsdb.incrMulti(points, trx);

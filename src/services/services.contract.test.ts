@@ -121,6 +121,16 @@ describe('tagstore contract: sql', () => {
   });
 });
 
+describe('tagstore contract: awkward values', () => {
+  it('stores values with the characters of array and SQL syntax exactly as given', async () => {
+    const g = await makeGroup(s, projectId);
+    const awkward = ['a,b', '{x}', '"quoted"', "it's", 'back\\slash', 'NULL', 'null', '', ' padded ', 'ü漢字', 'tab\tnew\nline', '(1,2)'];
+    await s.tagstore.incrMulti(awkward.map((value, i) => ({ projectId, groupId: g, key: 'k', value, count: i + 1, firstSeen: 1, lastSeen: 2 })));
+    const values = await s.tagstore.getGroupTagValues(g, 'k', 100);
+    expect(new Map(values.map((v) => [v.value, v.count]))).toEqual(new Map(awkward.map((value, i) => [value, i + 1])));
+  });
+});
+
 describe('buffer contract: memory', () => {
   it('collapses increments and writes them in one flush, recounting users from the tagstore', async () => {
     const g = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000 });

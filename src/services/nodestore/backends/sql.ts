@@ -1,7 +1,7 @@
 /** Nodestore in a SQL table (`nodestore_node`): the embedded default, and the simple scale-out choice. */
 import type { Kysely } from 'kysely';
 import type { Database, Dialect } from '../../../db/index.js';
-import { upsert } from '../../../db/sql.js';
+import { insertRows, upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import { decodeNode, encodeNode } from '../codec.js';
 import type { NodestoreBackend, NodestoreScan } from '../index.js';
@@ -33,13 +33,10 @@ export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
   async setMulti(items: { id: string; data: Record<string, unknown>; timestamp: number }[], executor?: Executor) {
     if (items.length === 0) return;
     const db = executor ?? this.db;
-    for (let i = 0; i < items.length; i += 200) {
-      const rows = items.slice(i, i + 200).map((it) => ({ id: it.id, data: encodeNode(it.data), timestamp: it.timestamp }));
-      await upsert(db.insertInto('nodestore_node').values(rows), this.dialect, 'nodestore_node', ['id'], {
-        data: 'replace',
-        timestamp: 'replace',
-      }).execute();
-    }
+    const rows = items.map((it) => ({ id: it.id, data: encodeNode(it.data), timestamp: it.timestamp }));
+    await insertRows(db, this.dialect, 'nodestore_node', { id: 'text', data: 'bytea', timestamp: 'bigint' }, rows, (qb) =>
+      upsert(qb, this.dialect, 'nodestore_node', ['id'], { data: 'replace', timestamp: 'replace' }),
+    );
   }
 
   async delete(ids: string[], executor?: Executor) {

@@ -1,9 +1,19 @@
 /** Tagstore in the `group_tag_values` table, upserted once per (issue, key, value) per batch. */
 import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from '../../../db/index.js';
-import { upsert } from '../../../db/sql.js';
+import { insertRows, upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import type { TagKeySummary, TagstoreBackend, TagValueIncrement, TagValueSummary } from '../index.js';
+
+const TAG_VALUE_TYPES = {
+  project_id: 'bigint',
+  group_id: 'bigint',
+  key: 'text',
+  value: 'text',
+  times_seen: 'bigint',
+  first_seen: 'bigint',
+  last_seen: 'bigint',
+};
 
 export class SqlTagstoreBackend implements TagstoreBackend {
   constructor(
@@ -33,13 +43,9 @@ export class SqlTagstoreBackend implements TagstoreBackend {
       first_seen: it.firstSeen,
       last_seen: it.lastSeen,
     }));
-    for (let i = 0; i < rows.length; i += 200) {
-      await upsert(db.insertInto('group_tag_values').values(rows.slice(i, i + 200)), this.dialect, 'group_tag_values', ['group_id', 'key', 'value'], {
-        times_seen: 'add',
-        first_seen: 'min',
-        last_seen: 'max',
-      }).execute();
-    }
+    await insertRows(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, rows, (qb) =>
+      upsert(qb, this.dialect, 'group_tag_values', ['group_id', 'key', 'value'], { times_seen: 'add', first_seen: 'min', last_seen: 'max' }),
+    );
   }
 
   async getGroupTagKeys(groupId: number, topValues = 9): Promise<TagKeySummary[]> {
