@@ -32,7 +32,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): string {
 
 export async function startRole(role: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Proc> {
   const port = role === 'worker' || role === 'scheduler' ? null : await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, BIN, role, ...(port ? ['--port', String(port)] : [])], {
+  // Run as a user runs it: the executable, with the node flags its first lines give
+  // (bin/faultline.js). Extra node flags (the profiler's are not allowed in NODE_OPTIONS) need node
+  // itself on the command line.
+  const args = [role, ...(port ? ['--port', String(port)] : [])];
+  const child = spawn(nodeArgs.length ? process.execPath : BIN, nodeArgs.length ? [...nodeArgs, BIN, ...args] : args, {
     env: { ...env, FAULTLINE_HOST: '127.0.0.1', FAULTLINE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
