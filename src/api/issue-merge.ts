@@ -102,7 +102,7 @@ export async function mergeIssues(ctx: ApiContext, groups: Group[], userId: numb
 export async function unmergeHashes(ctx: ApiContext, group: Group, hashes: string[], userId: number | null): Promise<number> {
   const dialect = ctx.services.database.dialect;
   return ctx.db.transaction().execute(async (trx) => {
-    const shortId = await nextShortIdIn(trx, group.project_id);
+    const shortId = await nextShortIdIn(trx, group.project_id, dialect);
     const { id: _id, ...copy } = group;
     const newId = (await insertReturningId(
       trx.insertInto('groups').values({ ...copy, short_id: shortId, status: 'unresolved', substatus: 'new', status_details: '{}', times_seen: 0, users_seen: 0, resolved_at: null }),

@@ -158,6 +158,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       const points: TsdbIncrement[] = [];
       lastPoints = points;
       const bodies: { id: string; data: Record<string, unknown>; timestamp: number }[] = [];
+      const newInRelease: { project: ProjectSettings; release: string }[] = [];
       const rows: (Insertable<EventTable> & Record<keyof typeof EVENT_ROW_TYPES, unknown>)[] = [];
       const seen = new Set<string>();
       counters.length = 0;
@@ -196,7 +197,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           continue;
         }
         const ts = Math.round(event.timestamp * 1000);
-        const group = await findOrCreateGroup(trx, dialect, groupsByHash, known, item, ts, result);
+        const group = await findOrCreateGroup(trx, dialect, groupsByHash, known, item, ts, result, newInRelease);
         rows.push({
           project_id: project.id,
           group_id: group.id,
@@ -239,6 +240,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       // (a lease that ran out mid-batch) makes this fail on the unique key, and the worker then
       // saves the batch one event at a time, where the check above sees it.
       await insertRows(trx, dialect, 'events', EVENT_ROW_TYPES, rows);
+      await countNewGroups(trx, dialect, newInRelease);
       await services.nodestore.setMulti(bodies, trx);
       await services.tagstore.incrMulti(tags, trx);
       if (services.tsdb.transactional) await services.tsdb.incrMulti(points, trx);
@@ -271,6 +273,7 @@ async function findOrCreateGroup(
   item: ProcessedEvent,
   ts: number,
   result: SaveResult,
+  newInRelease: { project: ProjectSettings; release: string }[],
 ): Promise<GroupState> {
   const { project, grouping, event } = item;
   const hashes = grouping.hashes;
@@ -292,7 +295,7 @@ async function findOrCreateGroup(
       ).execute();
     }
   } else {
-    const shortId = await nextShortIdIn(trx, project.id);
+    const shortId = await nextShortIdIn(trx, project.id, dialect);
     const title = (event.title ?? '<unlabeled event>').slice(0, 1024);
     const culprit = event.culprit?.slice(0, 200) ?? null;
     const metadata = JSON.stringify(event.metadata ?? {});
@@ -326,7 +329,7 @@ async function findOrCreateGroup(
       .values(hashes.map((hash) => ({ project_id: project.id, hash, group_id: group.id })))
       .execute();
     result.newGroups++;
-    if (event.release) await countNewGroup(trx, dialect, project, event.release);
+    if (event.release) newInRelease.push({ project, release: event.release });
   }
   for (const h of hashes) cache.set(`${project.id}:${h}`, group);
   return group;
@@ -403,12 +406,22 @@ async function touchRelease(trx: Transaction<Database>, dialect: Dialect, projec
   knownReleases.add(key);
 }
 
-async function countNewGroup(trx: Transaction<Database>, dialect: Dialect, project: ProjectSettings, version: string) {
-  const id = await releaseId(trx, dialect, project, version, Date.now());
-  await trx
-    .updateTable('release_projects')
-    .set((eb) => ({ new_groups: eb('new_groups', '+', 1) }))
-    .where('release_id', '=', id)
-    .where('project_id', '=', project.id)
-    .execute();
+/** Adds the batch's new issues to each release's count: one UPDATE per release and project. */
+async function countNewGroups(trx: Transaction<Database>, dialect: Dialect, items: { project: ProjectSettings; release: string }[]) {
+  const counts = new Map<string, { project: ProjectSettings; release: string; n: number }>();
+  for (const it of items) {
+    const key = `${it.project.id}:${it.release}`;
+    const cur = counts.get(key);
+    if (cur) cur.n++;
+    else counts.set(key, { ...it, n: 1 });
+  }
+  for (const { project, release, n } of counts.values()) {
+    const id = await releaseId(trx, dialect, project, release, Date.now());
+    await trx
+      .updateTable('release_projects')
+      .set((eb) => ({ new_groups: eb('new_groups', '+', n) }))
+      .where('release_id', '=', id)
+      .where('project_id', '=', project.id)
+      .execute();
+  }
 }

@@ -1,0 +1,82 @@
+/**
+ * The save step's issue bookkeeping, on every SQL dialect: new issues take consecutive short ids,
+ * each release counts the issues first seen in it, and a redelivered batch counts nothing twice.
+ */
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlDialects, type TestDatabase } from '../../test/helpers/databases.js';
+import { makeProject, testServices } from '../../test/helpers/services.js';
+import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
+import { EventWorker } from './index.js';
+
+for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
+  describe(`save step on ${dialect}`, () => {
+    let s: Awaited<ReturnType<typeof testServices>>;
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await makeDb();
+      s = await testServices(database.url);
+    });
+    afterAll(async () => {
+      await s?.cleanup();
+      await database?.drop();
+    });
+
+    const task = (projectId: number, message: string, release: string, eventId: string) =>
+      encodeIngestTask({
+        v: 2,
+        itemType: 'event',
+        projectId,
+        keyId: 1,
+        receivedAt: Date.now(),
+        clientIp: null,
+        userAgent: null,
+        eventId,
+        client: null,
+        payload: JSON.stringify({ message, release, level: 'error' }),
+      });
+
+    const drain = async () => {
+      const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 100, leaseMs: 60_000 });
+      while ((await worker.runOnce()) > 0);
+    };
+
+    // Words, not numbers: message grouping replaces numbers with <int>.
+    const NAMES = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
+
+    it('gives new issues consecutive short ids and counts them per release, in one batch and the next', async () => {
+      const { project } = await makeProject(s, 'save', `p-${dialect}`);
+      const id = (n: number) => n.toString(16).padStart(32, '0');
+      // 12 events: 6 distinct messages (issues), 4 first seen in 1.0, 2 in 2.0; each sent twice.
+      const first = Array.from({ length: 12 }, (_, i) => task(project.id, `problem ${NAMES[i % 6]}`, i % 6 < 4 ? 'save@1.0' : 'save@2.0', id(i + 1)));
+      await s.queue.enqueue(INGEST_QUEUE, first);
+      await drain();
+      // A later batch: two more issues in 2.0, one old issue again, and a redelivered event.
+      await s.queue.enqueue(INGEST_QUEUE, [
+        task(project.id, 'problem golf', 'save@2.0', id(101)),
+        task(project.id, 'problem hotel', 'save@2.0', id(102)),
+        task(project.id, 'problem alpha', 'save@2.0', id(103)),
+        task(project.id, 'problem bravo', 'save@1.0', id(2)),
+      ]);
+      await drain();
+
+      const db = s.database.db;
+      const groups = await db.selectFrom('groups').select(['short_id', 'title', 'times_seen']).where('project_id', '=', project.id).orderBy('short_id').execute();
+      expect(groups.map((g) => Number(g.short_id))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(groups.map((g) => g.title).sort()).toEqual(NAMES.map((n) => `problem ${n}`));
+      const perRelease = await db
+        .selectFrom('release_projects')
+        .innerJoin('releases', 'releases.id', 'release_projects.release_id')
+        .select(['releases.version', 'release_projects.new_groups'])
+        .where('release_projects.project_id', '=', project.id)
+        .orderBy('releases.version')
+        .execute();
+      expect(perRelease.map((r) => [r.version, Number(r.new_groups)])).toEqual([
+        ['save@1.0', 4],
+        ['save@2.0', 4],
+      ]);
+      const events = await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', project.id).executeTakeFirstOrThrow();
+      expect(Number(events.n)).toBe(15);
+    });
+  });
+}
