@@ -22,7 +22,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       await database?.drop();
     });
 
-    const task = (projectId: number, message: string, release: string, eventId: string) =>
+    const task = (projectId: number, message: string, release: string, eventId: string, extra: Record<string, unknown> = {}) =>
       encodeIngestTask({
         v: 2,
         itemType: 'event',
@@ -33,7 +33,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         userAgent: null,
         eventId,
         client: null,
-        payload: JSON.stringify({ message, release, level: 'error' }),
+        payload: JSON.stringify({ message, release, level: 'error', ...extra }),
       });
 
     const drain = async () => {
@@ -77,6 +77,28 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       ]);
       const events = await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', project.id).executeTakeFirstOrThrow();
       expect(Number(events.n)).toBe(15);
+    });
+
+    it("shows each issue's latest event: title and level follow the newest event of a batch", async () => {
+      const { project } = await makeProject(s, 'save', `latest-${dialect}`);
+      const id = (n: number) => `${(n + 500).toString(16).padStart(32, '0')}`;
+      const t0 = Date.now() / 1000 - 600;
+      const ev = (n: number, letter: string, text: string, at: number, level: string) =>
+        task(project.id, `${text} ${letter}`, 'save@3.0', id(n), { fingerprint: [`fp-${letter}`], timestamp: at, level });
+      await s.queue.enqueue(INGEST_QUEUE, ['a', 'b', 'c'].map((l, i) => ev(i, l, 'first', t0 + i, 'error')));
+      await drain();
+      // The next batch: newer events for all three (an older one for c comes last and must not win).
+      await s.queue.enqueue(INGEST_QUEUE, [
+        ...['a', 'b', 'c'].map((l, i) => ev(10 + i, l, 'second', t0 + 100 + i, 'warning')),
+        ev(20, 'c', 'stale', t0 + 50, 'fatal'),
+      ]);
+      await drain();
+      const groups = await s.database.db.selectFrom('groups').select(['title', 'level']).where('project_id', '=', project.id).orderBy('title').execute();
+      expect(groups.map((g) => [g.title, g.level])).toEqual([
+        ['second a', 'warning'],
+        ['second b', 'warning'],
+        ['second c', 'warning'],
+      ]);
     });
   });
 }

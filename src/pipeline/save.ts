@@ -4,7 +4,7 @@
  * counters (buffer), time series (tsdb) and tag values (tagstore). Idempotent: an event id
  * already saved for the project is skipped entirely, so a redelivered task never counts twice.
  */
-import type { Insertable, Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
 import { insertIgnore, insertReturningId, insertRows } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
@@ -244,7 +244,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       await services.nodestore.setMulti(bodies, trx);
       await services.tagstore.incrMulti(tags, trx);
       if (services.tsdb.transactional) await services.tsdb.incrMulti(points, trx);
-      const regressed = await refreshGroups(trx, groupsByHash, latest);
+      const regressed = await refreshGroups(trx, dialect, groupsByHash, latest);
       for (const [groupId, eventId] of regressed) {
         const saved = result.events.find((e) => e.groupId === groupId && e.eventId === eventId);
         if (saved) saved.isRegression = true;
@@ -340,9 +340,11 @@ async function findOrCreateGroup(
  * resolution allows (regression.ts), with a `set_regression` activity. Returns the regressed
  * issues with the event that reopened each.
  */
-async function refreshGroups(trx: Transaction<Database>, groups: Map<string, GroupState>, latest: Map<number, ProcessedEvent>) {
+async function refreshGroups(trx: Transaction<Database>, dialect: Dialect, groups: Map<string, GroupState>, latest: Map<number, ProcessedEvent>) {
   const states = new Map<number, GroupState>();
   const regressions = new Map<number, string>();
+  /** Issues whose title, culprit, level or metadata the batch's latest event changes. */
+  const shownChanges: { id: number; title: string; culprit: string | null; level: string; metadata: string }[] = [];
   for (const g of groups.values()) states.set(g.id, g);
   for (const [groupId, item] of latest) {
     const state = states.get(groupId)!;
@@ -364,14 +366,26 @@ async function refreshGroups(trx: Transaction<Database>, groups: Map<string, Gro
     const changed = ts >= state.lastSeen && (shown.title !== state.title || shown.culprit !== state.culprit || shown.level !== state.level || shown.metadata !== state.metadata);
     // Most batches change nothing the issue shows: the counters are the buffer's (one UPDATE).
     if (!regressed && !changed) continue;
+    if (!regressed) {
+      shownChanges.push({ id: groupId, ...shown });
+      continue;
+    }
     await trx
       .updateTable('groups')
-      .set({
-        ...(changed ? shown : {}),
-        ...(regressed ? { status: 'unresolved', substatus: 'regressed', resolved_at: null, status_details: '{}' } : {}),
-      })
+      .set({ ...(changed ? shown : {}), status: 'unresolved', substatus: 'regressed', resolved_at: null, status_details: '{}' })
       .where('id', '=', groupId)
       .execute();
+  }
+  if (dialect === 'postgres' && shownChanges.length > 1) {
+    // One statement for the batch: each UPDATE is a round trip to the server, and with messages
+    // that carry ids or numbers most issues of a batch get a new title.
+    const col = <K extends keyof (typeof shownChanges)[number]>(k: K) => shownChanges.map((c) => c[k]);
+    await sql`update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata
+      from unnest(${col('id')}::bigint[], ${col('title')}::text[], ${col('culprit')}::text[], ${col('level')}::text[], ${col('metadata')}::text[])
+        as v(id, title, culprit, level, metadata)
+      where g.id = v.id`.execute(trx);
+  } else {
+    for (const { id, ...shown } of shownChanges) await trx.updateTable('groups').set(shown).where('id', '=', id).execute();
   }
   return regressions;
 }
