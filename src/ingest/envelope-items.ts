@@ -14,7 +14,8 @@ const EVENT_ITEMS = new Set(['event', 'transaction', 'feedback']);
 
 export interface AcceptedItem {
   itemType: string;
-  payload: string;
+  /** The item's bytes as received (validated JSON): queued as they are, never re-encoded. */
+  payload: Buffer;
 }
 
 export interface EnvelopePlan {
@@ -46,7 +47,7 @@ export function planEnvelope(env: Envelope, limits: { maxEventSize: number }, al
       }
       if (!eventId && typeof parsed.event_id === 'string') eventId = parsed.event_id;
     }
-    items.push({ itemType: type, payload: text });
+    items.push({ itemType: type, payload: item.payload });
   }
   return { eventId, items, skipped };
 }

@@ -160,7 +160,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
     const receivedAt = Date.now();
     const ua = request.headers['user-agent'] ?? null;
     const tasks = items.map((it) => {
-      const task: IngestTask = {
+      const task: Omit<IngestTask, 'payload'> & { payload: Buffer } = {
         v: 1,
         itemType: it.itemType,
         projectId: access.key.projectId,
@@ -225,7 +225,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
       const raw = (event as Record<string, unknown>).event_id;
       const eventId = (typeof raw === 'string' && normalizeUuid(raw)) || randomUUID().replace(/-/g, '');
       const type = (event as Record<string, unknown>).type === 'transaction' ? 'transaction' : 'event';
-      const admitted = await admit(reply, access.key, [{ itemType: type, payload: text }]);
+      const admitted = await admit(reply, access.key, [{ itemType: type, payload: body }]);
       if (admitted === null) return reply;
       await enqueue(request, access, eventId, admitted);
       return reply.code(200).header('Content-Type', 'application/json').send({ id: eventId });

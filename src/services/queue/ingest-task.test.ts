@@ -27,6 +27,13 @@ describe('ingest task format', () => {
     expect(buf.toString('utf8', nl + 1)).toBe(task.payload);
   });
 
+  test('writes a payload given as the bytes received exactly as a string payload', () => {
+    const bytes = Buffer.from(task.payload);
+    const fromBytes = encodeIngestTask({ ...task, payload: bytes.subarray(0) });
+    expect(fromBytes.equals(encodeIngestTask(task))).toBe(true);
+    expect(decodeIngestTask(fromBytes).payload).toBe(task.payload);
+  });
+
   test('still reads tasks queued in format 1 by an older version', () => {
     const v1 = Buffer.from(JSON.stringify(task));
     expect(decodeIngestTask(v1)).toEqual(task);

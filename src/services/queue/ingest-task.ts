@@ -30,14 +30,17 @@ export interface IngestTask {
 const FORMAT = 2;
 const NEWLINE = 0x0a;
 
-export function encodeIngestTask(task: IngestTask): Buffer {
+/** Writes a task; the payload may be the item's bytes as received, which are copied, not re-encoded. */
+export function encodeIngestTask(task: Omit<IngestTask, 'payload'> & { payload: string | Buffer }): Buffer {
   const { payload, ...fields } = task;
   const header = JSON.stringify({ ...fields, v: FORMAT });
   const headerLength = Buffer.byteLength(header);
-  const out = Buffer.allocUnsafe(headerLength + 1 + Buffer.byteLength(payload));
+  const payloadLength = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const out = Buffer.allocUnsafe(headerLength + 1 + payloadLength);
   out.write(header, 0, 'utf8');
   out[headerLength] = NEWLINE;
-  out.write(payload, headerLength + 1, 'utf8');
+  if (typeof payload === 'string') out.write(payload, headerLength + 1, 'utf8');
+  else payload.copy(out, headerLength + 1);
   return out;
 }
 
