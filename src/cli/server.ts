@@ -76,7 +76,11 @@ export async function startServer(config: Config, services: Services, log: Logge
   let postProcessing: { stop(): Promise<void> } | null = null;
   let thread: WorkerThread | null = null;
   if (roles.has('worker') && (roles.has('ingest') || roles.has('web')) && config.workerThread) {
-    thread = await startWorkerThread(config, log);
+    const threads = await Promise.all(Array.from({ length: config.workerThreads }, () => startWorkerThread(config, log)));
+    thread = {
+      notify: () => threads.forEach((t) => t.notify()),
+      stop: async () => void (await Promise.all(threads.map((t) => t.stop()))),
+    };
   } else if (roles.has('worker')) {
     const { EventWorker, startPostProcessing } = await import('../pipeline/index.js');
     worker = new EventWorker(services, log.child({ role: 'worker' }), {

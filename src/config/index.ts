@@ -47,6 +47,8 @@ export const configSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** In `faultline start`, run the worker in a thread of its own so ingest and processing use two cores. */
   workerThread: z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean()).default(true),
+  /** In `faultline start` with `workerThread`: how many worker threads process events. */
+  workerThreads: intFromEnv.positive().default(1),
   /** Events the worker takes from the queue per batch (one transaction per batch). */
   workerBatchSize: intFromEnv.positive().default(100),
   /** How long a taken queue task stays invisible before it is retried (ms). */
@@ -99,6 +101,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_LOG_LEVEL: 'logLevel',
   FAULTLINE_WORKER_BATCH_SIZE: 'workerBatchSize',
   FAULTLINE_WORKER_THREAD: 'workerThread',
+  FAULTLINE_WORKER_THREADS: 'workerThreads',
   FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
   FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
   FAULTLINE_RETENTION_DAYS: 'retentionDays',

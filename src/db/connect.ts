@@ -61,6 +61,11 @@ function withStatementCache(sqlite: BetterSqlite3.Database) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     prepare(sql: string) {
+      // Kysely opens transactions with a plain (deferred) BEGIN. A deferred transaction that reads
+      // and then writes fails at once with SQLITE_BUSY if another connection committed in between
+      // (the busy timeout cannot help a stale snapshot), as the worker's save does whenever another
+      // thread or process writes. BEGIN IMMEDIATE takes the write lock first and waits for it.
+      if (sql === 'begin') sql = 'begin immediate';
       let stmt = cache.get(sql);
       if (!stmt) {
         stmt = sqlite.prepare(sql);

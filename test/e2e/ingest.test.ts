@@ -182,3 +182,45 @@ describe('durability', () => {
     expect(sample.message).toMatch(/^durable \d+$/);
   });
 });
+
+describe('several worker threads', () => {
+  it('save every event exactly once when two threads write the same SQLite file (FAULTLINE_WORKER_THREADS=2)', { timeout: 120_000 }, async () => {
+    const two = await startFaultline({ env: { FAULTLINE_WORKER_THREADS: '2', FAULTLINE_WORKER_BATCH_SIZE: '20' } });
+    try {
+      const project = JSON.parse(cli(two.dataDir, ['project', 'create', 'threads/app', '--json'])) as { id: string; dsn: string };
+      const key = new URL(project.dsn).username;
+      const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
+      const statuses = await Promise.all(
+        Array.from({ length: 400 }, (_, i) =>
+          fetch(`${two.url}/api/${project.id}/envelope/?sentry_key=${key}`, {
+            method: 'POST',
+            body: `{}\n{"type":"event"}\n${JSON.stringify({ message: `threads ${words[i % words.length]}`, tags: { n: String(i) } })}\n`,
+          }).then((r) => r.status),
+        ),
+      );
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      const db = new BetterSqlite3(path.join(two.dataDir, 'faultline.db'), { readonly: true });
+      try {
+        const pid = Number(project.id);
+        await waitFor(async () => (db.prepare('SELECT COUNT(*) AS n FROM events WHERE project_id = ?').get(pid) as { n: number }).n === 400, 60_000, 'all events saved');
+        const groups = db.prepare('SELECT title FROM groups WHERE project_id = ? ORDER BY title').all(pid) as { title: string }[];
+        expect(groups.map((g) => g.title)).toEqual(words.map((w) => `threads ${w}`));
+        await waitFor(async () => (db.prepare('SELECT SUM(times_seen) AS n FROM groups WHERE project_id = ?').get(pid) as { n: number }).n === 400, 30_000, 'counts to settle');
+      } finally {
+        db.close();
+      }
+      // No batch fell back to one-by-one saving: the threads wait for the write lock (BEGIN
+      // IMMEDIATE) instead of failing on a snapshot another thread has moved past.
+      expect(two.output()).not.toMatch(/batch save failed|SQLITE_BUSY/);
+      const queue = new BetterSqlite3(path.join(two.dataDir, 'queue.db'), { readonly: true });
+      try {
+        expect((queue.prepare('SELECT COUNT(*) AS n FROM dead_letters').get() as { n: number }).n).toBe(0);
+      } finally {
+        queue.close();
+      }
+    } finally {
+      await two.stop();
+      removeDir(two.dataDir);
+    }
+  });
+});
