@@ -2,9 +2,10 @@
  * The queue on Redis Streams, for several ingest and worker processes sharing one Redis.
  *
  * One stream per queue (`faultline:queue:{<queue>}`) read through one consumer group:
- * - enqueue = XADD (the requests of one event-loop turn in one pipeline). It is durable once Redis answers, as far as Redis itself is: whether a Redis
- *   crash loses the last second of tasks (AOF `appendfsync everysec`), nothing (`always`) or
- *   everything since the last snapshot (no AOF) is the operator's choice (docs/operations).
+ * - enqueue = XADD, the requests of one event-loop turn in one pipeline. It is durable once Redis
+ *   answers, as far as Redis itself is: whether a Redis crash loses the last second of tasks (AOF
+ *   `appendfsync everysec`), nothing (`always`) or everything since the last snapshot (no AOF) is
+ *   the operator's choice (docs/operations).
  * - take = XCLAIM of entries whose lease ran out, then XREADGROUP of new ones. Lease ends are kept
  *   in a sorted set (`:leases`) written by the take. XAUTOCLAIM by idle time would be one command
  *   less, but it compares the idle time with the *next* taker's `leaseMs`, not the lease the task
