@@ -28,6 +28,14 @@ async function postgres(adminUrl: string): Promise<TestDatabase> {
     drop: async () => {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
+      // A pool that was just ended may still be closing its connections: let them go on their own
+      // first. FORCE would terminate them, and a pg client mid-close reports that as an uncaught
+      // error in the suite that owned it.
+      for (let i = 0; i < 50; i++) {
+        const r = await c.query('SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (r.rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
