@@ -145,7 +145,11 @@ describe('source maps', () => {
     expect(top.filename).toMatch(/src\/app\.js$/);
     expect(top.lineNo).toBe(THROW_LINE);
     const rel = await api.get('/api/0/organizations/acme/releases/web@3.0.0/');
-    expect(rel.newGroups).toBeGreaterThanOrEqual(0);
+    // New issues of a release are those first seen in it: the minified event's issue at least.
+    const firstReleases = await Promise.all([...new Set([before.groupID, event.groupID])].map(async (id) =>
+      (await api.get(`/api/0/organizations/acme/issues/${id}/`)).firstRelease?.version));
+    expect(firstReleases).toContain('web@3.0.0');
+    expect(rel.newGroups).toBe(firstReleases.filter((v) => v === 'web@3.0.0').length);
     expect(rel.lastEvent).toBeTruthy();
   });
 
