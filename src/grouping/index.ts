@@ -222,3 +222,18 @@ export function groupEvent(event: NormalizedEvent, options: GroupingOptions = {}
     };
   }
 }
+
+/**
+ * Whether an exception's value went into any of the result's hashes: some contributing variant
+ * reaches a contributing `value` component through contributing components. When it did not,
+ * events that differ only in that value get the same hashes (group.ts memoizes on that).
+ */
+export function valueContributes(result: GroupingResult): boolean {
+  const reaches = (c: GroupingComponent): boolean =>
+    c.contributes && (c.id === 'value' || c.values.some((v) => typeof v === 'object' && v !== null && reaches(v)));
+  for (const v of Object.values(result.variants)) {
+    if (v.type === 'fallback' && v.hint?.startsWith('grouping failed')) return true; // groupEvent's safety net titled it by hand
+    if (v.contributes && v.component && reaches(v.component)) return true;
+  }
+  return false;
+}

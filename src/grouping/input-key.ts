@@ -43,14 +43,31 @@ function stackKey(stack: unknown): unknown {
   return Array.isArray(stack.frames) ? stack.frames.map(frameKey) : (stack.frames ?? null);
 }
 
-/** A container's entries with their stack trace reduced to frame keys (`raw_stacktrace` is never read). */
-function valuesKey(container: unknown): unknown {
+/**
+ * A container's entries with their stack trace reduced to frame keys (`raw_stacktrace` is never
+ * read). With `valueShape`, a string `value` stands only for whether it is empty.
+ */
+function valuesKey(container: unknown, valueShape = false): unknown {
   if (!isRecord(container) || !Array.isArray(container.values)) return container ?? null;
   return container.values.map((v) => {
     if (!isRecord(v)) return v ?? null;
     const { stacktrace, raw_stacktrace: _raw, ...rest } = v;
+    if (valueShape && typeof rest.value === 'string') rest.value = rest.value === '' ? '' : 1;
     return [rest, stackKey(stacktrace)];
   });
+}
+
+/**
+ * Whether the event's grouping may be looked up by {@link groupingInputKey} with `ignoreValue`:
+ * one exception whose value is a string or absent, and no stack trace rule reading `error.value`.
+ * (With several exceptions, values decide which members of an exception group are kept.)
+ */
+export function valueMayBeIgnored(event: NormalizedEvent, options: GroupingOptions = {}): boolean {
+  const exc = event.exception as unknown;
+  if (!isRecord(exc) || !Array.isArray(exc.values) || exc.values.length !== 1) return false;
+  const only = exc.values[0];
+  if (!isRecord(only) || (only.value !== undefined && only.value !== null && typeof only.value !== 'string')) return false;
+  return !options.stacktraceRules?.includes('error.value');
 }
 
 function cacheableFingerprint(fp: unknown): boolean {
@@ -61,8 +78,11 @@ function cacheableFingerprint(fp: unknown): boolean {
 /**
  * The grouping input digest of `event` under `options`, or null when the event must be grouped
  * on its own. Two events with the same digest get the same hashes, title, culprit and metadata.
+ * With `ignoreValue` (only where {@link valueMayBeIgnored}), the exception's value is left out:
+ * such a digest stands for the same hashes only if the value did not contribute to them, and the
+ * title and `metadata.value` must be worked out from the event's own value.
  */
-export function groupingInputKey(event: NormalizedEvent, options: GroupingOptions = {}): string | null {
+export function groupingInputKey(event: NormalizedEvent, options: GroupingOptions = {}, ignoreValue = false): string | null {
   if (options.fingerprintingRules && options.fingerprintingRules.trim() !== '') return null;
   if (!cacheableFingerprint(event.fingerprint)) return null;
   const sdk = isRecord(event.sdk) ? event.sdk : null;
@@ -81,7 +101,8 @@ export function groupingInputKey(event: NormalizedEvent, options: GroupingOption
     event.hpkp ?? null,
     event.expectct ?? null,
     event.expectstaple ?? null,
-    valuesKey(event.exception),
+    ignoreValue ? 'value-shape' : null,
+    valuesKey(event.exception, ignoreValue),
     stackKey(event.stacktrace),
     valuesKey(event.threads),
   ]);

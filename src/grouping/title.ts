@@ -72,6 +72,25 @@ function inAppFrameMix(view: EventView): string | undefined {
   return inApp === frames.length ? 'in-app-only' : inApp === 0 ? 'system-only' : 'mixed';
 }
 
+/** `metadata.value` of an exception event: its main exception's value. */
+export function exceptionMetadataValue(value: string | null): string {
+  return truncateChars(value ?? '', 1024);
+}
+
+/** The title of an exception event, from its main exception's type and value and its metadata's type and function. */
+export function exceptionTitle(type: string | null, value: string | null, metadata: Record<string, unknown>): string {
+  let title: string | null = null;
+  // An exception with a value and no type is how @sentry/node 11 sends captureMessage (a
+  // synthetic exception carrying the message): the message is the useful title, not the
+  // crashing function Sentry would show for synthetic exceptions.
+  if (!type && value) title = truncateChars(firstLine(value), 100);
+  else if (typeof metadata.type === 'string') {
+    title = metadata.type;
+    if (value) title += `: ${truncateChars(firstLine(value), 100)}`;
+  }
+  return title || (metadata.function as string | undefined) || '<unknown>';
+}
+
 /** Title, metadata and location of an event, as Sentry's event types compute them. */
 export function computeTitle(
   view: EventView,
@@ -80,7 +99,7 @@ export function computeTitle(
   if (view.exceptions.length) {
     const byId = mainExceptionId ? view.exceptions.find((e) => e.mechanism?.exception_id === mainExceptionId) : undefined;
     const exc = byId ?? view.exceptions[view.exceptions.length - 1];
-    const metadata: Record<string, unknown> = { value: truncateChars(exc.value ?? '', 1024) };
+    const metadata: Record<string, unknown> = { value: exceptionMetadataValue(exc.value) };
     if (!exc.mechanism?.synthetic) metadata.type = truncateChars(exc.type || 'Error', 128);
     const frame = crashFrame(view, (f) => !!f.function && f.function !== '<redacted>' && f.function !== '<unknown>');
     if (frame) {
@@ -91,20 +110,7 @@ export function computeTitle(
     }
     const mix = inAppFrameMix(view);
     if (mix) metadata.in_app_frame_mix = mix;
-    let title: string | null = null;
-    // An exception with a value and no type is how @sentry/node 11 sends captureMessage (a
-    // synthetic exception carrying the message): the message is the useful title, not the
-    // crashing function Sentry would show for synthetic exceptions.
-    if (!exc.type && exc.value) title = truncateChars(firstLine(exc.value), 100);
-    else if (typeof metadata.type === 'string') {
-      title = metadata.type;
-      if (exc.value) title += `: ${truncateChars(firstLine(exc.value), 100)}`;
-    }
-    return {
-      title: title || (metadata.function as string | undefined) || '<unknown>',
-      metadata,
-      location: (metadata.filename as string | undefined) ?? null,
-    };
+    return { title: exceptionTitle(exc.type, exc.value, metadata), metadata, location: (metadata.filename as string | undefined) ?? null };
   }
   const csp = view.event.csp as Record<string, unknown> | undefined;
   if (csp && typeof csp === 'object') {

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { groupEvent } from '../grouping/index.js';
-import { groupingInputKey } from '../grouping/input-key.js';
+import { groupingInputKey, valueMayBeIgnored } from '../grouping/input-key.js';
 import { toNormalizedEvent } from '../grouping/testdata/normalize.js';
 import type { NormalizedEvent } from '../protocol/event.js';
-import { clearGroupingMemo, groupNormalizedEvent } from './group.js';
+import { clearGroupingMemo, groupingMemoSize, groupNormalizedEvent } from './group.js';
 import type { ProjectSettings } from './context.js';
 
 const dir = new URL('../grouping/testdata/', import.meta.url);
@@ -59,6 +59,76 @@ describe('memoized grouping', () => {
     groupNormalizedEvent(b, project());
     expect((b.metadata as Record<string, unknown>).type).not.toBe('changed');
     expect(b.hashes).not.toContain('x');
+  });
+});
+
+/** The event's exception values (snapshot inputs with exactly one exception). */
+function exceptionValues(e: NormalizedEvent): Record<string, unknown>[] | null {
+  const exc = e.exception as { values?: Record<string, unknown>[] } | undefined;
+  return Array.isArray(exc?.values) ? exc.values : null;
+}
+
+describe('memoized grouping across exception messages', () => {
+  // Messages a real SDK sends for the same failure, differing in ids, counts and lines.
+  const messages = ['user 4711 not found', 'user 99 not found', '', 'a much longer message\nwith a second line', 'x'.repeat(300), 'order 0xdeadbeef failed at 2026-12-03T12:00:00Z'];
+  const single = Object.keys(expected).filter((name) => exceptionValues(load(name).event())?.length === 1);
+
+  test('covers many snapshot inputs', () => {
+    expect(single.length).toBeGreaterThanOrEqual(15);
+  });
+
+  test.each(single)('%s: an event with another message equals grouping it afresh', (name) => {
+    const { event, rules } = load(name);
+    const options = { fingerprintingRules: rules.fingerprintingRules, stacktraceRules: rules.groupingEnhancements };
+    groupNormalizedEvent(event(), project(rules)); // fills the memo
+    for (const message of messages) {
+      const memoized = event();
+      exceptionValues(memoized)![0].value = message;
+      const got = groupNormalizedEvent(memoized, project(rules));
+      const direct = event();
+      exceptionValues(direct)![0].value = message;
+      const want = groupEvent(direct, options);
+      expect(got.hashes).toEqual(want.hashes);
+      expect({ title: memoized.title, culprit: memoized.culprit, metadata: memoized.metadata, location: memoized.location ?? null }).toEqual({
+        title: want.title,
+        culprit: want.culprit,
+        metadata: want.metadata,
+        location: want.location ?? null,
+      });
+    }
+  });
+
+  test('an in-app stack is grouped once for all its messages', () => {
+    groupNormalizedEvent(jsEvent(), project());
+    const entries = groupingMemoSize();
+    for (const message of messages) {
+      const e = jsEvent();
+      exceptionValues(e)![0].value = message;
+      groupNormalizedEvent(e, project());
+    }
+    // Only the empty message has another shape (its title has no ": value").
+    expect(groupingMemoSize()).toBe(entries + 2);
+  });
+
+  test('a stack that lets the value into the hash keeps messages apart', () => {
+    const noFrames = () => toNormalizedEvent({ platform: 'javascript', exception: { values: [{ type: 'Error', value: 'user 1 not found' }] } });
+    const a = noFrames();
+    const b = noFrames();
+    (exceptionValues(b)![0]).value = 'connection refused';
+    expect(groupNormalizedEvent(a, project()).hashes).not.toEqual(groupNormalizedEvent(b, project()).hashes);
+    expect(b.title).toBe('Error: connection refused');
+  });
+
+  test('one digest for a stack whatever its message, unless rules read error.value', () => {
+    const e = jsEvent();
+    const other = jsEvent();
+    exceptionValues(other)![0].value = 'y is undefined';
+    expect(groupingInputKey(other, {}, true)).toBe(groupingInputKey(e, {}, true));
+    const empty = jsEvent();
+    exceptionValues(empty)![0].value = '';
+    expect(groupingInputKey(empty, {}, true)).not.toBe(groupingInputKey(e, {}, true));
+    expect(valueMayBeIgnored(e)).toBe(true);
+    expect(valueMayBeIgnored(e, { stacktraceRules: 'error.value:"*not found*" -app' })).toBe(false);
   });
 });
 

@@ -6,15 +6,25 @@
  * an issue's stack, and grouping is a pure function of that input, so the next event with the
  * same stack, message and fingerprint reuses the in_app defaults, hashes, title, culprit and
  * metadata.
+ *
+ * Exception messages often carry ids, counts or names that differ from event to event ("user
+ * 4711 not found"), while the stack decides the issue. So an event with one exception is first
+ * looked up by a digest without its value; that entry is used only if the value contributed to
+ * none of the hashes, and then the title and `metadata.value` are worked out from the event's own
+ * value. Otherwise the entry says so, and the full digest is used.
  */
 import { LRUCache } from 'lru-cache';
-import { applyInAppDefaults, groupEvent, readInApp, writeInApp, type GroupingResult } from '../grouping/index.js';
-import { groupingInputKey } from '../grouping/input-key.js';
+import { applyInAppDefaults, groupEvent, readInApp, valueContributes, writeInApp, type GroupingResult } from '../grouping/index.js';
+import { groupingInputKey, valueMayBeIgnored } from '../grouping/input-key.js';
+import { exceptionMetadataValue, exceptionTitle } from '../grouping/title.js';
 import type { EventError, NormalizedEvent } from '../protocol/index.js';
 import type { ProjectSettings } from './context.js';
 
 /** What the pipeline keeps of a grouping result (the variants' component trees are for grouping-info only). */
 export type EventGrouping = Pick<GroupingResult, 'config' | 'hashes' | 'title' | 'culprit' | 'metadata' | 'location'>;
+
+/** Stands under a value-free digest whose stack let the exception value into the hashes. */
+const VALUE_MATTERS = 'value-matters';
 
 interface MemoEntry {
   grouping: EventGrouping;
@@ -25,10 +35,22 @@ interface MemoEntry {
 }
 
 // About 1 KB an entry: ~10 MB for the stacks of the 10,000 busiest issues.
-const memo = new LRUCache<string, MemoEntry>({ max: 10_000 });
+const memo = new LRUCache<string, MemoEntry | typeof VALUE_MATTERS>({ max: 10_000 });
 
-function apply(event: NormalizedEvent, entry: MemoEntry): EventGrouping {
-  const g = entry.grouping;
+/** The only exception's type and value, as grouping reads them (valueMayBeIgnored held). */
+function onlyException(event: NormalizedEvent): { type: string | null; value: string | null } {
+  const v = (event.exception as { values: Record<string, unknown>[] }).values[0];
+  return { type: typeof v.type === 'string' ? v.type : null, value: typeof v.value === 'string' ? v.value : null };
+}
+
+function apply(event: NormalizedEvent, entry: MemoEntry, ownValue = false): EventGrouping {
+  let g = entry.grouping;
+  if (ownValue) {
+    // The entry came from an event with another message: title and metadata.value are this one's.
+    const { type, value } = onlyException(event);
+    const metadata = { ...g.metadata, value: exceptionMetadataValue(value) };
+    g = { ...g, metadata, title: exceptionTitle(type, value, metadata) };
+  }
   event.title = g.title;
   event.culprit = g.culprit;
   event.metadata = { ...g.metadata };
@@ -41,10 +63,16 @@ function apply(event: NormalizedEvent, entry: MemoEntry): EventGrouping {
 
 export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSettings): EventGrouping {
   const options = { fingerprintingRules: project.fingerprintingRules, stacktraceRules: project.groupingEnhancements };
-  // The digest is taken before the in_app defaults: they are a function of the same input.
+  // The digests are taken before the in_app defaults: they are a function of the same input.
+  const shapeKey = valueMayBeIgnored(event, options) ? groupingInputKey(event, options, true) : null;
+  const shapeHit = shapeKey !== null ? memo.get(shapeKey) : undefined;
+  if (shapeHit && shapeHit !== VALUE_MATTERS) {
+    writeInApp(event, shapeHit.inApp);
+    return apply(event, shapeHit, true);
+  }
   const key = groupingInputKey(event, options);
   const hit = key !== null ? memo.get(key) : undefined;
-  if (hit) {
+  if (hit && hit !== VALUE_MATTERS) {
     writeInApp(event, hit.inApp);
     return apply(event, hit);
   }
@@ -57,6 +85,9 @@ export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSet
     notes: structuredClone(notes),
     inApp: readInApp(event),
   };
+  if (shapeKey !== null && shapeHit === undefined) {
+    memo.set(shapeKey, valueContributes(result) ? VALUE_MATTERS : entry);
+  }
   if (key !== null) memo.set(key, entry);
   event.errors.length = errorsBefore; // apply() adds them back
   return apply(event, entry);
@@ -65,4 +96,9 @@ export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSet
 /** Forgets memoized results (tests). */
 export function clearGroupingMemo(): void {
   memo.clear();
+}
+
+/** How many digests the memo holds (tests). */
+export function groupingMemoSize(): number {
+  return memo.size;
 }
