@@ -2,7 +2,8 @@
  * The benchmark's event corpus: payloads shaped like what @sentry/node and sentry-python send
  * (test/fixtures/captures): an exception with 10–50 frames with source context, breadcrumbs,
  * contexts, tags and a user; spread over a chosen number of distinct issues; some gzipped; some
- * about 50 KB. Deterministic (seeded) so runs compare.
+ * about 50 KB. Deterministic (seeded) so runs compare; the load generator then gives every send
+ * its own event id and its own number in the exception message, as real messages carry ids.
  */
 import type { Template } from './load.js';
 
@@ -23,6 +24,9 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The number in each exception message ("cart 004711 failed"), rewritten per send like an id would be. */
+const MESSAGE_DIGITS = 6;
 
 const WORDS = ['order', 'cart', 'user', 'invoice', 'payment', 'session', 'report', 'search', 'upload', 'profile', 'queue', 'cache'];
 
@@ -57,7 +61,7 @@ export function buildEvent(rand: () => number, issue: number, large: boolean, re
     environment: 'production',
     server_name: `web-${issue % 7}`,
     exception: {
-      values: [{ type: `BenchError${issue}`, value: `${WORDS[issue % WORDS.length]} ${Math.floor(rand() * 100000)} failed`, stacktrace: { frames: stack }, mechanism: { type: 'generic', handled: true } }],
+      values: [{ type: `BenchError${issue}`, value: `${WORDS[issue % WORDS.length]} ${String(Math.floor(rand() * 100000)).padStart(MESSAGE_DIGITS, '0')} failed`, stacktrace: { frames: stack }, mechanism: { type: 'generic', handled: true } }],
     },
     breadcrumbs: Array.from({ length: 12 }, (_, i) => ({ timestamp: Date.now() / 1000 - 12 + i, category: i % 2 ? 'http' : 'console', message: `GET /api/${WORDS[i % WORDS.length]}/${i} 200`, level: 'info' })),
     contexts: {
@@ -81,7 +85,9 @@ export function buildCorpus(opts: CorpusOptions): Template[] {
     const large = rand() < opts.largeShare;
     const ev = buildEvent(rand, issue, large, `bench@${1 + (i % 3)}.0.0`);
     const text = `{"event_id":"${ev.event_id}","sent_at":"${new Date().toISOString()}"}\n{"type":"event"}\n${JSON.stringify(ev)}\n`;
-    out.push({ text: Buffer.from(text), gzip: rand() < opts.gzipShare });
+    const value = ev.exception.values[0].value;
+    const messageOffset = text.indexOf(`"value":"${value}"`) + `"value":"${value.split(' ')[0]} `.length;
+    out.push({ text: Buffer.from(text), gzip: rand() < opts.gzipShare, messageOffset, messageDigits: MESSAGE_DIGITS });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * The load generator: sends corpus events over loopback with bounded concurrency for a bounded
- * time, with keep-alive connections, each with a fresh event id, recording accept latency.
+ * time, with keep-alive connections, each with a fresh event id and exception message number,
+ * recording accept latency.
  */
 import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,9 @@ export interface Template {
   /** Envelope text whose header starts `{"event_id":"` + 32 hex (patched per send). */
   text: Buffer;
   gzip: boolean;
+  /** Where the exception message's number starts in `text`, and its width (patched per send). */
+  messageOffset?: number;
+  messageDigits?: number;
 }
 
 export interface LoadResult {
@@ -42,6 +46,9 @@ export async function sendLoad(opts: {
     const t = opts.templates[i % opts.templates.length];
     const body = Buffer.from(t.text);
     body.write(randomBytes(16).toString('hex'), ID_OFFSET, 'latin1');
+    if (t.messageOffset !== undefined && t.messageDigits) {
+      body.write(String(Math.floor(Math.random() * 10 ** t.messageDigits)).padStart(t.messageDigits, '0'), t.messageOffset, 'latin1');
+    }
     const payload = t.gzip ? gzipSync(body, { level: 1 }) : body;
     bytesSent += payload.length;
     const target = opts.targets[i % opts.targets.length];
