@@ -239,7 +239,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       // The event index rows in multi-row statements. A concurrent delivery of the same event
       // (a lease that ran out mid-batch) makes this fail on the unique key, and the worker then
       // saves the batch one event at a time, where the check above sees it.
-      await insertRows(trx, dialect, 'events', EVENT_ROW_TYPES, rows);
+      await insertRows(trx, dialect, 'events', EVENT_ROW_TYPES, rows, undefined, 'save.events');
       await countNewGroups(trx, dialect, newInRelease);
       await services.nodestore.setMulti(bodies, trx);
       await services.tagstore.incrMulti(tags, trx);

@@ -36,7 +36,7 @@ export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
     const rows = items.map((it) => ({ id: it.id, data: encodeNode(it.data), timestamp: it.timestamp }));
     await insertRows(db, this.dialect, 'nodestore_node', { id: 'text', data: 'bytea', timestamp: 'bigint' }, rows, (qb) =>
       upsert(qb, this.dialect, 'nodestore_node', ['id'], { data: 'replace', timestamp: 'replace' }),
-    );
+    'nodestore.set');
   }
 
   async delete(ids: string[], executor?: Executor) {

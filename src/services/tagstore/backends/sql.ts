@@ -45,7 +45,7 @@ export class SqlTagstoreBackend implements TagstoreBackend {
     }));
     await insertRows(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, rows, (qb) =>
       upsert(qb, this.dialect, 'group_tag_values', ['group_id', 'key', 'value'], { times_seen: 'add', first_seen: 'min', last_seen: 'max' }),
-    );
+    'tagstore.incr');
   }
 
   async getGroupTagKeys(groupId: number, topValues = 9): Promise<TagKeySummary[]> {
