@@ -3,9 +3,8 @@
  * time, with keep-alive connections, each with a fresh event id and exception message number,
  * recording accept latency.
  */
-import { Agent, request } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { Pool } from 'undici';
 
 export interface Template {
   /** Envelope text whose header starts `{"event_id":"` + 32 hex (patched per send). */
@@ -26,6 +25,7 @@ export interface LoadResult {
 }
 
 const ID_OFFSET = '{"event_id":"'.length;
+const HEX = Buffer.from('0123456789abcdef');
 
 export async function sendLoad(opts: {
   targets: { port: number; path: string }[];
@@ -34,7 +34,9 @@ export async function sendLoad(opts: {
   durationMs: number;
   maxEvents: number;
 }): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  // undici rather than node:http: the load generator shares the machine with the server, and
+  // node:http's client cost about 0.17 ms of CPU per request here, half a core at 3,000 requests/s.
+  const pools = opts.targets.map((t) => new Pool(`http://127.0.0.1:${t.port}`, { connections: Math.ceil(opts.concurrency / opts.targets.length) }));
   const latencies = new Float64Array(opts.maxEvents);
   const rejected: Record<string, number> = {};
   let sent = 0;
@@ -42,40 +44,32 @@ export async function sendLoad(opts: {
   let bytesSent = 0;
   const started = performance.now();
   const deadline = started + opts.durationMs;
-  const one = (i: number): Promise<void> => {
+  const plain = {};
+  const gzipped = { 'content-encoding': 'gzip' };
+  const one = async (i: number): Promise<void> => {
     const t = opts.templates[i % opts.templates.length];
     const body = Buffer.from(t.text);
-    body.write(randomBytes(16).toString('hex'), ID_OFFSET, 'latin1');
+    // Math.random, not crypto: ids need only be unique, and randomBytes cost 6 µs per call here.
+    for (let k = 0; k < 32; k++) body[ID_OFFSET + k] = HEX[(Math.random() * 16) | 0];
     if (t.messageOffset !== undefined && t.messageDigits) {
-      body.write(String(Math.floor(Math.random() * 10 ** t.messageDigits)).padStart(t.messageDigits, '0'), t.messageOffset, 'latin1');
+      for (let k = 0; k < t.messageDigits; k++) body[t.messageOffset + k] = 0x30 + ((Math.random() * 10) | 0);
     }
     const payload = t.gzip ? gzipSync(body, { level: 1 }) : body;
     bytesSent += payload.length;
-    const target = opts.targets[i % opts.targets.length];
+    const target = i % opts.targets.length;
     const t0 = performance.now();
-    return new Promise((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: target.port, method: 'POST', path: target.path, agent, headers: t.gzip ? { 'Content-Encoding': 'gzip' } : {} },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            latencies[i] = performance.now() - t0;
-            if (res.statusCode === 200) accepted++;
-            else rejected[String(res.statusCode)] = (rejected[String(res.statusCode)] ?? 0) + 1;
-            resolve();
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+    const res = await pools[target].request({ path: opts.targets[target].path, method: 'POST', headers: t.gzip ? gzipped : plain, body: payload });
+    await res.body.dump();
+    latencies[i] = performance.now() - t0;
+    if (res.statusCode === 200) accepted++;
+    else rejected[String(res.statusCode)] = (rejected[String(res.statusCode)] ?? 0) + 1;
   };
   const worker = async () => {
     while (performance.now() < deadline && sent < opts.maxEvents) await one(sent++);
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   const durationMs = performance.now() - started;
-  agent.destroy();
+  await Promise.all(pools.map((p) => p.close()));
   return { sent, accepted, rejected, latenciesMs: latencies.slice(0, sent), durationMs, bytesSent };
 }
 

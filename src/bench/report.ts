@@ -47,6 +47,8 @@ export function resultsMarkdown(results: BenchResult[], when: Date): string {
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    `The load generator, on the same cores, used ${results.map((r) => `${(r.generatorCpuMsPerRequest ?? 0).toFixed(2)} ms (${r.layout})`).join(' and ')} of CPU per request.`,
+    '',
     '![events per second](benchmarks.svg)',
     END,
   ].join('\n');

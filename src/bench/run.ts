@@ -40,6 +40,8 @@ export interface BenchResult {
   bytesStoredPerEvent: number | null;
   bytesSentPerEvent: number;
   drainMs: number;
+  /** CPU the load generator itself spent per request (it shares the machine with the server). */
+  generatorCpuMsPerRequest: number;
 }
 
 function dirSize(dir: string, include: (name: string) => boolean = () => true): number {
@@ -96,6 +98,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const sampler = setInterval(sample, 250);
     log(`${opts.layout}: sending for ${opts.durationMs} ms with concurrency ${opts.concurrency}`);
     const started = performance.now();
+    const generatorCpu = process.cpuUsage();
     const load = await sendLoad({
       targets: [{ port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` }],
       templates,
@@ -103,6 +106,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       durationMs: opts.durationMs,
       maxEvents: 2_000_000,
     });
+    // The load generator's own CPU (this process): on a small machine it competes with the server.
+    const gen = process.cpuUsage(generatorCpu);
+    const generatorMsPerRequest = load.sent ? (gen.user + gen.system) / 1000 / load.sent : 0;
     log(`${opts.layout}: sent ${load.sent}, accepted ${load.accepted}; waiting for the queue to drain`);
     while ((await queueDepth(health.port!)) > 0) await new Promise((r) => setTimeout(r, 200));
     const drained = performance.now();
@@ -149,6 +155,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       bytesStoredPerEvent: stored !== null && load.accepted ? Math.round(stored / load.accepted) : null,
       bytesSentPerEvent: load.accepted ? Math.round(load.bytesSent / load.sent) : 0,
       drainMs: Math.round(drained - started - load.durationMs),
+      generatorCpuMsPerRequest: Math.round(generatorMsPerRequest * 1000) / 1000,
     };
   } finally {
     await stopAll(procs);
