@@ -79,8 +79,8 @@ export function dialectOfDb(db: { getExecutor(): { adapter: unknown } }): Dialec
  * Inserts many rows. PostgreSQL gets one `INSERT ... SELECT * FROM unnest($1::type[], ...)`: one
  * array parameter per column, so the statement text and the parameter count stay the same however
  * many rows there are (a multi-row VALUES list of 200 rows × 7 columns is 1,400 parameters to bind
- * and a new statement for the server to parse every time). SQLite and MySQL get multi-row VALUES
- * in chunks of 200 rows. `types` names each column's PostgreSQL type; `finish` adds the conflict
+ * and a new statement for the server to parse every time), unless a column is `bytea`. SQLite,
+ * MySQL and rows with bytes get multi-row VALUES in chunks of 200 rows. `types` names each column's PostgreSQL type; `finish` adds the conflict
  * clause (`insertIgnore`, `upsert`).
  *
  * With `cacheKey` (one per call site: it stands for `table`, `types` and `finish`), the multi-row
@@ -98,7 +98,9 @@ export async function insertRows<Row extends Record<string, unknown>>(
 ): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(types) as (keyof Row & string)[];
-  if (dialect === 'postgres') {
+  // Binary columns go as VALUES: node-postgres sends a Buffer parameter as binary, but an array
+  // parameter only as text, where every byte of a body becomes two hex digits to write and parse.
+  if (dialect === 'postgres' && !columns.some((c) => types[c] === 'bytea')) {
     const arrays = columns.map((c) => sql`${rows.map((r) => r[c] ?? null)}::${sql.raw(types[c])}[]`);
     const qb = db.insertInto(table).columns(columns).expression(sql`select * from unnest(${sql.join(arrays)})`);
     await finish(qb).execute();
