@@ -56,7 +56,7 @@ export function inclusiveTimes(profile: CpuProfile): [string, number][] {
 }
 
 /** Prints the self-time and inclusive-time tables of the one profile in `dir`. */
-function printProfile(dir: string): void {
+export function printProfile(dir: string): void {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return;
   const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;

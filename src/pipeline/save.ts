@@ -295,44 +295,67 @@ async function findOrCreateGroup(
       ).execute();
     }
   } else {
-    const shortId = await nextShortIdIn(trx, project.id, dialect);
     const title = (event.title ?? '<unlabeled event>').slice(0, 1024);
     const culprit = event.culprit?.slice(0, 200) ?? null;
     const metadata = JSON.stringify(event.metadata ?? {});
-    const id = await insertReturningId(
-      trx.insertInto('groups').values({
-        project_id: project.id,
-        short_id: shortId,
-        type: event.type === 'error' ? 'error' : 'default',
-        title,
-        culprit,
-        level: event.level,
-        platform: event.platform,
-        logger: event.logger ?? null,
-        status: 'unresolved',
-        substatus: 'new',
-        status_details: '{}',
-        metadata,
-        times_seen: 0,
-        users_seen: 0,
-        first_seen: ts,
-        last_seen: ts,
-        first_release: event.release ?? null,
-        last_release: event.release ?? null,
-        resolved_at: null,
-      }),
-      dialect,
-    );
-    group = { id: id!, status: 'unresolved', lastSeen: ts, title, culprit, level: event.level, metadata, fresh: true };
-    await trx
-      .insertInto('group_hashes')
-      .values(hashes.map((hash) => ({ project_id: project.id, hash, group_id: group.id })))
-      .execute();
+    const row = {
+      project_id: project.id,
+      type: event.type === 'error' ? 'error' : 'default',
+      title,
+      culprit,
+      level: event.level,
+      platform: event.platform,
+      logger: event.logger ?? null,
+      status: 'unresolved',
+      substatus: 'new',
+      status_details: '{}',
+      metadata,
+      times_seen: 0,
+      users_seen: 0,
+      first_seen: ts,
+      last_seen: ts,
+      first_release: event.release ?? null,
+      last_release: event.release ?? null,
+      resolved_at: null,
+    };
+    let id: number;
+    if (dialect === 'postgres') {
+      id = await createGroupPostgres(trx, row, hashes);
+    } else {
+      const shortId = await nextShortIdIn(trx, project.id, dialect);
+      id = (await insertReturningId(trx.insertInto('groups').values({ ...row, short_id: shortId }), dialect))!;
+      await trx
+        .insertInto('group_hashes')
+        .values(hashes.map((hash) => ({ project_id: project.id, hash, group_id: id })))
+        .execute();
+    }
+    group = { id, status: 'unresolved', lastSeen: ts, title, culprit, level: event.level, metadata, fresh: true };
     result.newGroups++;
     if (event.release) newInRelease.push({ project, release: event.release });
   }
   for (const h of hashes) cache.set(`${project.id}:${h}`, group);
   return group;
+}
+
+/**
+ * A new issue on PostgreSQL in one round trip instead of three: the project's short id counter,
+ * the issue row and its hashes in data-modifying CTEs. (Round trips are what a new issue costs
+ * there: about 1.3 ms each on a busy machine, where the statements themselves take microseconds.)
+ */
+async function createGroupPostgres(trx: Transaction<Database>, row: Omit<Insertable<Database['groups']>, 'short_id'>, hashes: string[]): Promise<number> {
+  const columns = Object.keys(row) as (keyof typeof row)[];
+  const r = await sql<{ id: number }>`
+    with sid as (
+      update projects set next_short_id = next_short_id + 1 where id = ${row.project_id} returning next_short_id - 1 as short_id
+    ), g as (
+      insert into groups (short_id, ${sql.join(columns.map((c) => sql.ref(c)))})
+      values ((select short_id from sid), ${sql.join(columns.map((c) => sql`${row[c]}`))})
+      returning id, project_id
+    ), h as (
+      insert into group_hashes (project_id, hash, group_id) select g.project_id, x, g.id from g, unnest(${hashes}::text[]) as x
+    )
+    select id from g`.execute(trx);
+  return Number(r.rows[0].id);
 }
 
 /**
