@@ -1,9 +1,11 @@
 /** tsdb in the `tsdb_points` table: one row per (model, key, rollup, bucket), upserted per batch. */
 import type { Kysely } from 'kysely';
 import type { Database, Dialect } from '../../../db/index.js';
-import { upsert } from '../../../db/sql.js';
+import { insertRows, upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import { bucketOf, ROLLUPS, type Rollup, type TsdbBackend, type TsdbIncrement, type TsdbModel } from '../index.js';
+
+const POINT_TYPES = { model: 'text', key_id: 'bigint', rollup: 'integer', bucket: 'bigint', count: 'bigint' };
 
 export class SqlTsdbBackend implements TsdbBackend {
   readonly transactional = true;
@@ -24,13 +26,10 @@ export class SqlTsdbBackend implements TsdbBackend {
         else sums.set(k, { model: it.model, key_id: it.keyId, rollup, bucket, count: it.count });
       }
     }
-    const rows = [...sums.values()];
     const db = executor ?? this.db;
-    for (let i = 0; i < rows.length; i += 200) {
-      await upsert(db.insertInto('tsdb_points').values(rows.slice(i, i + 200)), this.dialect, 'tsdb_points', ['model', 'key_id', 'rollup', 'bucket'], {
-        count: 'add',
-      }).execute();
-    }
+    await insertRows(db, this.dialect, 'tsdb_points', POINT_TYPES, [...sums.values()], (qb) =>
+      upsert(qb, this.dialect, 'tsdb_points', ['model', 'key_id', 'rollup', 'bucket'], { count: 'add' }),
+    'tsdb.incr');
   }
 
   async getRange(model: TsdbModel, keyIds: number[], start: number, end: number, rollup: Rollup) {
