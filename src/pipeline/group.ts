@@ -65,12 +65,19 @@ export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSet
   const options = { fingerprintingRules: project.fingerprintingRules, stacktraceRules: project.groupingEnhancements };
   // The digests are taken before the in_app defaults: they are a function of the same input.
   const shapeKey = valueMayBeIgnored(event, options) ? groupingInputKey(event, options, true) : null;
-  const shapeHit = shapeKey !== null ? memo.get(shapeKey) : undefined;
-  if (shapeHit && shapeHit !== VALUE_MATTERS) {
-    writeInApp(event, shapeHit.inApp);
-    return apply(event, shapeHit, true);
+  let key: string | null = null;
+  if (shapeKey !== null) {
+    const shapeHit = memo.get(shapeKey);
+    if (shapeHit && shapeHit !== VALUE_MATTERS) {
+      writeInApp(event, shapeHit.inApp);
+      return apply(event, shapeHit, true);
+    }
+    // The first event of a shape is filed under the shape alone (one entry per stack, so the
+    // memo holds as many stacks as it can); a shape whose message matters uses the full digest.
+    if (shapeHit === VALUE_MATTERS) key = groupingInputKey(event, options);
+  } else {
+    key = groupingInputKey(event, options);
   }
-  const key = groupingInputKey(event, options);
   const hit = key !== null ? memo.get(key) : undefined;
   if (hit && hit !== VALUE_MATTERS) {
     writeInApp(event, hit.inApp);
@@ -85,10 +92,8 @@ export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSet
     notes: structuredClone(notes),
     inApp: readInApp(event),
   };
-  if (shapeKey !== null && shapeHit === undefined) {
-    memo.set(shapeKey, valueContributes(result) ? VALUE_MATTERS : entry);
-  }
   if (key !== null) memo.set(key, entry);
+  else if (shapeKey !== null) memo.set(shapeKey, valueContributes(result) ? VALUE_MATTERS : entry);
   event.errors.length = errorsBefore; // apply() adds them back
   return apply(event, entry);
 }
