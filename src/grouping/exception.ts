@@ -156,7 +156,8 @@ function filterExceptionGroups(
   return { exceptions: [...distinct, root] };
 }
 
-const REACT_ERRORS_WITH_CAUSE = [
+/** Messages that make a React error's cause the main exception (so there, the message matters). */
+export const REACT_ERRORS_WITH_CAUSE = [
   'There was an error during concurrent rendering but React was able to recover by instead synchronously rendering the entire root.',
   'There was an error while hydrating but React was able to recover by instead client rendering from the nearest Suspense boundary.',
 ];

@@ -53,6 +53,8 @@ export interface GroupingResult {
   /** Sentry's issue metadata: `{type, value, filename, function, in_app_frame_mix?}` or `{title}`. */
   metadata: Record<string, unknown>;
   location?: string | null;
+  /** Which of the event's exception objects (in order) the title and metadata describe. */
+  titleException?: number;
   fingerprintInfo?: { matchedRule?: string; clientFingerprint?: string[] };
 }
 
@@ -184,7 +186,7 @@ function groupEventUnsafe(event: NormalizedEvent, options: GroupingOptions): Gro
   }
   const { variants, mainExceptionId } = computeVariants(view, fingerprint ?? ['{{ default }}'], matched);
   const hashes = orderHashes(variants);
-  const { title, metadata, location } = computeTitle(view, mainExceptionId);
+  const { title, metadata, location, exceptionIndex } = computeTitle(view, mainExceptionId);
   if (customTitle) metadata.title = customTitle;
   if (view.dropped.length && Array.isArray(event.errors)) {
     for (const note of view.dropped) event.errors.push({ type: 'grouping', name: note.name, value: note.value });
@@ -197,6 +199,7 @@ function groupEventUnsafe(event: NormalizedEvent, options: GroupingOptions): Gro
     culprit: computeCulprit(view),
     metadata,
     location,
+    ...(exceptionIndex !== undefined ? { titleException: exceptionIndex } : {}),
     ...(Object.keys(info).length ? { fingerprintInfo: info } : {}),
   };
 }

@@ -11,6 +11,7 @@
  */
 import { hash } from 'node:crypto';
 import type { NormalizedEvent } from '../protocol/event.js';
+import { REACT_ERRORS_WITH_CAUSE } from './exception.js';
 import { parseFingerprintVariable } from './fingerprint.js';
 import type { GroupingOptions } from './index.js';
 
@@ -59,14 +60,19 @@ function valuesKey(container: unknown, valueShape = false): unknown {
 
 /**
  * Whether the event's grouping may be looked up by {@link groupingInputKey} with `ignoreValue`:
- * one exception whose value is a string or absent, and no stack trace rule reading `error.value`.
- * (With several exceptions, values decide which members of an exception group are kept.)
+ * its exceptions are objects whose values are strings or absent, no stack trace rule reads
+ * `error.value`, and nothing else lets a message decide: no exception group (its members are told
+ * apart by their messages) and no React error whose message makes its cause the main exception.
  */
 export function valueMayBeIgnored(event: NormalizedEvent, options: GroupingOptions = {}): boolean {
   const exc = event.exception as unknown;
-  if (!isRecord(exc) || !Array.isArray(exc.values) || exc.values.length !== 1) return false;
-  const only = exc.values[0];
-  if (!isRecord(only) || (only.value !== undefined && only.value !== null && typeof only.value !== 'string')) return false;
+  if (!isRecord(exc) || !Array.isArray(exc.values) || exc.values.length === 0) return false;
+  for (const v of exc.values) {
+    if (!isRecord(v)) return false;
+    if (v.value !== undefined && v.value !== null && typeof v.value !== 'string') return false;
+    if (typeof v.value === 'string' && REACT_ERRORS_WITH_CAUSE.includes(v.value)) return false;
+    if (isRecord(v.mechanism) && v.mechanism.is_exception_group) return false;
+  }
   return !options.stacktraceRules?.includes('error.value');
 }
 

@@ -95,10 +95,11 @@ export function exceptionTitle(type: string | null, value: string | null, metada
 export function computeTitle(
   view: EventView,
   mainExceptionId: number | null,
-): { title: string; metadata: Record<string, unknown>; location: string | null } {
+): { title: string; metadata: Record<string, unknown>; location: string | null; exceptionIndex?: number } {
   if (view.exceptions.length) {
-    const byId = mainExceptionId ? view.exceptions.find((e) => e.mechanism?.exception_id === mainExceptionId) : undefined;
-    const exc = byId ?? view.exceptions[view.exceptions.length - 1];
+    const byId = mainExceptionId ? view.exceptions.findIndex((e) => e.mechanism?.exception_id === mainExceptionId) : -1;
+    const exceptionIndex = byId >= 0 ? byId : view.exceptions.length - 1;
+    const exc = view.exceptions[exceptionIndex];
     const metadata: Record<string, unknown> = { value: exceptionMetadataValue(exc.value) };
     if (!exc.mechanism?.synthetic) metadata.type = truncateChars(exc.type || 'Error', 128);
     const frame = crashFrame(view, (f) => !!f.function && f.function !== '<redacted>' && f.function !== '<unknown>');
@@ -110,7 +111,7 @@ export function computeTitle(
     }
     const mix = inAppFrameMix(view);
     if (mix) metadata.in_app_frame_mix = mix;
-    return { title: exceptionTitle(exc.type, exc.value, metadata), metadata, location: (metadata.filename as string | undefined) ?? null };
+    return { title: exceptionTitle(exc.type, exc.value, metadata), metadata, location: (metadata.filename as string | undefined) ?? null, exceptionIndex };
   }
   const csp = view.event.csp as Record<string, unknown> | undefined;
   if (csp && typeof csp === 'object') {

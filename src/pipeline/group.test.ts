@@ -110,6 +110,55 @@ describe('memoized grouping across exception messages', () => {
     expect(groupingMemoSize()).toBe(entries + 1);
   });
 
+  // Chained exceptions as the SDKs send them (the cause first, mechanism ids linking them).
+  const frames = (fn: string) => ({ frames: [{ function: 'main', filename: 'app.js', lineno: 1, in_app: true }, { function: fn, filename: 'lib.js', lineno: 9, in_app: true }] });
+  const chains: [string, () => NormalizedEvent, boolean][] = [
+    ['a JavaScript error with a cause', () => toNormalizedEvent({ platform: 'javascript', exception: { values: [
+      { type: 'Error', value: 'connect ECONNREFUSED 10.0.0.7:5432', stacktrace: frames('connect'), mechanism: { type: 'chained', source: 'cause', exception_id: 1, parent_id: 0 } },
+      { type: 'QueryError', value: 'query 77 failed', stacktrace: frames('query'), mechanism: { type: 'generic', handled: true, exception_id: 0 } },
+    ] } }), true],
+    ['a Python chain of three', () => toNormalizedEvent({ platform: 'python', sdk: { name: 'sentry.python', version: '2.40.0' }, exception: { values: [
+      { type: 'KeyError', value: "'user-4711'", module: null, stacktrace: frames('lookup'), mechanism: { type: 'chained', source: '__context__', exception_id: 2, parent_id: 1 } },
+      { type: 'ValueError', value: 'bad user 4711', stacktrace: frames('parse'), mechanism: { type: 'chained', source: '__cause__', exception_id: 1, parent_id: 0 } },
+      { type: 'RuntimeError', value: 'request 4711 failed', stacktrace: frames('handle'), mechanism: { type: 'django', handled: false, exception_id: 0 } },
+    ] } }), true],
+    ['a chain whose cause has no stack', () => toNormalizedEvent({ platform: 'javascript', exception: { values: [
+      { type: 'Error', value: 'timeout after 3000 ms', mechanism: { type: 'chained', source: 'cause', exception_id: 1, parent_id: 0 } },
+      { type: 'FetchError', value: 'GET /users/4711 failed', stacktrace: frames('fetchUser'), mechanism: { type: 'generic', exception_id: 0 } },
+    ] } }), false],
+  ];
+
+  test.each(chains)('%s: other messages equal grouping afresh', (_label, make, stackDecides) => {
+    groupNormalizedEvent(make(), project());
+    const entries = groupingMemoSize();
+    // Every exception of the chain gets a new message ('' for all of them with the empty one).
+    const withMessage = (e: NormalizedEvent, message: string) => {
+      for (const [i, v] of exceptionValues(e)!.entries()) v.value = message && `${message} (${i})`;
+      return e;
+    };
+    for (const message of messages) {
+      const memoized = withMessage(make(), message);
+      const got = groupNormalizedEvent(memoized, project());
+      const want = groupEvent(withMessage(make(), message), {});
+      expect(got.hashes).toEqual(want.hashes);
+      expect({ title: memoized.title, metadata: memoized.metadata, culprit: memoized.culprit }).toEqual({ title: want.title, metadata: want.metadata, culprit: want.culprit });
+    }
+    // Where the stacks decide, one entry serves every message (plus one for the empty shape);
+    // a cause without a stack lets its message in, so each message is grouped and kept apart.
+    if (stackDecides) expect(groupingMemoSize()).toBe(entries + 1);
+    else expect(groupingMemoSize()).toBeGreaterThan(entries + 2);
+  });
+
+  test('exception groups and React causes keep their messages in the digest', () => {
+    const group = chains[0][1]();
+    (exceptionValues(group)![1].mechanism as Record<string, unknown>).is_exception_group = true;
+    expect(valueMayBeIgnored(group)).toBe(false);
+    const react = chains[0][1]();
+    exceptionValues(react)![1].value = 'There was an error while hydrating but React was able to recover by instead client rendering from the nearest Suspense boundary.';
+    expect(valueMayBeIgnored(react)).toBe(false);
+    expect(valueMayBeIgnored(chains[1][1]())).toBe(true);
+  });
+
   test('a stack that lets the value into the hash keeps messages apart', () => {
     const noFrames = () => toNormalizedEvent({ platform: 'javascript', exception: { values: [{ type: 'Error', value: 'user 1 not found' }] } });
     const a = noFrames();

@@ -8,10 +8,11 @@
  * metadata.
  *
  * Exception messages often carry ids, counts or names that differ from event to event ("user
- * 4711 not found"), while the stack decides the issue. So an event with one exception is first
- * looked up by a digest without its value; that entry is used only if the value contributed to
- * none of the hashes, and then the title and `metadata.value` are worked out from the event's own
- * value. Otherwise the entry says so, and the full digest is used.
+ * 4711 not found"), while the stack decides the issue. So an event's exceptions are first looked
+ * up by a digest without their messages (grouping/input-key.ts `valueMayBeIgnored` says when that
+ * is allowed); that entry is used only if no message contributed to the hashes, and then the
+ * title and `metadata.value` are worked out from the event's own message. Otherwise the entry
+ * says so, and the full digest is used.
  */
 import { LRUCache } from 'lru-cache';
 import { applyInAppDefaults, groupEvent, readInApp, valueContributes, writeInApp, type GroupingResult } from '../grouping/index.js';
@@ -32,14 +33,16 @@ interface MemoEntry {
   notes: EventError[];
   /** Every frame's in_app after the defaults (they too depend only on the grouping input). */
   inApp: (boolean | null)[];
+  /** The exception the title comes from (for an event with another message). */
+  titleException: number;
 }
 
 // About 1 KB an entry: ~10 MB for the stacks of the 10,000 busiest issues.
 const memo = new LRUCache<string, MemoEntry | typeof VALUE_MATTERS>({ max: 10_000 });
 
-/** The only exception's type and value, as grouping reads them (valueMayBeIgnored held). */
-function onlyException(event: NormalizedEvent): { type: string | null; value: string | null } {
-  const v = (event.exception as { values: Record<string, unknown>[] }).values[0];
+/** The type and value of the exception at `index`, as grouping reads them (valueMayBeIgnored held). */
+function exceptionAt(event: NormalizedEvent, index: number): { type: string | null; value: string | null } {
+  const v = (event.exception as { values: Record<string, unknown>[] }).values[index];
   return { type: typeof v.type === 'string' ? v.type : null, value: typeof v.value === 'string' ? v.value : null };
 }
 
@@ -47,7 +50,7 @@ function apply(event: NormalizedEvent, entry: MemoEntry, ownValue = false): Even
   let g = entry.grouping;
   if (ownValue) {
     // The entry came from an event with another message: title and metadata.value are this one's.
-    const { type, value } = onlyException(event);
+    const { type, value } = exceptionAt(event, entry.titleException);
     const metadata = { ...g.metadata, value: exceptionMetadataValue(value) };
     g = { ...g, metadata, title: exceptionTitle(type, value, metadata) };
   }
@@ -91,6 +94,7 @@ export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSet
     grouping: { config: result.config, hashes: result.hashes, title: result.title, culprit: result.culprit, metadata: result.metadata, location: result.location },
     notes: structuredClone(notes),
     inApp: readInApp(event),
+    titleException: result.titleException ?? 0,
   };
   if (key !== null) memo.set(key, entry);
   else if (shapeKey !== null) memo.set(shapeKey, valueContributes(result) ? VALUE_MATTERS : entry);
