@@ -10,17 +10,24 @@ import { insertIgnore, insertReturningId, insertRows } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
-import { eventNodeId } from '../services/nodestore/index.js';
+import { eventNodeId, JsonBody, type NodeData } from '../services/nodestore/index.js';
 import type { GroupCounters } from '../services/buffer/index.js';
 import type { TagValueIncrement } from '../services/tagstore/index.js';
 import type { TsdbIncrement } from '../services/tsdb/index.js';
 import type { BatchContext, ProjectSettings } from './context.js';
-import { eventMessage } from './event-fields.js';
 import { shouldRegress } from './regression.js';
 import { recordActivity } from '../db/models/activity.js';
 
 export interface ProcessedEvent {
+  /**
+   * The event's fields the save step reads; its large parts (stack traces, breadcrumbs, contexts,
+   * ...) may already be gone, since `body` holds the whole event.
+   */
   event: NormalizedEvent;
+  /** The whole event as JSON, encoded while the batch was prepared. */
+  body: string;
+  /** The event's message (event-fields.ts `eventMessage`), taken before its parts were let go. */
+  message: string;
   grouping: EventGrouping;
   project: ProjectSettings;
   /** Size of the payload as received, in bytes. */
@@ -80,6 +87,12 @@ const EVENT_ROW_TYPES = {
   user_tag: 'text',
   size: 'bigint',
 };
+
+/** The body's JSON with the project and issue ids added as its last fields (later keys win when read). */
+function withIssue(json: string, projectId: number, groupId: number): string {
+  const fields = `"project":${projectId},"group_id":${groupId}}`;
+  return json.length > 2 ? `${json.slice(0, -1)},${fields}` : `{${fields}`;
+}
 
 /** Rows per multi-row statement and values per IN list: far below every dialect's parameter limit. */
 const CHUNK = 200;
@@ -157,7 +170,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       const tags: TagValueIncrement[] = [];
       const points: TsdbIncrement[] = [];
       lastPoints = points;
-      const bodies: { id: string; data: Record<string, unknown>; timestamp: number }[] = [];
+      const bodies: { id: string; data: NodeData; timestamp: number }[] = [];
       const newInRelease: { project: ProjectSettings; release: string }[] = [];
       const rows: (Insertable<EventTable> & Record<keyof typeof EVENT_ROW_TYPES, unknown>)[] = [];
       const seen = new Set<string>();
@@ -206,7 +219,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           timestamp: ts,
           received: Math.round(event.received * 1000),
           title: (event.title ?? '').slice(0, 1024),
-          message: eventMessage(event).slice(0, 8192),
+          message: item.message.slice(0, 8192),
           platform: event.platform,
           level: event.level,
           release: event.release ?? null,
@@ -224,7 +237,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           postProcess: project.hasAlertRules || group.status !== 'unresolved',
         });
         group.fresh = false;
-        bodies.push({ id: eventNodeId(project.id, event.event_id), data: { ...event, project: project.id, group_id: group.id }, timestamp: ts });
+        bodies.push({ id: eventNodeId(project.id, event.event_id), data: new JsonBody(withIssue(item.body, project.id, group.id)), timestamp: ts });
         counters.push({ groupId: group.id, timesSeen: 1, firstSeen: ts, lastSeen: ts, lastRelease: event.release ?? null, dedupeKey });
         const prev = latest.get(group.id);
         if (!prev || prev.event.timestamp <= event.timestamp) latest.set(group.id, item);

@@ -28,8 +28,11 @@ import { symbolicateJs } from './symbolicate.js';
 import { saveBatch, type ProcessedEvent } from './save.js';
 import { isDiscarded } from './tombstones.js';
 import { enqueuePostProcess } from './post-process-task.js';
+import { eventMessage } from './event-fields.js';
 
 const EVENT_ITEMS = new Set(['event']);
+/** Parts of an event only its stored body needs (the save step reads its small fields). */
+const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'contexts', 'extra', 'request', 'debug_meta', 'modules', 'sdk', 'logentry', '_meta', 'errors', 'user'];
 
 export interface WorkerOptions {
   batchSize: number;
@@ -142,7 +145,12 @@ export class EventWorker {
           done.push(task.id);
           continue;
         }
-        events.push({ task, processed: { event, grouping, project, size: Buffer.byteLength(ingest.payload) } });
+        // Encode the body now and let go of the event's large parts: a batch of event trees kept
+        // until the save would outlive the young generation and be copied into the old one.
+        const body = JSON.stringify(event);
+        const message = eventMessage(event);
+        for (const key of LARGE_PARTS) if (key in event) (event as Record<string, unknown>)[key] = undefined;
+        events.push({ task, processed: { event, body, message, grouping, project, size: Buffer.byteLength(ingest.payload) } });
       } catch (err) {
         if (err instanceof ProtocolError) {
           outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'invalid', reason: err.reason, quantity: 1 });

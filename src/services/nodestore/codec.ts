@@ -15,12 +15,24 @@ const V2_ZSTD_JSON = 2;
 let compressor: Compressor | undefined;
 let decompressor: Decompressor | undefined;
 
-export function encodeNode(data: Record<string, unknown>): Buffer {
+/**
+ * A body already serialized as JSON text. The worker encodes an event while preparing its batch,
+ * so the event's object tree can be let go of long before the batch is saved (less for the
+ * garbage collector to keep and copy).
+ */
+export class JsonBody {
+  constructor(readonly text: string) {}
+}
+
+/** What a body is written from: a JSON-able object, or its JSON text. */
+export type NodeData = Record<string, unknown> | JsonBody;
+
+export function encodeNode(data: NodeData): Buffer {
   if (!compressor) {
     compressor = new Compressor();
     compressor.setParameters({ compressionLevel: 1 });
   }
-  const body = compressor.compress(Buffer.from(JSON.stringify(data)));
+  const body = compressor.compress(Buffer.from(data instanceof JsonBody ? data.text : JSON.stringify(data)));
   const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = V2_ZSTD_JSON;
   body.copy(out, 1);

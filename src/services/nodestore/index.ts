@@ -5,6 +5,7 @@
  * and a later format can be read beside an older one. SQL stays the index; this is the blob store.
  */
 import type { Executor } from '../executor.js';
+import type { NodeData } from './codec.js';
 
 /** The blob store of event bodies. Every backend passes the same contract suite. */
 export interface NodestoreBackend {
@@ -13,7 +14,7 @@ export interface NodestoreBackend {
   /** The bodies that exist among `ids` (missing ids are simply absent from the map). */
   getMulti(ids: string[]): Promise<Map<string, Record<string, unknown>>>;
   /** Writes bodies; with `executor`, SQL backends write inside the caller's transaction. */
-  setMulti(items: { id: string; data: Record<string, unknown>; timestamp: number }[], executor?: Executor): Promise<void>;
+  setMulti(items: { id: string; data: NodeData; timestamp: number }[], executor?: Executor): Promise<void>;
   /** Removes bodies; ids without one are ignored. */
   delete(ids: string[], executor?: Executor): Promise<void>;
 }
@@ -34,4 +35,4 @@ export function eventNodeId(projectId: number, eventId: string): string {
   return `e:${projectId}:${eventId}`;
 }
 
-export { encodeNode, decodeNode } from './codec.js';
+export { encodeNode, decodeNode, JsonBody, type NodeData } from './codec.js';

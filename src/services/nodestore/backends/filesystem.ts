@@ -18,7 +18,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { decodeNode, encodeNode } from '../codec.js';
+import { decodeNode, encodeNode, type NodeData } from '../codec.js';
 import type { NodestoreBackend, NodestoreScan } from '../index.js';
 
 /** How many files are read or written at once; enough to hide disk latency without running out of descriptors. */
@@ -84,7 +84,7 @@ export class FilesystemNodestoreBackend implements NodestoreBackend, NodestoreSc
     return out;
   }
 
-  async setMulti(items: { id: string; data: Record<string, unknown>; timestamp: number }[]) {
+  async setMulti(items: { id: string; data: NodeData; timestamp: number }[]) {
     // The last write of an id in one call wins, as an upsert of the same batch would.
     const last = new Map(items.map((it) => [it.id, it]));
     await eachLimited([...last.values()], async (it) => {

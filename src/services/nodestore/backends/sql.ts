@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Dialect } from '../../../db/index.js';
 import { insertRows, upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
-import { decodeNode, encodeNode } from '../codec.js';
+import { decodeNode, encodeNode, type NodeData } from '../codec.js';
 import type { NodestoreBackend, NodestoreScan } from '../index.js';
 
 export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
@@ -30,7 +30,7 @@ export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
     return out;
   }
 
-  async setMulti(items: { id: string; data: Record<string, unknown>; timestamp: number }[], executor?: Executor) {
+  async setMulti(items: { id: string; data: NodeData; timestamp: number }[], executor?: Executor) {
     if (items.length === 0) return;
     const db = executor ?? this.db;
     const rows = items.map((it) => ({ id: it.id, data: encodeNode(it.data), timestamp: it.timestamp }));
