@@ -10,7 +10,7 @@ import { insertIgnore, insertReturningId, insertRows } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
-import { eventNodeId, JsonBody, type NodeData } from '../services/nodestore/index.js';
+import { eventNodeId, type EncodedNode, type NodeData } from '../services/nodestore/index.js';
 import type { GroupCounters } from '../services/buffer/index.js';
 import type { TagValueIncrement } from '../services/tagstore/index.js';
 import type { TsdbIncrement } from '../services/tsdb/index.js';
@@ -24,8 +24,8 @@ export interface ProcessedEvent {
    * ...) may already be gone, since `body` holds the whole event.
    */
   event: NormalizedEvent;
-  /** The whole event as JSON, encoded while the batch was prepared. */
-  body: string;
+  /** The whole event as stored (nodestore codec), encoded while the batch was prepared. */
+  body: EncodedNode;
   /** The event's message (event-fields.ts `eventMessage`), taken before its parts were let go. */
   message: string;
   grouping: EventGrouping;
@@ -87,12 +87,6 @@ const EVENT_ROW_TYPES = {
   user_tag: 'text',
   size: 'bigint',
 };
-
-/** The body's JSON with the project and issue ids added as its last fields (later keys win when read). */
-function withIssue(json: string, projectId: number, groupId: number): string {
-  const fields = `"project":${projectId},"group_id":${groupId}}`;
-  return json.length > 2 ? `${json.slice(0, -1)},${fields}` : `{${fields}`;
-}
 
 /** Rows per multi-row statement and values per IN list: far below every dialect's parameter limit. */
 const CHUNK = 200;
@@ -237,7 +231,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           postProcess: project.hasAlertRules || group.status !== 'unresolved',
         });
         group.fresh = false;
-        bodies.push({ id: eventNodeId(project.id, event.event_id), data: new JsonBody(withIssue(item.body, project.id, group.id)), timestamp: ts });
+        bodies.push({ id: eventNodeId(project.id, event.event_id), data: item.body, timestamp: ts });
         counters.push({ groupId: group.id, timesSeen: 1, firstSeen: ts, lastSeen: ts, lastRelease: event.release ?? null, dedupeKey });
         const prev = latest.get(group.id);
         if (!prev || prev.event.timestamp <= event.timestamp) latest.set(group.id, item);

@@ -16,23 +16,28 @@ let compressor: Compressor | undefined;
 let decompressor: Decompressor | undefined;
 
 /**
- * A body already serialized as JSON text. The worker encodes an event while preparing its batch,
- * so the event's object tree can be let go of long before the batch is saved (less for the
- * garbage collector to keep and copy).
+ * A body already encoded (`encodeJson`). The worker encodes an event while preparing its batch,
+ * so neither the event's object tree nor its JSON text outlives the young generation (kept until
+ * the batch is saved, they were copied into the old one).
  */
-export class JsonBody {
-  constructor(readonly text: string) {}
+export class EncodedNode {
+  constructor(readonly bytes: Buffer) {}
 }
 
-/** What a body is written from: a JSON-able object, or its JSON text. */
-export type NodeData = Record<string, unknown> | JsonBody;
+/** What a body is written from: a JSON-able object, or its encoded bytes. */
+export type NodeData = Record<string, unknown> | EncodedNode;
 
 export function encodeNode(data: NodeData): Buffer {
+  return data instanceof EncodedNode ? data.bytes : encodeJson(JSON.stringify(data));
+}
+
+/** Encodes a body given as JSON text. */
+export function encodeJson(json: string): Buffer {
   if (!compressor) {
     compressor = new Compressor();
     compressor.setParameters({ compressionLevel: 1 });
   }
-  const body = compressor.compress(Buffer.from(data instanceof JsonBody ? data.text : JSON.stringify(data)));
+  const body = compressor.compress(Buffer.from(json));
   const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = V2_ZSTD_JSON;
   body.copy(out, 1);
