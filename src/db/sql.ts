@@ -80,8 +80,8 @@ export function dialectOfDb(db: { getExecutor(): { adapter: unknown } }): Dialec
  * array parameter per column, so the statement text and the parameter count stay the same however
  * many rows there are (a multi-row VALUES list of 200 rows × 7 columns is 1,400 parameters to bind
  * and a new statement for the server to parse every time), unless a column is `bytea`. SQLite,
- * MySQL and rows with bytes get multi-row VALUES in chunks of 200 rows. `types` names each column's PostgreSQL type; `finish` adds the conflict
- * clause (`insertIgnore`, `upsert`).
+ * MySQL and rows with bytes get multi-row VALUES in chunks of 200 rows. `types` names each
+ * column's PostgreSQL type; `finish` adds the conflict clause (`insertIgnore`, `upsert`).
  *
  * With `cacheKey` (one per call site: it stands for `table`, `types` and `finish`), the multi-row
  * VALUES statement is built by Kysely once per row count and reused with new parameters: building

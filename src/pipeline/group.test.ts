@@ -62,7 +62,7 @@ describe('memoized grouping', () => {
   });
 });
 
-/** The event's exception values (snapshot inputs with exactly one exception). */
+/** The event's exception values, or null when it has none. */
 function exceptionValues(e: NormalizedEvent): Record<string, unknown>[] | null {
   const exc = e.exception as { values?: Record<string, unknown>[] } | undefined;
   return Array.isArray(exc?.values) ? exc.values : null;

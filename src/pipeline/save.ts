@@ -10,7 +10,8 @@ import { insertIgnore, insertReturningId, insertRows } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
-import { eventNodeId, type EncodedNode, type NodeData } from '../services/nodestore/index.js';
+import { EncodedNode, encodeNode, eventNodeId, type NodeData } from '../services/nodestore/index.js';
+import { eventMessage } from './event-fields.js';
 import type { GroupCounters } from '../services/buffer/index.js';
 import type { TagValueIncrement } from '../services/tagstore/index.js';
 import type { TsdbIncrement } from '../services/tsdb/index.js';
@@ -18,13 +19,29 @@ import type { BatchContext, ProjectSettings } from './context.js';
 import { shouldRegress } from './regression.js';
 import { recordActivity } from '../db/models/activity.js';
 
+/** Parts of an event only its stored body needs: the save step reads its small fields. */
+const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'contexts', 'extra', 'request', 'debug_meta', 'modules', 'sdk', 'logentry', '_meta', 'errors', 'user'];
+
+/**
+ * Readies a grouped event for `saveBatch`: encodes its body now (named by its project; its issue
+ * is the events row's, which merges move) and lets go of its large parts. A batch of event trees,
+ * or their JSON, kept until the save would outlive V8's young generation and be copied into the
+ * old one; measured, that was a tenth of the worker's CPU.
+ */
+export function readyForSave(event: NormalizedEvent, project: ProjectSettings): { event: NormalizedEvent; body: EncodedNode; message: string } {
+  const body = new EncodedNode(encodeNode({ ...event, project: project.id }));
+  const message = eventMessage(event);
+  for (const key of LARGE_PARTS) if (key in event) (event as Record<string, unknown>)[key] = undefined;
+  return { event, body, message };
+}
+
 export interface ProcessedEvent {
   /**
    * The event's fields the save step reads; its large parts (stack traces, breadcrumbs, contexts,
    * ...) may already be gone, since `body` holds the whole event.
    */
   event: NormalizedEvent;
-  /** The whole event as stored (nodestore codec), encoded while the batch was prepared. */
+  /** The whole event as stored (nodestore codec), encoded while the batch was prepared (`readyForSave`). */
   body: EncodedNode;
   /** The event's message (event-fields.ts `eventMessage`), taken before its parts were let go. */
   message: string;

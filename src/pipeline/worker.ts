@@ -25,15 +25,11 @@ import { scrubEvent } from './scrub.js';
 import { outcomesForItem, saveOutcomes, type Outcome } from './outcomes.js';
 import { saveSessionCounts, sessionCountsForItem, type SessionCount } from './release-health.js';
 import { symbolicateJs } from './symbolicate.js';
-import { saveBatch, type ProcessedEvent } from './save.js';
+import { readyForSave, saveBatch, type ProcessedEvent } from './save.js';
 import { isDiscarded } from './tombstones.js';
 import { enqueuePostProcess } from './post-process-task.js';
-import { eventMessage } from './event-fields.js';
-import { EncodedNode, encodeJson } from '../services/nodestore/index.js';
 
 const EVENT_ITEMS = new Set(['event']);
-/** Parts of an event only its stored body needs (the save step reads its small fields). */
-const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'contexts', 'extra', 'request', 'debug_meta', 'modules', 'sdk', 'logentry', '_meta', 'errors', 'user'];
 
 export interface WorkerOptions {
   batchSize: number;
@@ -146,14 +142,7 @@ export class EventWorker {
           done.push(task.id);
           continue;
         }
-        // Encode the body now and let go of the event's large parts: a batch of event trees (or
-        // their JSON) kept until the save would outlive the young generation and be copied into
-        // the old one. The body names its project; its issue is the events row's (merges move it).
-        const json = JSON.stringify(event);
-        const body = new EncodedNode(encodeJson(`${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"project":${project.id}}`));
-        const message = eventMessage(event);
-        for (const key of LARGE_PARTS) if (key in event) (event as Record<string, unknown>)[key] = undefined;
-        events.push({ task, processed: { event, body, message, grouping, project, size: Buffer.byteLength(ingest.payload) } });
+        events.push({ task, processed: { ...readyForSave(event, project), grouping, project, size: Buffer.byteLength(ingest.payload) } });
       } catch (err) {
         if (err instanceof ProtocolError) {
           outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'invalid', reason: err.reason, quantity: 1 });

@@ -16,7 +16,7 @@ let compressor: Compressor | undefined;
 let decompressor: Decompressor | undefined;
 
 /**
- * A body already encoded (`encodeJson`). The worker encodes an event while preparing its batch,
+ * A body already encoded (`encodeNode`). The worker encodes an event while preparing its batch,
  * so neither the event's object tree nor its JSON text outlives the young generation (kept until
  * the batch is saved, they were copied into the old one).
  */
@@ -28,16 +28,12 @@ export class EncodedNode {
 export type NodeData = Record<string, unknown> | EncodedNode;
 
 export function encodeNode(data: NodeData): Buffer {
-  return data instanceof EncodedNode ? data.bytes : encodeJson(JSON.stringify(data));
-}
-
-/** Encodes a body given as JSON text. */
-export function encodeJson(json: string): Buffer {
+  if (data instanceof EncodedNode) return data.bytes;
   if (!compressor) {
     compressor = new Compressor();
     compressor.setParameters({ compressionLevel: 1 });
   }
-  const body = compressor.compress(Buffer.from(json));
+  const body = compressor.compress(Buffer.from(JSON.stringify(data)));
   const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = V2_ZSTD_JSON;
   body.copy(out, 1);

@@ -35,4 +35,4 @@ export function eventNodeId(projectId: number, eventId: string): string {
   return `e:${projectId}:${eventId}`;
 }
 
-export { encodeNode, encodeJson, decodeNode, EncodedNode, type NodeData } from './codec.js';
+export { encodeNode, decodeNode, EncodedNode, type NodeData } from './codec.js';
