@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, testServices } from '../../test/helpers/services.js';
 import { EventWorker } from '../pipeline/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
+import { putBlob } from '../sourcemaps/index.js';
 import { cleanup } from './cleanup.js';
 
 let s: Awaited<ReturnType<typeof testServices>>;
@@ -43,13 +44,13 @@ describe('cleanup', () => {
     const before = pages();
 
     // Nothing is old enough yet.
-    expect(await cleanup(s, { now })).toEqual({ events: 0, issues: 0 });
+    expect(await cleanup(s, { now })).toMatchObject({ events: 0, issues: 0 });
     expect(await count('events')).toBe(300);
 
     // 91 days later, past the default 90-day retention.
     const progress: number[] = [];
     const result = await cleanup(s, { now: now + 91 * 86_400_000, batchSize: 100, onProgress: (n) => progress.push(n) });
-    expect(result).toEqual({ events: 300, issues: 3 });
+    expect(result).toMatchObject({ events: 300, issues: 3 });
     expect(progress).toEqual([100, 200, 300]);
     for (const t of ['events', 'groups', 'nodestore_node', 'group_hashes', 'group_tag_values'] as const) expect(await count(t), t).toBe(0);
     expect(pages()).toBeLessThan(before / 2);
@@ -65,5 +66,26 @@ describe('cleanup', () => {
       .execute();
     expect((await cleanup(s, { now: t + 6 * 86_400_000 })).events).toBe(0);
     expect((await cleanup(s, { now: t + 8 * 86_400_000 })).events).toBe(1);
+  });
+
+  it('deletes upload chunks never assembled and the delegator call log past 30 days', async () => {
+    const db = s.database.db;
+    const t = Date.now();
+    // sentry-cli uploaded a chunk and never asked to assemble it; another upload's bundle file stays.
+    const chunk = await putBlob(db, s.database.dialect, 'chunk', Buffer.from('half an upload'));
+    const file = await putBlob(db, s.database.dialect, 'file', Buffer.from('an assembled bundle'));
+    const call = (sampledAt: number, callId: string) => ({ call_id: callId, service: 'nodestore', method: 'get', backend: 'sql', role: 'primary', latency_ms: 1.5, error: null, similarity: null, sampled_at: sampledAt, organization_id: null, project_id: null });
+    await db.insertInto('delegator_calls').values([call(t - 31 * 86_400_000, 'old'), call(t - 86_400_000, 'recent')]).execute();
+    const blobs = async () => (await db.selectFrom('file_blobs').select('sha1').execute()).map((r) => r.sha1).sort();
+    const calls = async () => (await db.selectFrom('delegator_calls').select('call_id').execute()).map((r) => r.call_id);
+
+    // An hour later the chunk may still be assembled; the old call is past retention.
+    expect(await cleanup(s, { now: t + 3_600_000 })).toMatchObject({ chunks: 0, delegatorCalls: 1 });
+    expect(await blobs()).toEqual([chunk, file].sort());
+    expect(await calls()).toEqual(['recent']);
+
+    expect(await cleanup(s, { now: t + 25 * 3_600_000 })).toMatchObject({ chunks: 1, delegatorCalls: 0 });
+    expect(await blobs()).toEqual([file]);
+    expect(await calls()).toEqual(['recent']);
   });
 });

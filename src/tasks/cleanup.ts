@@ -1,13 +1,18 @@
 /**
  * Retention: deletes events older than their organization's retention (default 90 days) with
  * their bodies, then issues left without events, their hashes, tag values and time series, and old
- * outcomes. Works in small batches, each its own short transaction, so ingest and the worker never
+ * outcomes; also upload chunks never assembled into a bundle and the delegator's call log past
+ * 30 days. Works in small batches, each its own short transaction, so ingest and the worker never
  * wait long on it; on SQLite the freed pages go back to the disk (incremental vacuum).
  * Used by the daily CleanupTask and by `faultline cleanup --days N`.
  */
 import { sql } from 'kysely';
 import type { Services } from '../services/index.js';
 import { eventNodeId } from '../services/nodestore/index.js';
+import { deleteStaleChunks } from '../sourcemaps/index.js';
+
+/** The delegator's sampled calls are for comparing backends during a migration (reports read 24 h by default). */
+export const DELEGATOR_CALLS_RETENTION_DAYS = 30;
 
 export interface CleanupOptions {
   /** Overrides every organization's retention (the CLI's --days). */
@@ -20,13 +25,17 @@ export interface CleanupOptions {
 export interface CleanupResult {
   events: number;
   issues: number;
+  /** Upload chunks of source map uploads that were never assembled (after a day). */
+  chunks: number;
+  /** Rows of the delegator's call log. */
+  delegatorCalls: number;
 }
 
 export async function cleanup(services: Services, opts: CleanupOptions = {}): Promise<CleanupResult> {
   const db = services.database.db;
   const now = opts.now ?? Date.now();
   const batch = opts.batchSize ?? 500;
-  const result: CleanupResult = { events: 0, issues: 0 };
+  const result: CleanupResult = { events: 0, issues: 0, chunks: 0, delegatorCalls: 0 };
   const orgs = await db.selectFrom('organizations').select(['id', 'retention_days']).execute();
   for (const org of orgs) {
     const days = opts.days ?? org.retention_days ?? services.config.retentionDays;
@@ -70,6 +79,15 @@ export async function cleanup(services: Services, opts: CleanupOptions = {}): Pr
     }
     await db.deleteFrom('tsdb_points').where('model', '=', 'project').where('key_id', 'in', projectIds).where('bucket', '<', cutoff).execute();
     await db.deleteFrom('outcomes').where('project_id', 'in', projectIds).where('bucket', '<', cutoff).execute();
+  }
+  result.chunks = await deleteStaleChunks(db, now);
+  const callsCutoff = now - DELEGATOR_CALLS_RETENTION_DAYS * 86_400_000;
+  for (;;) {
+    // By id in batches: MySQL has no DELETE ... LIMIT with a subquery on the same table.
+    const ids = (await db.selectFrom('delegator_calls').select('id').where('sampled_at', '<', callsCutoff).limit(batch * 10).execute()).map((r) => r.id);
+    if (ids.length === 0) break;
+    await db.deleteFrom('delegator_calls').where('id', 'in', ids).execute();
+    result.delegatorCalls += ids.length;
   }
   if (services.database.sqlite) services.database.sqlite.pragma('incremental_vacuum');
   return result;

@@ -2,7 +2,7 @@
  * The consumer of the delegator's call log: moves records from the `delegator` queue into the
  * `delegator_calls` table in batches (Sentry's Kafka consumer that filled the `calls` table,
  * seeds/001). Runs on one scheduler at a time, only where a delegator is configured.
- * Left out: pruning old rows (delete by `sampled_at` by hand once a migration is done).
+ * Rows past 30 days are pruned by the cleanup task (cleanup.ts).
  */
 import { drainDelegatorCalls } from '../services/delegator/index.js';
 import type { Services } from '../services/index.js';
