@@ -19,6 +19,7 @@ import * as m0008 from './migrations/0008-delegator.js';
 import * as m0009 from './migrations/0009-grouping-enhancements.js';
 import * as m0010 from './migrations/0010-key-rate-limits.js';
 import * as m0011 from './migrations/0011-project-teams.js';
+import * as m0012 from './migrations/0012-event-post-process.js';
 
 export type { Database } from './schema.js';
 export * from './schema.js';
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '0009-grouping-enhancements': m0009,
   '0010-key-rate-limits': m0010,
   '0011-project-teams': m0011,
+  '0012-event-post-process': m0012,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -123,6 +123,8 @@ export interface EventTable {
   environment: string | null;
   user_tag: string | null;
   size: number;
+  /** Post-processing the event was saved for (save.ts POST_PROCESS_* flags); NULL for none. */
+  post_process: number | null;
 }
 
 export interface NodestoreTable {

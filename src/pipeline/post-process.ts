@@ -4,7 +4,8 @@
  * come back), then the project's alert rules (only for unresolved issues: Sentry does not alert
  * on ignored ones), each rule at most once per `frequency` minutes per issue (the claim on
  * `rule_group_status` is one conditional UPDATE, so two workers cannot both fire it), then one
- * queued `notify` job per action — or, when the rule is noisy, a pending digest entry.
+ * queued `notify` job per action — or, when the rule is noisy, a pending digest entry. A task for
+ * a redelivered event (save.ts) skips the rules that already fired for that event.
  * Left out: ownership rules, and Sentry's "alert for each event" fast path.
  */
 import type { Kysely } from 'kysely';
@@ -38,6 +39,21 @@ export async function claimRule(db: Kysely<Database>, ruleId: number, groupId: n
   return Number(upd.numUpdatedRows) > 0;
 }
 
+/**
+ * The rules that already fired for an event since `since`: a redelivered event's post-process
+ * task may be its second (the first was queued, or even processed, before the worker died).
+ */
+async function rulesFiredFor(db: Kysely<Database>, ruleIds: number[], eventId: string, since: number): Promise<Set<number>> {
+  const rows = await db
+    .selectFrom('rule_fires')
+    .select('rule_id')
+    .where('rule_id', 'in', ruleIds)
+    .where('date_added', '>=', since)
+    .where('event_id', '=', eventId)
+    .execute();
+  return new Set(rows.map((r) => Number(r.rule_id)));
+}
+
 export class PostProcessProcessor extends QueueProcessor {
   readonly queue = POST_PROCESS_QUEUE;
 
@@ -57,7 +73,9 @@ export class PostProcessProcessor extends QueueProcessor {
       tags: Array.isArray(body?.tags) ? (body.tags as [string, string][]) : [],
     };
     const now = Date.now();
+    const firedBefore = t.redeliveredAfter ? await rulesFiredFor(db, rules.map((r) => r.id), t.eventId, t.redeliveredAfter) : new Set<number>();
     for (const rule of rules) {
+      if (firedBefore.has(rule.id)) continue;
       const data = JSON.parse(rule.data) as RuleData;
       const subject = {
         event,

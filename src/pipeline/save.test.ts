@@ -1,13 +1,17 @@
 /**
  * The save step's issue bookkeeping, on every SQL dialect: new issues take consecutive short ids,
- * each release counts the issues first seen in it, and a redelivered batch counts nothing twice.
+ * each release counts the issues first seen in it, a redelivered batch counts nothing twice, and a
+ * worker that dies between its commit and queueing post-processing loses no alert.
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlDialects, type TestDatabase } from '../../test/helpers/databases.js';
 import { makeProject, testServices } from '../../test/helpers/services.js';
+import { A, C } from '../alerts/rules.js';
+import type { Services } from '../services/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
-import { EventWorker } from './index.js';
+import { EventWorker, PostProcessProcessor } from './index.js';
+import { POST_PROCESS_QUEUE } from './post-process-task.js';
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
   describe(`save step on ${dialect}`, () => {
@@ -99,6 +103,52 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         ['second b', 'warning'],
         ['second c', 'warning'],
       ]);
+    });
+
+    it('queues post-processing again for an event whose worker died after the commit, and fires each rule once', async () => {
+      const { project } = await makeProject(s, 'save', `crash-${dialect}`);
+      const db = s.database.db;
+      // Alert on every new issue, with no quiet period: a second post-process run would fire twice.
+      const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 0, conditions: [{ id: C.firstSeen }], filters: [], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
+      await db.insertInto('alert_rules').values({ project_id: project.id, label: 'new issue', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }).execute();
+      const eventId = 'c'.repeat(32);
+      const ingestTask = task(project.id, 'crash between commit and enqueue', 'save@9.0', eventId);
+      await s.queue.enqueue(INGEST_QUEUE, [ingestTask]);
+
+      // A worker whose post-process enqueue never returns: it has committed the batch and "died".
+      const queue = new Proxy(s.queue, {
+        get(target, prop) {
+          if (prop === 'enqueue') return (name: string, payloads: Buffer[]) => (name === POST_PROCESS_QUEUE ? new Promise<void>(() => {}) : target.enqueue(name, payloads));
+          const value: unknown = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const dying: Services = { ...s, queue };
+      const doomed = new EventWorker(dying, pino({ level: 'silent' }), { batchSize: 100, leaseMs: 300 });
+      await doomed.runOnce();
+      const saved = async () => db.selectFrom('events').select(['group_id', 'post_process']).where('project_id', '=', project.id).execute();
+      for (let i = 0; i < 100 && (await saved()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await saved()).toHaveLength(1);
+      expect((await s.queue.stats(POST_PROCESS_QUEUE)).ready).toBe(0);
+
+      // The lease runs out and a healthy worker gets the task again: nothing is counted twice, and
+      // the post-process task is queued, still knowing that the event created its issue.
+      await new Promise((r) => setTimeout(r, 350));
+      await drain();
+      const group = await db.selectFrom('groups').select(['id', 'times_seen']).where('project_id', '=', project.id).executeTakeFirstOrThrow();
+      expect(Number(group.times_seen)).toBe(1);
+      const postProcess = new PostProcessProcessor(s, pino({ level: 'silent' }));
+      expect(await postProcess.runOnce()).toBe(1);
+      const fires = async () => (await db.selectFrom('rule_fires').select(['group_id', 'event_id']).execute()).filter((f) => f.event_id === eventId);
+      expect((await fires()).map((f) => Number(f.group_id))).toEqual([Number(group.id)]);
+
+      // Delivered once more (its ack was lost after post-processing ran): queued again, but the rule
+      // that already fired for this event does not fire again.
+      await s.queue.enqueue(INGEST_QUEUE, [ingestTask]);
+      await drain();
+      expect(await postProcess.runOnce()).toBe(1);
+      expect(await fires()).toHaveLength(1);
+      expect(Number((await db.selectFrom('groups').select('times_seen').where('id', '=', group.id).executeTakeFirstOrThrow()).times_seen)).toBe(1);
     });
   });
 }

@@ -65,6 +65,22 @@ export interface SavedEvent {
    * unresolved (a snooze may end, a regression may alert). Most events need none.
    */
   postProcess: boolean;
+  /**
+   * Saved by an earlier delivery of its task (received then, Unix ms): the worker that saved it
+   * may have died before queueing its post-process task, or after; rules that fired for this
+   * event since then must not fire again.
+   */
+  redeliveredAfter?: number;
+}
+
+/** `events.post_process` flags: the event needs post-processing, created its issue, reopened it. */
+const POST_PROCESS_PENDING = 1;
+const POST_PROCESS_NEW = 2;
+const POST_PROCESS_REGRESSION = 4;
+
+function postProcessFlags(e: SavedEvent): number | null {
+  if (!e.postProcess) return null;
+  return POST_PROCESS_PENDING | (e.isNew ? POST_PROCESS_NEW : 0) | (e.isRegression ? POST_PROCESS_REGRESSION : 0);
 }
 
 export interface SaveResult {
@@ -103,6 +119,7 @@ const EVENT_ROW_TYPES = {
   environment: 'text',
   user_tag: 'text',
   size: 'bigint',
+  post_process: 'integer',
 };
 
 /** Rows per multi-row statement and values per IN list: far below every dialect's parameter limit. */
@@ -127,16 +144,18 @@ function byProject<T>(items: T[], projectOf: (item: T) => number): Map<number, T
 
 /** The batch's events already saved by an earlier delivery, by `project:event_id`. */
 async function savedBefore(trx: Transaction<Database>, batch: ProcessedEvent[]) {
-  const found = new Map<string, { group_id: number | null; timestamp: number; release: string | null }>();
+  const found = new Map<string, { group_id: number | null; timestamp: number; received: number; release: string | null; post_process: number | null }>();
   for (const [projectId, items] of byProject(batch, (i) => i.project.id)) {
     for (const part of chunks(items)) {
       const rows = await trx
         .selectFrom('events')
-        .select(['event_id', 'group_id', 'timestamp', 'release'])
+        .select(['event_id', 'group_id', 'timestamp', 'received', 'release', 'post_process'])
         .where('project_id', '=', projectId)
         .where('event_id', 'in', part.map((i) => i.event.event_id))
         .execute();
-      for (const r of rows) found.set(`${projectId}:${r.event_id}`, { group_id: r.group_id, timestamp: Number(r.timestamp), release: r.release });
+      for (const r of rows) {
+        found.set(`${projectId}:${r.event_id}`, { group_id: r.group_id, timestamp: Number(r.timestamp), received: Number(r.received), release: r.release, post_process: r.post_process === null ? null : Number(r.post_process) });
+      }
     }
   }
   return found;
@@ -218,6 +237,19 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
             points.push({ model: 'group', keyId: prior.group_id, timestamp: prior.timestamp, count: 1, dedupeKey });
             points.push({ model: 'project', keyId: project.id, timestamp: prior.timestamp, count: 1, dedupeKey });
           }
+          // Its post-process task may never have been queued: queue it again (post-process.ts
+          // skips the rules that already fired for the event).
+          if (prior.post_process && prior.group_id) {
+            result.events.push({
+              projectId: project.id,
+              groupId: prior.group_id,
+              eventId: event.event_id,
+              isNew: (prior.post_process & POST_PROCESS_NEW) !== 0,
+              isRegression: (prior.post_process & POST_PROCESS_REGRESSION) !== 0,
+              postProcess: true,
+              redeliveredAfter: prior.received,
+            });
+          }
           continue;
         }
         const ts = Math.round(event.timestamp * 1000);
@@ -237,6 +269,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           environment: event.environment ?? null,
           user_tag: event.tags.find(([k]) => k === 'user')?.[1] ?? null,
           size: item.size,
+          post_process: null, // set below, once regressions are known
         });
         result.saved++;
         result.events.push({
@@ -260,6 +293,13 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
         if (event.release) await touchRelease(trx, dialect, project, event.release, ts);
       }
 
+      const regressed = await refreshGroups(trx, dialect, groupsByHash, latest);
+      for (const [groupId, eventId] of regressed) {
+        const saved = result.events.find((e) => e.groupId === groupId && e.eventId === eventId && !e.redeliveredAfter);
+        if (saved) saved.isRegression = true;
+      }
+      const savedNow = result.events.filter((e) => !e.redeliveredAfter); // one per row, in order
+      for (let i = 0; i < rows.length; i++) rows[i].post_process = postProcessFlags(savedNow[i]);
       // The event index rows in multi-row statements. A concurrent delivery of the same event
       // (a lease that ran out mid-batch) makes this fail on the unique key, and the worker then
       // saves the batch one event at a time, where the check above sees it.
@@ -268,11 +308,6 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       await services.nodestore.setMulti(bodies, trx);
       await services.tagstore.incrMulti(tags, trx);
       if (services.tsdb.transactional) await services.tsdb.incrMulti(points, trx);
-      const regressed = await refreshGroups(trx, dialect, groupsByHash, latest);
-      for (const [groupId, eventId] of regressed) {
-        const saved = result.events.find((e) => e.groupId === groupId && e.eventId === eventId);
-        if (saved) saved.isRegression = true;
-      }
       if (services.buffer.transactional) {
         await services.buffer.incr(counters);
         await services.buffer.flush(trx);

@@ -4,7 +4,8 @@
  * batch is retried one event at a time so one poisoned event cannot hold back the others, and
  * only the failing task is nacked (retried, then dead-lettered with its error). Each saved event
  * then gets one post-process task (post-process.ts: alert rules, snoozes, notifications), enqueued
- * after the commit so rules read what was saved.
+ * after the commit so rules read what was saved; the events row records that it needs one, so a
+ * worker that dies between the commit and the enqueue leaves a task whose redelivery queues it.
  *
  * Batches are pipelined: while one batch's save waits on the database, the next batch is taken
  * and prepared (normalized, scrubbed, grouped), so a networked database's round trips overlap
