@@ -4,7 +4,7 @@
  * then lets one `faultline worker` drain it, each under the built-in profiler (`--cpu-prof`), and
  * prints for each CPU per event and where the time went (self time, and time including callees).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -71,7 +71,8 @@ export function printProfile(dir: string): void {
   print(inclusiveTimes(profile).slice(0, 25));
 }
 
-export async function profileWorker(events: number, log: (m: string) => void): Promise<void> {
+/** With `keepDir`, the two .cpuprofile files are copied there (Chrome DevTools and speedscope open them). */
+export async function profileWorker(events: number, log: (m: string) => void, keepDir?: string): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
   const ingestProfDir = path.join(dataDir, 'ingest-profiles');
@@ -100,6 +101,11 @@ export async function profileWorker(events: number, log: (m: string) => void): P
     printProfile(ingestProfDir);
     process.stdout.write(`worker: ${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
     printProfile(profDir);
+    if (keepDir) {
+      cpSync(ingestProfDir, path.join(keepDir, 'ingest'), { recursive: true });
+      cpSync(profDir, path.join(keepDir, 'worker'), { recursive: true });
+      log(`profiles kept in ${keepDir}/ingest and ${keepDir}/worker`);
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -18,11 +18,12 @@ export function benchCommand(program: Command): void {
     .option('--layout <name...>', 'embedded and/or postgres-redis (default: every layout that can run)')
     .option('--sweep', 'also measure the embedded layout at other concurrencies, issue counts and event sizes (scaling table)')
     .option('--profile-worker <events>', 'instead: fill a queue with this many events, drain it with one worker under --cpu-prof, print the top functions')
+    .option('--profile-out <dir>', 'with --profile-worker: keep the .cpuprofile files in this directory')
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
     .action(async (o) => {
       if (o.profileWorker) {
         const { profileWorker } = await import('../bench/profile.js');
-        return profileWorker(Number(o.profileWorker), (m) => process.stderr.write(`${m}\n`));
+        return profileWorker(Number(o.profileWorker), (m) => process.stderr.write(`${m}\n`), o.profileOut);
       }
       const { runBench } = await import('../bench/run.js');
       const { writeReport } = await import('../bench/report.js');
