@@ -7,6 +7,10 @@
  * written in one transaction, and each resolves only after that commit. A commit per request
  * was a third of ingest's CPU time.
  *
+ * Payload bytes live in segment files beside it (payload-log.ts); queue.db holds the task rows
+ * and where each payload is. Payloads of tasks queued by an older version, and of an in-memory
+ * queue, are in the `task_payloads` table.
+ *
  * Checkpoints (copying the WAL back into the file, with an fsync) are left to consumers: a
  * connection that only enqueues checkpoints only once the WAL passes 64 MB (no consumer running),
  * and switches to every 4 MB (SQLite's usual 1,000 pages of 4 KB) on its first `take`. A checkpoint on ingest's
@@ -17,6 +21,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { QueueBackend, QueueOptions, QueueStats, QueueTask } from '../index.js';
+import { PayloadLog, type PayloadRef } from './payload-log.js';
 
 /**
  * 16 KB pages: an event's payload (15 KB typical) takes one or two pages instead of a chain of
@@ -34,19 +39,42 @@ const FREE_BYTES_KEPT = 64 * 1024 * 1024;
 const SHRINK_STEP_BYTES = 16 * 1024 * 1024;
 /** Older files are converted to the page size on open only when their live tasks copy quickly. */
 const CONVERT_MAX_TASKS = 50_000;
+/** A payload segment is closed for appends past this size; it is deleted once its tasks are done. */
+const SEGMENT_BYTES = 32 * 1024 * 1024;
+/** With no task left, a segment holding more than this is closed, so its space goes back. */
+const EMPTY_ROTATE_BYTES = 1024 * 1024;
+
+interface LeasedRow {
+  id: number;
+  attempts: number;
+  log_segment: number | null;
+  log_offset: number | null;
+  log_length: number | null;
+}
+
+function refOf(r: LeasedRow): PayloadRef | null {
+  return r.log_segment === null ? null : { segment: r.log_segment, offset: r.log_offset!, length: r.log_length! };
+}
 
 export class SqliteQueueBackend implements QueueBackend {
   readonly #db: BetterSqlite3.Database;
   readonly #maxAttempts: number;
-  readonly #insert: (queue: string, payload: Buffer, now: number) => void;
-  readonly #take: BetterSqlite3.Transaction<(queue: string, now: number, leaseMs: number, max: number) => QueueTask[]>;
+  /** Payload segment files; null for an in-memory queue, whose payloads stay in `task_payloads`. */
+  readonly #log: PayloadLog | null;
+  /** Writes one group commit's tasks (in a transaction that holds the write lock). */
+  readonly #insert: (items: { queue: string; payloads: Buffer[] }[], now: number) => void;
+  readonly #take: BetterSqlite3.Transaction<(queue: string, now: number, leaseMs: number, max: number) => { leased: LeasedRow[]; inTable: Map<number, Buffer> }>;
   readonly #delete: BetterSqlite3.Transaction<(ids: number[]) => void>;
   #pending: { queue: string; payloads: Buffer[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   #flushScheduled = false;
   /** This connection takes tasks, so it does the checkpoints. */
   #consumer = false;
   #lastShrink = 0;
+  #lastCollect = 0;
   readonly #anyTask: BetterSqlite3.Statement;
+  readonly #logPosition: BetterSqlite3.Statement;
+  readonly #oldestSegment: BetterSqlite3.Statement;
+  readonly #rotateIfEmpty: BetterSqlite3.Transaction<(segment: number) => void>;
 
   constructor(opts: QueueOptions) {
     const file = opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'queue.db');
@@ -60,22 +88,51 @@ export class SqliteQueueBackend implements QueueBackend {
     migrate(this.#db);
     this.#anyTask = this.#db.prepare('SELECT 1 FROM tasks LIMIT 1');
     this.#maxAttempts = opts.maxAttempts;
+    this.#log = file === ':memory:' ? null : new PayloadLog(opts.dataDir);
+    this.#logPosition = this.#db.prepare('SELECT segment, next_offset FROM payload_log WHERE id = 1');
+    this.#oldestSegment = this.#db.prepare('SELECT MIN(log_segment) AS segment FROM tasks');
+    const setPosition = this.#db.prepare('UPDATE payload_log SET segment = ?, next_offset = ? WHERE id = 1');
     const insertTask = this.#db.prepare('INSERT INTO tasks (queue, available_at, created) VALUES (?, 0, ?)');
     const insertPayload = this.#db.prepare('INSERT INTO task_payloads (id, payload) VALUES (?, ?)');
-    this.#insert = (queue, payload, now) => insertPayload.run(insertTask.run(queue, now).lastInsertRowid, payload);
+    const insertLogged = this.#db.prepare('INSERT INTO tasks (queue, available_at, created, log_segment, log_offset, log_length) VALUES (?, 0, ?, ?, ?, ?)');
+    this.#insert = (items, now) => {
+      const log = this.#log;
+      if (!log) {
+        for (const { queue, payloads } of items) for (const p of payloads) insertPayload.run(insertTask.run(queue, now).lastInsertRowid, p);
+        return;
+      }
+      let { segment, next_offset: offset } = this.#logPosition.get() as { segment: number; next_offset: number };
+      const bytes = items.reduce((n, it) => n + it.payloads.reduce((m, p) => m + p.length, 0), 0);
+      if (offset > 0 && offset + bytes > SEGMENT_BYTES) {
+        segment++;
+        offset = 0;
+      }
+      log.write(segment, offset, items.flatMap((it) => it.payloads));
+      for (const { queue, payloads } of items) {
+        for (const p of payloads) {
+          insertLogged.run(queue, now, segment, offset, p.length);
+          offset += p.length;
+        }
+      }
+      setPosition.run(segment, offset);
+    };
+    // Closes an idle segment so the next collection deletes it; only if still nothing refers to it.
+    this.#rotateIfEmpty = this.#db.transaction((segment: number) => {
+      if ((this.#oldestSegment.get() as { segment: number | null }).segment !== null) return;
+      this.#db.prepare('UPDATE payload_log SET segment = segment + 1, next_offset = 0 WHERE id = 1 AND segment = ?').run(segment);
+    });
     // One statement selects and leases, so it is atomic even with several worker processes.
     const lease = this.#db.prepare(
       `UPDATE tasks SET available_at = ?, attempts = attempts + 1
        WHERE id IN (SELECT id FROM tasks WHERE queue = ? AND available_at <= ? ORDER BY available_at, id LIMIT ?)
-       RETURNING id, attempts`,
+       RETURNING id, attempts, log_segment, log_offset, log_length`,
     );
     const payloads = this.#db.prepare('SELECT id, payload FROM task_payloads WHERE id IN (SELECT value FROM json_each(?))');
     this.#take = this.#db.transaction((queue: string, now: number, leaseMs: number, max: number) => {
-      const leased = lease.all(now + leaseMs, queue, now, max) as { id: number; attempts: number }[];
-      if (leased.length === 0) return [];
-      const bytes = new Map((payloads.all(JSON.stringify(leased.map((r) => r.id))) as { id: number; payload: Buffer }[]).map((r) => [r.id, r.payload]));
-      leased.sort((a, b) => a.id - b.id); // RETURNING gives no order
-      return leased.map((r) => ({ id: String(r.id), queue, payload: bytes.get(r.id) ?? Buffer.alloc(0), attempts: r.attempts }));
+      const leased = lease.all(now + leaseMs, queue, now, max) as LeasedRow[];
+      const old = leased.filter((r) => r.log_segment === null).map((r) => r.id);
+      const inTable = new Map(old.length ? (payloads.all(JSON.stringify(old)) as { id: number; payload: Buffer }[]).map((r) => [r.id, r.payload]) : []);
+      return { leased, inTable };
     });
     const deleteTasks = this.#db.prepare('DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))');
     const deletePayloads = this.#db.prepare('DELETE FROM task_payloads WHERE id IN (SELECT value FROM json_each(?))');
@@ -104,18 +161,15 @@ export class SqliteQueueBackend implements QueueBackend {
     if (batch.length === 0) return;
     const now = Date.now();
     try {
-      this.#db.transaction(() => {
-        for (const b of batch) for (const p of b.payloads) this.#insert(b.queue, p, now);
-      })();
+      // IMMEDIATE: the transaction reads the log position before it writes.
+      this.#db.transaction(() => this.#insert(batch, now)).immediate();
       for (const b of batch) b.resolve();
     } catch {
       // Something in the batch failed (disk full, a lock timeout): commit each request on its own
       // so one failure is answered as one, and the others still get their own verdict.
       for (const b of batch) {
         try {
-          this.#db.transaction(() => {
-            for (const p of b.payloads) this.#insert(b.queue, p, now);
-          })();
+          this.#db.transaction(() => this.#insert([b], now)).immediate();
           b.resolve();
         } catch (err) {
           b.reject(err);
@@ -129,9 +183,44 @@ export class SqliteQueueBackend implements QueueBackend {
       this.#consumer = true;
       this.#db.pragma(`wal_autocheckpoint = ${CONSUMER_CHECKPOINT_PAGES}`);
     }
-    const tasks = this.#take.immediate(queue, Date.now(), leaseMs, max);
-    if (tasks.length === 0) this.#shrink();
-    return tasks;
+    const { leased, inTable } = this.#take.immediate(queue, Date.now(), leaseMs, max);
+    this.#collect();
+    if (leased.length === 0) {
+      this.#shrink();
+      return [];
+    }
+    leased.sort((a, b) => a.id - b.id); // RETURNING gives no order
+    // Read after the commit: a segment is deleted only once no task refers to it, and these are leased.
+    const refs = leased.map(refOf).filter((r): r is PayloadRef => r !== null);
+    const fromLog = refs.length && this.#log ? this.#log.read(refs) : [];
+    let k = 0;
+    return leased.map((r) => ({
+      id: String(r.id),
+      queue,
+      payload: r.log_segment === null ? (inTable.get(r.id) ?? Buffer.alloc(0)) : fromLog[k++],
+      attempts: r.attempts,
+    }));
+  }
+
+  /**
+   * At most once a second, by a consumer: deletes payload segments no task refers to, closes an
+   * idle segment so its space goes back, and flushes the segment being written to the disk (an OS
+   * crash loses at most about a second of payloads; a killed process loses none).
+   */
+  #collect(): void {
+    const log = this.#log;
+    const now = Date.now();
+    if (!log || now - this.#lastCollect < 1_000) return;
+    this.#lastCollect = now;
+    const position = this.#logPosition.get() as { segment: number; next_offset: number };
+    let current = position.segment;
+    const oldest = (this.#oldestSegment.get() as { segment: number | null }).segment;
+    if (oldest === null && position.next_offset > EMPTY_ROTATE_BYTES) {
+      this.#rotateIfEmpty.immediate(current);
+      current = (this.#logPosition.get() as { segment: number }).segment;
+    }
+    log.deleteBelow(Math.min(oldest ?? current, current));
+    if (position.next_offset > 0 && current === position.segment) log.sync(current);
   }
 
   /**
@@ -154,18 +243,22 @@ export class SqliteQueueBackend implements QueueBackend {
   async ack(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     this.#delete(ids.map(Number));
+    this.#collect();
   }
 
   async nack(id: string, error: string, delayMs: number): Promise<void> {
     this.#db.transaction(() => {
-      const row = this.#db.prepare('SELECT t.*, p.payload FROM tasks t JOIN task_payloads p ON p.id = t.id WHERE t.id = ?').get(Number(id)) as
-        | { id: number; queue: string; payload: Buffer; attempts: number; created: number }
-        | undefined;
+      const row = this.#db
+        .prepare('SELECT t.id, t.queue, t.attempts, t.created, t.log_segment, t.log_offset, t.log_length, p.payload FROM tasks t LEFT JOIN task_payloads p ON p.id = t.id WHERE t.id = ?')
+        .get(Number(id)) as (LeasedRow & { queue: string; created: number; payload: Buffer | null }) | undefined;
       if (!row) return;
       if (row.attempts >= this.#maxAttempts) {
+        // A dead letter keeps its payload in queue.db: the segment it came from will be deleted.
+        const ref = refOf(row);
+        const payload = ref && this.#log ? this.#log.read([ref])[0] : (row.payload ?? Buffer.alloc(0));
         this.#db
           .prepare('INSERT INTO dead_letters (id, queue, payload, attempts, created, died, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(row.id, row.queue, row.payload, row.attempts, row.created, Date.now(), error.slice(0, 2000));
+          .run(row.id, row.queue, payload, row.attempts, row.created, Date.now(), error.slice(0, 2000));
         this.#delete([row.id]);
       } else {
         this.#db
@@ -190,6 +283,7 @@ export class SqliteQueueBackend implements QueueBackend {
   async close(): Promise<void> {
     this.#flush();
     this.#db.close();
+    this.#log?.close();
   }
 }
 
@@ -223,40 +317,55 @@ function setPageSize(db: BetterSqlite3.Database): void {
  * Schema version 2 keeps the payload bytes in a table of their own: leasing rewrites a task's row,
  * and SQLite rewrites a whole row, so with the payload inside every lease copied the event's
  * kilobytes. Version 1 files (tasks with their payload) are converted in place on open.
+ * Version 3 adds where a payload is in the segment files (payload-log.ts) and the append position;
+ * tasks of version 2 keep their payload in `task_payloads`.
  */
 function migrate(db: BetterSqlite3.Database): void {
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version >= 2) return;
-    const hasV1 = (db.prepare("SELECT COUNT(*) AS n FROM pragma_table_info('tasks') WHERE name = 'payload'").get() as { n: number }).n > 0;
-    if (hasV1) db.exec('DROP INDEX IF EXISTS tasks_ready; ALTER TABLE tasks RENAME TO tasks_v1;');
-    db.exec(`
-      CREATE TABLE tasks (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        queue TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        available_at INTEGER NOT NULL,
-        created INTEGER NOT NULL,
-        last_error TEXT
-      );
-      CREATE INDEX tasks_ready ON tasks (queue, available_at, id);
-      CREATE TABLE task_payloads (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
-      CREATE TABLE IF NOT EXISTS dead_letters (
-        id INTEGER PRIMARY KEY,
-        queue TEXT NOT NULL,
-        payload BLOB NOT NULL,
-        attempts INTEGER NOT NULL,
-        created INTEGER NOT NULL,
-        died INTEGER NOT NULL,
-        last_error TEXT
-      );`);
-    if (hasV1) {
+    if (version < 2) migrateToV2(db);
+    if (version < 3) {
       db.exec(`
-        INSERT INTO tasks (id, queue, attempts, available_at, created, last_error)
-          SELECT id, queue, attempts, available_at, created, last_error FROM tasks_v1;
-        INSERT INTO task_payloads (id, payload) SELECT id, payload FROM tasks_v1;
-        DROP TABLE tasks_v1;`);
+        ALTER TABLE tasks ADD COLUMN log_segment INTEGER;
+        ALTER TABLE tasks ADD COLUMN log_offset INTEGER;
+        ALTER TABLE tasks ADD COLUMN log_length INTEGER;
+        CREATE INDEX tasks_log_segment ON tasks (log_segment) WHERE log_segment IS NOT NULL;
+        CREATE TABLE payload_log (id INTEGER PRIMARY KEY CHECK (id = 1), segment INTEGER NOT NULL, next_offset INTEGER NOT NULL);
+        INSERT INTO payload_log (id, segment, next_offset) VALUES (1, 1, 0);`);
+      db.pragma('user_version = 3');
     }
-    db.pragma('user_version = 2');
   }).immediate();
+}
+
+function migrateToV2(db: BetterSqlite3.Database): void {
+  const hasV1 = (db.prepare("SELECT COUNT(*) AS n FROM pragma_table_info('tasks') WHERE name = 'payload'").get() as { n: number }).n > 0;
+  if (hasV1) db.exec('DROP INDEX IF EXISTS tasks_ready; ALTER TABLE tasks RENAME TO tasks_v1;');
+  db.exec(`
+    CREATE TABLE tasks (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      queue TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      available_at INTEGER NOT NULL,
+      created INTEGER NOT NULL,
+      last_error TEXT
+    );
+    CREATE INDEX tasks_ready ON tasks (queue, available_at, id);
+    CREATE TABLE task_payloads (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
+    CREATE TABLE IF NOT EXISTS dead_letters (
+      id INTEGER PRIMARY KEY,
+      queue TEXT NOT NULL,
+      payload BLOB NOT NULL,
+      attempts INTEGER NOT NULL,
+      created INTEGER NOT NULL,
+      died INTEGER NOT NULL,
+      last_error TEXT
+    );`);
+  if (hasV1) {
+    db.exec(`
+      INSERT INTO tasks (id, queue, attempts, available_at, created, last_error)
+        SELECT id, queue, attempts, available_at, created, last_error FROM tasks_v1;
+      INSERT INTO task_payloads (id, payload) SELECT id, payload FROM tasks_v1;
+      DROP TABLE tasks_v1;`);
+  }
+  db.pragma('user_version = 2');
 }

@@ -1,0 +1,142 @@
+/**
+ * The embedded queue's payload bytes, outside SQLite: numbered segment files under
+ * `<dataDir>/queue-log/`, appended to and read by offset. The task rows in queue.db say where each
+ * payload is (segment, offset, length); the bytes never pass through SQLite's pages, its WAL and
+ * its checkpoints, which copied every payload twice and checksummed it on the way (enqueue 40 →
+ * 12–16 µs of CPU per 15 KB payload, ack 11 → 3 µs: docs/decisions.md).
+ *
+ * Appends happen inside queue.db's write transaction, at the position the `payload_log` row
+ * holds, so writers in several threads or processes never overlap, and bytes written by a
+ * transaction that rolled back are overwritten by the next one. A segment is deleted once no task
+ * refers to it and a newer segment is being written (sqlite.ts).
+ */
+import { closeSync, constants, fdatasyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import path from 'node:path';
+
+/** Where a payload is: `length` bytes at `offset` of segment `segment`. */
+export interface PayloadRef {
+  segment: number;
+  offset: number;
+  length: number;
+}
+
+export class PayloadLog {
+  readonly #dir: string;
+  /** The segment this process writes, opened for writing at positions (no O_APPEND). */
+  #writing: { segment: number; fd: number } | null = null;
+  /** Segments this process reads, opened read-only (never created by a read). */
+  readonly #readFds = new Map<number, number>();
+  /** Segments below this are deleted (by this process or another). */
+  #lowest: number;
+
+  constructor(dataDir: string) {
+    this.#dir = path.join(dataDir, 'queue-log');
+    mkdirSync(this.#dir, { recursive: true });
+    const segments = readdirSync(this.#dir)
+      .map((f) => /^(\d+)\.log$/.exec(f)?.[1])
+      .filter((s): s is string => s !== undefined)
+      .map(Number);
+    this.#lowest = segments.length ? Math.min(...segments) : Number.MAX_SAFE_INTEGER;
+  }
+
+  #file(segment: number): string {
+    return path.join(this.#dir, `${String(segment).padStart(8, '0')}.log`);
+  }
+
+  #readFd(segment: number): number {
+    let fd = this.#readFds.get(segment);
+    if (fd === undefined) {
+      fd = openSync(this.#file(segment), constants.O_RDONLY);
+      this.#readFds.set(segment, fd);
+      this.#lowest = Math.min(this.#lowest, segment);
+    }
+    return fd;
+  }
+
+  #writeFd(segment: number): number {
+    if (this.#writing?.segment === segment) return this.#writing.fd;
+    // Segments only grow: the previous one gets no more writes from anyone.
+    if (this.#writing) closeSync(this.#writing.fd);
+    this.#writing = null;
+    const fd = openSync(this.#file(segment), constants.O_RDWR | constants.O_CREAT, 0o600);
+    this.#writing = { segment, fd };
+    this.#lowest = Math.min(this.#lowest, segment);
+    return fd;
+  }
+
+  /** Writes `payloads` one after another from `offset` of `segment`; throws if the disk refuses. */
+  write(segment: number, offset: number, payloads: Buffer[]): void {
+    const fd = this.#writeFd(segment);
+    const total = payloads.reduce((n, p) => n + p.length, 0);
+    const written = writevSync(fd, payloads, offset);
+    // A short write (rare on a regular file): write the rest from where it stopped.
+    if (written < total) {
+      const rest = Buffer.concat(payloads).subarray(written);
+      for (let at = 0; at < rest.length; ) at += writeSync(fd, rest, at, rest.length - at, offset + written + at);
+    }
+  }
+
+  /**
+   * Reads payloads. Neighbours in one segment are read together (a batch of tasks is usually one
+   * contiguous run). A payload cut short (the file lost its tail in a power failure) comes back
+   * short, and its consumer fails to decode it: the task ends in the dead letters, not in a loop.
+   */
+  read(refs: PayloadRef[]): Buffer[] {
+    const order = refs.map((_, i) => i).sort((a, b) => refs[a].segment - refs[b].segment || refs[a].offset - refs[b].offset);
+    const out = new Array<Buffer>(refs.length);
+    for (let i = 0; i < order.length; ) {
+      const first = refs[order[i]];
+      let end = first.offset + first.length;
+      let j = i + 1;
+      while (j < order.length && refs[order[j]].segment === first.segment && refs[order[j]].offset === end) end += refs[order[j++]].length;
+      const buf = Buffer.allocUnsafe(end - first.offset);
+      let got = 0;
+      try {
+        const fd = this.#readFd(first.segment);
+        for (let n = 1; got < buf.length && n > 0; got += n) n = readSync(fd, buf, got, buf.length - got, first.offset + got);
+      } catch {
+        got = 0;
+      }
+      for (let k = i; k < j; k++) {
+        const r = refs[order[k]];
+        const from = r.offset - first.offset;
+        out[order[k]] = buf.subarray(Math.min(from, got), Math.min(from + r.length, got));
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /** Flushes a segment's written bytes to the disk (an OS crash then loses at most what came after). */
+  sync(segment: number): void {
+    try {
+      fdatasyncSync(this.#readFd(segment));
+    } catch {
+      // Deleted meanwhile, or the file system cannot sync: nothing more to do here.
+    }
+  }
+
+  /** Deletes every segment below `segment` (none of them has a task left). */
+  deleteBelow(segment: number): void {
+    for (let s = this.#lowest; s < segment; s++) {
+      const fd = this.#readFds.get(s);
+      if (fd !== undefined) {
+        closeSync(fd);
+        this.#readFds.delete(s);
+      }
+      try {
+        unlinkSync(this.#file(s));
+      } catch {
+        // Another process deleted it first.
+      }
+    }
+    if (segment > this.#lowest) this.#lowest = segment;
+  }
+
+  close(): void {
+    for (const fd of this.#readFds.values()) closeSync(fd);
+    this.#readFds.clear();
+    if (this.#writing) closeSync(this.#writing.fd);
+    this.#writing = null;
+  }
+}
