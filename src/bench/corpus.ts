@@ -3,7 +3,8 @@
  * (test/fixtures/captures): an exception with 10–50 frames with source context, breadcrumbs,
  * contexts, tags and a user; spread over a chosen number of distinct issues; some gzipped; some
  * about 50 KB. Deterministic (seeded) so runs compare; the load generator then gives every send
- * its own event id and its own number in the exception message, as real messages carry ids.
+ * its own event id, its own number in the exception message, as real messages carry ids, and the
+ * current time as its timestamp, as an SDK stamps an error when it happens.
  */
 import type { Template } from './load.js';
 
@@ -56,7 +57,7 @@ export function buildEvent(rand: () => number, issue: number, large: boolean, re
     event_id: [...Array(32)].map(() => Math.floor(rand() * 16).toString(16)).join(''),
     platform: 'node',
     level: 'error',
-    timestamp: Date.now() / 1000,
+    timestamp: Number((Date.now() / 1000).toFixed(3)),
     release,
     environment: 'production',
     server_name: `web-${issue % 7}`,
@@ -84,10 +85,16 @@ export function buildCorpus(opts: CorpusOptions): Template[] {
     const issue = Math.floor(rand() * opts.issues);
     const large = rand() < opts.largeShare;
     const ev = buildEvent(rand, issue, large, `bench@${1 + (i % 3)}.0.0`);
-    const text = `{"event_id":"${ev.event_id}","sent_at":"${new Date().toISOString()}"}\n{"type":"event"}\n${JSON.stringify(ev)}\n`;
+    let text = `{"event_id":"${ev.event_id}","sent_at":"${new Date().toISOString()}"}\n{"type":"event"}\n${JSON.stringify(ev)}\n`;
+    // The timestamp at a fixed width (seconds with 3 decimals; JSON drops trailing zeros).
+    const stamp = `"timestamp":${JSON.stringify(ev.timestamp)},"release"`;
+    const fixed = `"timestamp":${ev.timestamp.toFixed(3)},"release"`;
+    if (!text.includes(stamp)) throw new Error('corpus: event timestamp not found');
+    text = text.replace(stamp, fixed);
+    const timestampOffset = text.indexOf(fixed) + '"timestamp":'.length;
     const value = ev.exception.values[0].value;
     const messageOffset = text.indexOf(`"value":"${value}"`) + `"value":"${value.split(' ')[0]} `.length;
-    out.push({ text: Buffer.from(text), gzip: rand() < opts.gzipShare, messageOffset, messageDigits: MESSAGE_DIGITS });
+    out.push({ text: Buffer.from(text), gzip: rand() < opts.gzipShare, messageOffset, messageDigits: MESSAGE_DIGITS, timestampOffset });
   }
   return out;
 }

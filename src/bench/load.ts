@@ -1,7 +1,7 @@
 /**
  * The load generator: sends corpus events over loopback with bounded concurrency for a bounded
- * time, with keep-alive connections, each with a fresh event id and exception message number,
- * recording accept latency.
+ * time, with keep-alive connections, each with a fresh event id, exception message number and
+ * timestamp, recording accept latency.
  */
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'undici';
@@ -13,6 +13,8 @@ export interface Template {
   /** Where the exception message's number starts in `text`, and its width (patched per send). */
   messageOffset?: number;
   messageDigits?: number;
+  /** Where the event's timestamp (seconds with 3 decimals) is in `text` (set to now per send). */
+  timestampOffset?: number;
 }
 
 export interface LoadResult {
@@ -26,6 +28,19 @@ export interface LoadResult {
 
 const ID_OFFSET = '{"event_id":"'.length;
 const HEX = Buffer.from('0123456789abcdef');
+
+/** One send's envelope: the template with a fresh event id, message number and timestamp. */
+export function envelopeFor(t: Template, now = Date.now()): Buffer {
+  const body = Buffer.from(t.text);
+  // Math.random, not crypto: ids need only be unique, and randomBytes cost 6 µs per call here.
+  for (let k = 0; k < 32; k++) body[ID_OFFSET + k] = HEX[(Math.random() * 16) | 0];
+  if (t.messageOffset !== undefined && t.messageDigits) {
+    for (let k = 0; k < t.messageDigits; k++) body[t.messageOffset + k] = 0x30 + ((Math.random() * 10) | 0);
+  }
+  // As an SDK stamps an error when it happens: event index entries then arrive in time order.
+  if (t.timestampOffset !== undefined) body.write((now / 1000).toFixed(3), t.timestampOffset, 'latin1');
+  return body;
+}
 
 export async function sendLoad(opts: {
   targets: { port: number; path: string }[];
@@ -48,12 +63,7 @@ export async function sendLoad(opts: {
   const gzipped = { 'content-encoding': 'gzip' };
   const one = async (i: number): Promise<void> => {
     const t = opts.templates[i % opts.templates.length];
-    const body = Buffer.from(t.text);
-    // Math.random, not crypto: ids need only be unique, and randomBytes cost 6 µs per call here.
-    for (let k = 0; k < 32; k++) body[ID_OFFSET + k] = HEX[(Math.random() * 16) | 0];
-    if (t.messageOffset !== undefined && t.messageDigits) {
-      for (let k = 0; k < t.messageDigits; k++) body[t.messageOffset + k] = 0x30 + ((Math.random() * 10) | 0);
-    }
+    const body = envelopeFor(t);
     const payload = t.gzip ? gzipSync(body, { level: 1 }) : body;
     bytesSent += payload.length;
     const target = i % opts.targets.length;
