@@ -5,7 +5,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
-import { publicUrl, type Config } from '../config/index.js';
+import { fastifyTrustProxy, publicUrl, type Config } from '../config/index.js';
 import type { Services } from '../services/index.js';
 import type { EventWorker } from '../pipeline/index.js';
 import type { Scheduler } from '../tasks/scheduler.js';
@@ -38,6 +38,8 @@ export async function buildApp(
     // SDKs send repeated or missing trailing slashes (relay store.rs normalizes them too).
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     requestTimeout: 120_000,
+    // Behind a reverse proxy, request.ip is the proxy's unless it is trusted (login limits key on it).
+    trustProxy: fastifyTrustProxy(config.trustProxy),
   });
   if (onRoute) app.addHook('onRoute', onRoute);
   // `?queue=1` adds the ingest queue's depth, for operators and the benchmark's drain wait.

@@ -43,6 +43,12 @@ export const configSchema = z.object({
   adminPassword: z.string().optional(),
   /** Email of the admin user created on first start. */
   adminEmail: z.string().default('admin@localhost'),
+  /**
+   * Which proxies in front of Faultline to believe about the client's address (X-Forwarded-For),
+   * for login limits and sessions: '' (none: the socket's peer), 'true' (any), a number of hops,
+   * or addresses and CIDR ranges separated by commas.
+   */
+  trustProxy: z.string().default(''),
   /** Log level (pino): fatal, error, warn, info, debug, trace, silent. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** In `faultline start`, run the worker in a thread of its own so ingest and processing use two cores. */
@@ -99,6 +105,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_ADMIN_PASSWORD: 'adminPassword',
   FAULTLINE_ADMIN_EMAIL: 'adminEmail',
   FAULTLINE_LOG_LEVEL: 'logLevel',
+  FAULTLINE_TRUST_PROXY: 'trustProxy',
   FAULTLINE_WORKER_BATCH_SIZE: 'workerBatchSize',
   FAULTLINE_WORKER_THREAD: 'workerThread',
   FAULTLINE_WORKER_THREADS: 'workerThreads',
@@ -172,4 +179,16 @@ export function loadConfig(
 /** The base URL people and SDKs use to reach this server. */
 export function publicUrl(config: Config): string {
   return (config.publicUrl ?? `http://127.0.0.1:${config.port}`).replace(/\/+$/, '');
+}
+
+/** `trustProxy` as Fastify takes it. */
+export function fastifyTrustProxy(value: string): boolean | string[] | ((address: string, hop: number) => boolean) {
+  const v = value.trim();
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    return (_address, hop) => hop < hops;
+  }
+  return v.split(',').map((a) => a.trim()).filter(Boolean);
 }

@@ -53,8 +53,8 @@ export class Browser {
   cookies = new Map<string, string>();
   constructor(readonly app: FastifyInstance) {}
 
-  async request(method: string, url: string, body?: unknown, opts: { csrf?: boolean | string; ip?: string } = {}): Promise<LightMyRequestResponse> {
-    const headers: Record<string, string> = {};
+  async request(method: string, url: string, body?: unknown, opts: { csrf?: boolean | string; ip?: string; headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
+    const headers: Record<string, string> = { ...opts.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const csrf = opts.csrf === undefined ? method !== 'GET' : opts.csrf;
     if (csrf) headers['x-csrftoken'] = typeof csrf === 'string' ? csrf : (this.cookies.get('faultline_csrf') ?? '');
@@ -72,7 +72,7 @@ export class Browser {
     return res;
   }
 
-  login(email: string, password: string, ip?: string) {
-    return this.request('POST', '/api/0/auth/login/', { email, password }, { csrf: false, ip });
+  login(email: string, password: string, ip?: string, headers?: Record<string, string>) {
+    return this.request('POST', '/api/0/auth/login/', { email, password }, { csrf: false, ip, headers });
   }
 }

@@ -121,6 +121,29 @@ describe('login rate limit', () => {
     expect((await b.login('ann@example.com', 'correct horse 1', '192.0.2.7')).statusCode).toBe(429);
     expect((await b.login('ann@example.com', 'correct horse 1', '192.0.2.8')).statusCode).toBe(200);
   });
+
+  it('behind a trusted reverse proxy, limits the forwarded client address, not the proxy', async () => {
+    await t.close();
+    t = await testApp({ config: { trustProxy: '10.0.0.1' } });
+    await seed(t.services, 'acme', 'ann@example.com', 'owner');
+    const b = new Browser(t.app);
+    const via = (client: string) => ({ 'x-forwarded-for': client });
+    for (let i = 0; i < 30; i++) expect((await b.login(`user${i}@example.com`, 'x', '10.0.0.1', via('198.51.100.9'))).statusCode).toBe(401);
+    expect((await b.login('ann@example.com', 'correct horse 1', '10.0.0.1', via('198.51.100.9'))).statusCode).toBe(429);
+    // Everyone else behind the same proxy can still log in.
+    expect((await b.login('ann@example.com', 'correct horse 1', '10.0.0.1', via('198.51.100.10'))).statusCode).toBe(200);
+    // A client talking to Faultline directly cannot pick its address with the header.
+    const direct = new Browser(t.app);
+    for (let i = 0; i < 30; i++) await direct.login(`x${i}@example.com`, 'x', '203.0.113.5', via(`192.0.2.${i}`));
+    expect((await direct.login('ann@example.com', 'correct horse 1', '203.0.113.5', via('192.0.2.200'))).statusCode).toBe(429);
+  });
+
+  it('without a trusted proxy, ignores X-Forwarded-For', async () => {
+    await seed(t.services, 'acme', 'ann@example.com', 'owner');
+    const b = new Browser(t.app);
+    for (let i = 0; i < 30; i++) await b.login(`user${i}@example.com`, 'x', '10.0.0.1', { 'x-forwarded-for': `198.51.100.${i}` });
+    expect((await b.login('ann@example.com', 'correct horse 1', '10.0.0.1', { 'x-forwarded-for': '198.51.100.77' })).statusCode).toBe(429);
+  });
 });
 
 describe('password change', () => {
