@@ -59,6 +59,8 @@ export function adminCommands(program: Command, configFrom: ConfigFrom): void {
     .option('--scopes <scopes...>', `scopes (${SCOPES.join(', ')})`)
     .option('--user <email>', 'user the token acts for')
     .option('--name <name>', 'a name to recognise the token by')
+    .option('--org-token', 'an organization auth token (sntrys_…) that tells sentry-cli the server URL and organization')
+    .option('--url <url>', 'with --org-token: the URL sentry-cli should use (default: the public URL)')
     .option('--json', 'print JSON')
     .option('-d, --data-dir <dir>', 'data directory')
     .action(async (o) => {
@@ -71,7 +73,14 @@ export function adminCommands(program: Command, configFrom: ConfigFrom): void {
         const user = o.user ? await db.selectFrom('users').select('id').where('email', '=', String(o.user).toLowerCase()).executeTakeFirst() : undefined;
         if (o.user && !user) throw new Error(`no user ${o.user}`);
         const scopes: string[] = (o.scopes ?? DEFAULT_SCOPES).flatMap((x: string) => x.split(/[\s,]+/)).filter(Boolean);
-        const value = await createApiToken(db, { organizationId: org.id, userId: user?.id ?? null, scopes, name: o.name });
+        let orgToken: { url: string; org: string } | undefined;
+        if (o.orgToken) {
+          const url = String(o.url ?? publicUrl(s.config)).replace(/\/+$/, '');
+          // sentry-cli takes only a server root (scheme, host, port) as its URL.
+          if (!/^https?:\/\/[^/?#]+$/.test(url)) throw new Error(`--url must be a server root such as https://errors.example.com, not ${url}`);
+          orgToken = { url, org: org.slug };
+        }
+        const value = await createApiToken(db, { organizationId: org.id, userId: user?.id ?? null, scopes, name: o.name, orgToken });
         if (o.json) process.stdout.write(JSON.stringify({ token: value, organization: org.slug, scopes }) + '\n');
         else process.stdout.write(`${value}\n`);
       });

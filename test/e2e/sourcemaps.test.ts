@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, createProject, createToken, dsnFor, removeDir, ROOT, startFaultline, tempDataDir, waitFor, type ApiClient, type RunningServer } from '../helpers/faultline.js';
+import { apiClient, cli, createProject, createToken, dsnFor, removeDir, ROOT, startFaultline, tempDataDir, waitFor, type ApiClient, type RunningServer } from '../helpers/faultline.js';
 
 const CLI3 = path.join(ROOT, 'node_modules/@sentry/cli/bin/sentry-cli');
 const CLI2 = path.join(ROOT, 'node_modules/sentry-cli-2/bin/sentry-cli');
@@ -51,10 +51,10 @@ afterAll(async () => {
   if (work) removeDir(work);
 });
 
-function sentryCli(bin: string, args: string[]): string {
+function sentryCli(bin: string, args: string[], env: Record<string, string> = { SENTRY_URL: server.url, SENTRY_AUTH_TOKEN: token, SENTRY_ORG: 'acme' }): string {
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd: work,
-    env: { ...process.env, SENTRY_URL: server.url, SENTRY_AUTH_TOKEN: token, SENTRY_ORG: 'acme', SENTRY_PROJECT: 'web', SENTRY_LOG_LEVEL: 'warn', SENTRY_DISABLE_UPDATE_CHECK: '1' },
+    env: { ...process.env, ...env, SENTRY_PROJECT: 'web', SENTRY_LOG_LEVEL: 'warn', SENTRY_DISABLE_UPDATE_CHECK: '1' },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -110,6 +110,22 @@ describe('sentry-cli releases', () => {
     const missing = await api.request('GET', '/api/0/organizations/acme/releases/nope/');
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
+  it('works from an organization auth token alone: sentry-cli reads the URL and organization from it', async () => {
+    const orgToken = JSON.parse(cli(server.dataDir, ['token', 'create', '--org', 'acme', '--org-token', '--url', server.url, '--json'])).token as string;
+    expect(orgToken).toMatch(/^sntrys_[A-Za-z0-9+/=]+_[A-Za-z0-9+/]{43}$/);
+    const payload = JSON.parse(Buffer.from(orgToken.split('_')[1], 'base64').toString('utf8'));
+    expect(payload).toMatchObject({ url: server.url, org: 'acme' });
+    // No SENTRY_URL, no SENTRY_ORG: both 3.x and 2.x take them from the token.
+    for (const bin of [CLI3, CLI2]) {
+      sentryCli(bin, ['releases', 'new', `web@token-${bin === CLI3 ? 3 : 2}`], { SENTRY_AUTH_TOKEN: orgToken });
+      expect(sentryCli(bin, ['releases', 'list'], { SENTRY_AUTH_TOKEN: orgToken })).toContain('web@token-');
+    }
+    const versions = (await api.get('/api/0/projects/acme/web/releases/')).map((x: any) => x.version);
+    expect(versions).toEqual(expect.arrayContaining(['web@token-3', 'web@token-2']));
+    // The old kind of token still works as before.
+    expect(sentryCli(CLI3, ['releases', 'list'])).toContain('web@token-3');
   });
 });
 

@@ -78,13 +78,27 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** Creates an API token; returns the token text, which is not stored and cannot be shown again. */
+/**
+ * An organization auth token in Sentry's format: `sntrys_`, the base64 of a JSON payload naming
+ * the server's URL and the organization, `_`, then a base64 secret of 32 random bytes. sentry-cli
+ * reads the payload, so it needs neither `--url` nor `--org` (and refuses different ones).
+ */
+export function orgAuthToken(url: string, org: string, now = Date.now()): string {
+  const payload = { iat: now / 1000, url, region_url: url, org };
+  const secret = randomBytes(32).toString('base64').replace(/=+$/, '');
+  return `sntrys_${Buffer.from(JSON.stringify(payload)).toString('base64')}_${secret}`;
+}
+
+/**
+ * Creates an API token; returns the token text, which is not stored and cannot be shown again.
+ * With `orgToken`, it is an organization auth token for that server URL and organization slug.
+ */
 export async function createApiToken(
   db: Kysely<Database>,
-  opts: { organizationId: number; userId?: number | null; scopes: string[]; name?: string },
+  opts: { organizationId: number; userId?: number | null; scopes: string[]; name?: string; orgToken?: { url: string; org: string } },
 ): Promise<string> {
   for (const s of opts.scopes) if (!(SCOPES as readonly string[]).includes(s)) throw new ModelError(`unknown scope "${s}"`);
-  const token = randomBytes(32).toString('hex');
+  const token = opts.orgToken ? orgAuthToken(opts.orgToken.url, opts.orgToken.org) : randomBytes(32).toString('hex');
   await db
     .insertInto('api_tokens')
     .values({
