@@ -141,4 +141,33 @@ describe('SqliteQueueBackend file format', () => {
     expect(tasks.map((t) => t.payload.toString())).toEqual(['whole', 'cut']);
     await q.close();
   });
+
+  it('keeps the payloads of producers in several threads or processes apart, across segments', async () => {
+    dir = tempDataDir();
+    // Each backend has its own connections and files, as `faultline start`'s main and worker threads do.
+    const a = new SqliteQueueBackend({ dataDir: dir, maxAttempts: 3 });
+    const b = new SqliteQueueBackend({ dataDir: dir, maxAttempts: 3 });
+    const consumer = new SqliteQueueBackend({ dataDir: dir, maxAttempts: 3 });
+    const payload = (who: string, i: number) => Buffer.concat([Buffer.from(`${who}${i}:`), Buffer.alloc(400 * 1024 + i, who)]);
+    // 2 × 60 payloads of 400 KB: more than one 32 MB segment, written turn by turn.
+    await Promise.all([
+      (async () => { for (let i = 0; i < 60; i++) await a.enqueue('ingest', [payload('a', i)]); })(),
+      (async () => { for (let i = 0; i < 60; i += 2) await b.enqueue('ingest', [payload('b', i), payload('b', i + 1)]); })(),
+    ]);
+    expect(readdirSync(path.join(dir, 'queue-log')).length).toBeGreaterThan(1);
+    const seen: string[] = [];
+    for (;;) {
+      const tasks = await consumer.take('ingest', 25, 60_000);
+      if (tasks.length === 0) break;
+      for (const t of tasks) {
+        const head = t.payload.subarray(0, t.payload.indexOf(':')).toString();
+        const [who, i] = [head[0], Number(head.slice(1))];
+        expect(t.payload.equals(payload(who, i)), head).toBe(true);
+        seen.push(head);
+      }
+      await consumer.ack(tasks.map((t) => t.id));
+    }
+    expect(seen.sort()).toEqual([...Array.from({ length: 60 }, (_, i) => `a${i}`), ...Array.from({ length: 60 }, (_, i) => `b${i}`)].sort());
+    for (const q of [a, b, consumer]) await q.close();
+  });
 });
