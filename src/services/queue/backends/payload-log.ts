@@ -22,8 +22,6 @@ export interface PayloadRef {
 
 export class PayloadLog {
   readonly #dir: string;
-  /** The segment this process writes, opened for writing at positions (no O_APPEND). */
-  #writing: { segment: number; fd: number } | null = null;
   /** Segments this process reads, opened read-only (never created by a read). */
   readonly #readFds = new Map<number, number>();
   /** Segments below this are deleted (by this process or another). */
@@ -53,26 +51,25 @@ export class PayloadLog {
     return fd;
   }
 
-  #writeFd(segment: number): number {
-    if (this.#writing?.segment === segment) return this.#writing.fd;
-    // Segments only grow: the previous one gets no more writes from anyone.
-    if (this.#writing) closeSync(this.#writing.fd);
-    this.#writing = null;
-    const fd = openSync(this.#file(segment), constants.O_RDWR | constants.O_CREAT, 0o600);
-    this.#writing = { segment, fd };
-    this.#lowest = Math.min(this.#lowest, segment);
-    return fd;
-  }
-
-  /** Writes `payloads` one after another from `offset` of `segment`; throws if the disk refuses. */
+  /**
+   * Writes `payloads` one after another from `offset` of `segment`; throws if the disk refuses.
+   * The file is opened for each group commit (a few µs): a descriptor kept open by a producer that
+   * then falls idle would hold a deleted segment's space.
+   */
   write(segment: number, offset: number, payloads: Buffer[]): void {
-    const fd = this.#writeFd(segment);
-    const total = payloads.reduce((n, p) => n + p.length, 0);
-    const written = writevSync(fd, payloads, offset);
-    // A short write (rare on a regular file): write the rest from where it stopped.
-    if (written < total) {
-      const rest = Buffer.concat(payloads).subarray(written);
-      for (let at = 0; at < rest.length; ) at += writeSync(fd, rest, at, rest.length - at, offset + written + at);
+    // Positioned writes, not O_APPEND: the position comes from queue.db's write transaction.
+    const fd = openSync(this.#file(segment), constants.O_WRONLY | constants.O_CREAT, 0o600);
+    this.#lowest = Math.min(this.#lowest, segment);
+    try {
+      const total = payloads.reduce((n, p) => n + p.length, 0);
+      const written = writevSync(fd, payloads, offset);
+      // A short write (rare on a regular file): write the rest from where it stopped.
+      if (written < total) {
+        const rest = Buffer.concat(payloads).subarray(written);
+        for (let at = 0; at < rest.length; ) at += writeSync(fd, rest, at, rest.length - at, offset + written + at);
+      }
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -136,7 +133,5 @@ export class PayloadLog {
   close(): void {
     for (const fd of this.#readFds.values()) closeSync(fd);
     this.#readFds.clear();
-    if (this.#writing) closeSync(this.#writing.fd);
-    this.#writing = null;
   }
 }
