@@ -87,24 +87,30 @@ export class PostProcessProcessor extends QueueProcessor {
         now,
       };
       if (!(await rulePasses(data, rule.environment, subject))) continue;
-      if (!(await claimRule(db, rule.id, group.id, data.frequency, now))) continue;
       await this.#fire(rule.id, data, group, t, now);
     }
   }
 
-  /** Sends the rule's actions now, or parks the fire for the digest when the rule is noisy. */
+  /**
+   * Claims the rule's frequency window and records the fire in one transaction (a failure between
+   * the two would have left the window claimed and the alert unsent, and a retry would find the
+   * rule quiet), then sends the rule's actions, or parks the fire for the digest when the rule is noisy.
+   */
   async #fire(ruleId: number, data: RuleData, group: Group, t: PostProcessTask, now: number): Promise<void> {
-    const db = this.services.database.db;
     const { digestIntervalMs, digestThreshold } = this.services.config;
-    const recent = await db
-      .selectFrom('rule_fires')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('rule_id', '=', ruleId)
-      .where('date_added', '>', now - digestIntervalMs)
-      .executeTakeFirst();
-    const digest = Number(recent?.n ?? 0) >= digestThreshold;
-    await db.insertInto('rule_fires').values({ rule_id: ruleId, group_id: group.id, event_id: t.eventId, digest: digest ? 1 : 0, date_added: now }).execute();
-    if (digest) return;
+    const fired = await this.services.database.db.transaction().execute(async (trx) => {
+      if (!(await claimRule(trx, ruleId, group.id, data.frequency, now))) return null;
+      const recent = await trx
+        .selectFrom('rule_fires')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('rule_id', '=', ruleId)
+        .where('date_added', '>', now - digestIntervalMs)
+        .executeTakeFirst();
+      const digest = Number(recent?.n ?? 0) >= digestThreshold;
+      await trx.insertInto('rule_fires').values({ rule_id: ruleId, group_id: group.id, event_id: t.eventId, digest: digest ? 1 : 0, date_added: now }).execute();
+      return { digest };
+    });
+    if (!fired || fired.digest) return;
     await enqueueNotify(
       this.services.queue,
       data.actions.map((_a, actionIndex) => ({
