@@ -92,14 +92,15 @@ export class PostProcessProcessor extends QueueProcessor {
   }
 
   /**
-   * Claims the rule's frequency window and records the fire in one transaction (a failure between
-   * the two would have left the window claimed and the alert unsent, and a retry would find the
-   * rule quiet), then sends the rule's actions, or parks the fire for the digest when the rule is noisy.
+   * Claims the rule's frequency window, records the fire and queues the rule's actions (or parks
+   * the fire for the digest when the rule is noisy) in one transaction: a failure anywhere before
+   * the commit leaves the rule unclaimed for the retry. At least once: only a commit that fails
+   * after the actions were queued can send them twice.
    */
   async #fire(ruleId: number, data: RuleData, group: Group, t: PostProcessTask, now: number): Promise<void> {
     const { digestIntervalMs, digestThreshold } = this.services.config;
-    const fired = await this.services.database.db.transaction().execute(async (trx) => {
-      if (!(await claimRule(trx, ruleId, group.id, data.frequency, now))) return null;
+    await this.services.database.db.transaction().execute(async (trx) => {
+      if (!(await claimRule(trx, ruleId, group.id, data.frequency, now))) return;
       const recent = await trx
         .selectFrom('rule_fires')
         .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -108,18 +109,17 @@ export class PostProcessProcessor extends QueueProcessor {
         .executeTakeFirst();
       const digest = Number(recent?.n ?? 0) >= digestThreshold;
       await trx.insertInto('rule_fires').values({ rule_id: ruleId, group_id: group.id, event_id: t.eventId, digest: digest ? 1 : 0, date_added: now }).execute();
-      return { digest };
+      if (digest) return;
+      await enqueueNotify(
+        this.services.queue,
+        data.actions.map((_a, actionIndex) => ({
+          ruleId,
+          actionIndex,
+          projectId: t.projectId,
+          digest: false,
+          items: [{ groupId: group.id, eventId: t.eventId, firedAt: now }],
+        })),
+      );
     });
-    if (!fired || fired.digest) return;
-    await enqueueNotify(
-      this.services.queue,
-      data.actions.map((_a, actionIndex) => ({
-        ruleId,
-        actionIndex,
-        projectId: t.projectId,
-        digest: false,
-        items: [{ groupId: group.id, eventId: t.eventId, firedAt: now }],
-      })),
-    );
   }
 }
