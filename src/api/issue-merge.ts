@@ -10,21 +10,13 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, Group } from '../db/index.js';
 import { recordActivity } from '../db/models/activity.js';
+import { deleteIssueRows } from '../db/models/issues.js';
 import { insertIgnore, insertReturningId, upsert } from '../db/sql.js';
 import { nextShortIdIn } from '../pipeline/short-id.js';
 import { forgetTombstones } from '../pipeline/tombstones.js';
 import { eventNodeId } from '../services/nodestore/index.js';
 import type { ApiContext } from './context.js';
 
-const TRIAGE_TABLES = ['group_assignees', 'group_bookmarks', 'group_subscriptions', 'group_resolutions', 'group_snoozes', 'activities', 'rule_group_status'] as const;
-
-async function dropGroupRows(trx: Transaction<Database>, ids: number[]) {
-  await trx.deleteFrom('group_hashes').where('group_id', 'in', ids).execute();
-  await trx.deleteFrom('group_tag_values').where('group_id', 'in', ids).execute();
-  await trx.deleteFrom('tsdb_points').where('model', '=', 'group').where('key_id', 'in', ids).execute();
-  for (const t of TRIAGE_TABLES) await trx.deleteFrom(t).where('group_id', 'in', ids).execute();
-  await trx.deleteFrom('groups').where('id', 'in', ids).execute();
-}
 
 /** Deletes issues with their hashes, events, bodies, tag values and triage state. */
 export async function deleteIssues(ctx: ApiContext, groups: { id: number; project_id: number }[]) {
@@ -33,7 +25,7 @@ export async function deleteIssues(ctx: ApiContext, groups: { id: number; projec
     await ctx.db.transaction().execute(async (trx) => {
       await ctx.services.nodestore.delete(events.map((e) => eventNodeId(g.project_id, e.event_id)), trx);
       await trx.deleteFrom('events').where('group_id', '=', g.id).execute();
-      await dropGroupRows(trx, [g.id]);
+      await deleteIssueRows(trx, [g.id]);
     });
   }
 }
@@ -81,7 +73,7 @@ export async function mergeIssues(ctx: ApiContext, groups: Group[], userId: numb
       await upsert(trx.insertInto('tsdb_points').values({ ...p, key_id: primary.id }), dialect, 'tsdb_points', ['model', 'key_id', 'rollup', 'bucket'], { count: 'add' }).execute();
     }
     await trx.deleteFrom('group_hashes').where('group_id', 'in', childIds).execute();
-    await dropGroupRows(trx, childIds);
+    await deleteIssueRows(trx, childIds);
     const all = [primary, ...children];
     await trx
       .updateTable('groups')

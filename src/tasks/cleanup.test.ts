@@ -1,8 +1,9 @@
-/** Retention with time moved forward: events, bodies and issues go, and SQLite gives disk space back. */
+/** Retention with time moved forward: events, bodies and issues (with their triage state) go, and SQLite gives disk space back. */
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, testServices } from '../../test/helpers/services.js';
+import { recordActivity } from '../db/models/activity.js';
 import { EventWorker } from '../pipeline/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { putBlob } from '../sourcemaps/index.js';
@@ -14,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => s.cleanup());
 
-const count = async (table: 'events' | 'groups' | 'nodestore_node' | 'group_hashes' | 'group_tag_values') =>
+const count = async (table: 'events' | 'groups' | 'nodestore_node' | 'group_hashes' | 'group_tag_values' | 'activities' | 'rule_group_status') =>
   Number((await s.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
 describe('cleanup', () => {
@@ -47,12 +48,17 @@ describe('cleanup', () => {
     expect(await cleanup(s, { now })).toMatchObject({ events: 0, issues: 0 });
     expect(await count('events')).toBe(300);
 
+    // Triage state of one issue goes with it.
+    const group = await s.database.db.selectFrom('groups').select(['id', 'project_id']).executeTakeFirstOrThrow();
+    await recordActivity(s.database.db, { projectId: group.project_id, groupId: group.id, type: 'set_resolved', data: {} });
+    await s.database.db.insertInto('rule_group_status').values({ rule_id: 1, group_id: group.id, last_active: now }).execute();
+
     // 91 days later, past the default 90-day retention.
     const progress: number[] = [];
     const result = await cleanup(s, { now: now + 91 * 86_400_000, batchSize: 100, onProgress: (n) => progress.push(n) });
     expect(result).toMatchObject({ events: 300, issues: 3 });
     expect(progress).toEqual([100, 200, 300]);
-    for (const t of ['events', 'groups', 'nodestore_node', 'group_hashes', 'group_tag_values'] as const) expect(await count(t), t).toBe(0);
+    for (const t of ['events', 'groups', 'nodestore_node', 'group_hashes', 'group_tag_values', 'activities', 'rule_group_status'] as const) expect(await count(t), t).toBe(0);
     expect(pages()).toBeLessThan(before / 2);
   });
 

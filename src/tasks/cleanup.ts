@@ -8,6 +8,7 @@
  */
 import { sql } from 'kysely';
 import type { Services } from '../services/index.js';
+import { deleteIssueRows } from '../db/models/index.js';
 import { eventNodeId } from '../services/nodestore/index.js';
 import { deleteStaleChunks } from '../sourcemaps/index.js';
 
@@ -69,12 +70,8 @@ export async function cleanup(services: Services, opts: CleanupOptions = {}): Pr
         .execute();
       if (groups.length === 0) break;
       const ids = groups.map((g) => g.id);
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('group_hashes').where('group_id', 'in', ids).execute();
-        await trx.deleteFrom('group_tag_values').where('group_id', 'in', ids).execute();
-        await trx.deleteFrom('tsdb_points').where('model', '=', 'group').where('key_id', 'in', ids).execute();
-        await trx.deleteFrom('groups').where('id', 'in', ids).execute();
-      });
+      // With their triage state (assignees, bookmarks, resolutions, activity, alert rule windows).
+      await db.transaction().execute((trx) => deleteIssueRows(trx, ids));
       result.issues += ids.length;
     }
     await db.deleteFrom('tsdb_points').where('model', '=', 'project').where('key_id', 'in', projectIds).where('bucket', '<', cutoff).execute();
