@@ -5,9 +5,9 @@
  */
 import { sql } from 'kysely';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqlDialects, type TestDatabase } from '../../test/helpers/databases.js';
-import { makeProject, testServices } from '../../test/helpers/services.js';
+import { describe, expect, it } from 'vitest';
+import { sqlDialects } from '../../test/helpers/databases.js';
+import { makeProject, servicesOn } from '../../test/helpers/services.js';
 import { A, C } from '../alerts/rules.js';
 import { insertReturningId } from '../db/sql.js';
 import { NOTIFY_QUEUE } from '../notify/job.js';
@@ -17,34 +17,33 @@ import { POST_PROCESS_QUEUE } from './post-process-task.js';
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
   describe(`post-processing on ${dialect}`, () => {
-    let s: Awaited<ReturnType<typeof testServices>>;
-    let database: TestDatabase;
-    beforeAll(async () => {
-      database = await makeDb();
-      s = await testServices(database.url);
-    });
-    afterAll(async () => {
-      await s?.cleanup();
-      await database?.drop();
-    });
+    const services = servicesOn(makeDb);
 
-    it('fires a rule on the retry when recording the fire failed the first time', async () => {
-      const { project } = await makeProject(s, 'pp', `retry-${dialect}`);
-      const db = s.database.db;
+    /** A project with a "new issue" webhook rule and the post-process task of its first event. */
+    async function firstEventWithRule(slug: string, eventId: string) {
+      const s = services();
+      const { project } = await makeProject(s, 'pp', `${slug}-${dialect}`);
       const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 30, conditions: [{ id: C.firstSeen }], filters: [], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
       const ruleId = await insertReturningId(
-        db.insertInto('alert_rules').values({ project_id: project.id, label: 'new issue', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
+        s.database.db.insertInto('alert_rules').values({ project_id: project.id, label: 'new issue', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
         s.database.dialect,
       );
       await s.queue.enqueue(INGEST_QUEUE, [
-        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: 'd'.repeat(32), client: null, payload: JSON.stringify({ message: 'first of its kind' }) }),
+        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify({ message: `first of its kind (${slug})` }) }),
       ]);
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
       while ((await worker.runOnce()) > 0);
       const [task] = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
       expect(task).toBeDefined();
+      return { ruleId, task };
+    }
 
+    it('fires a rule on the retry when recording the fire failed the first time', async () => {
+      const s = services();
+      const db = s.database.db;
+      const { ruleId, task } = await firstEventWithRule('retry', 'd'.repeat(32));
       const processor = new PostProcessProcessor(s, pino({ level: 'silent' }));
+      const notifyBefore = (await s.queue.stats(NOTIFY_QUEUE)).ready;
       // The fire cannot be recorded: the step fails after the rule passed.
       await sql`alter table rule_fires rename to rule_fires_away`.execute(db);
       await expect(processor.process(task)).rejects.toThrow();
@@ -53,23 +52,13 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       await processor.process(task);
       const fires = await db.selectFrom('rule_fires').select(['rule_id', 'event_id']).where('rule_id', '=', ruleId).execute();
       expect(fires.map((f) => f.event_id)).toEqual(['d'.repeat(32)]);
-      expect((await s.queue.stats(NOTIFY_QUEUE)).ready).toBe(1);
+      expect((await s.queue.stats(NOTIFY_QUEUE)).ready).toBe(notifyBefore + 1);
     });
 
     it("fires a rule on the retry when queueing its actions failed the first time", async () => {
-      const { project } = await makeProject(s, 'pp', `notify-${dialect}`);
+      const s = services();
       const db = s.database.db;
-      const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 30, conditions: [{ id: C.firstSeen }], filters: [], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
-      const ruleId = await insertReturningId(
-        db.insertInto('alert_rules').values({ project_id: project.id, label: 'new issue', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
-        s.database.dialect,
-      );
-      await s.queue.enqueue(INGEST_QUEUE, [
-        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: 'e'.repeat(32), client: null, payload: JSON.stringify({ message: 'another of its kind' }) }),
-      ]);
-      const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
-      while ((await worker.runOnce()) > 0);
-      const [task] = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
+      const { ruleId, task } = await firstEventWithRule('notify', 'e'.repeat(32));
       const notifyBefore = (await s.queue.stats(NOTIFY_QUEUE)).ready;
 
       // The queue refuses the webhook job once (a broker that blinked).

@@ -4,9 +4,9 @@
  * worker that dies between its commit and queueing post-processing loses no alert.
  */
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqlDialects, type TestDatabase } from '../../test/helpers/databases.js';
-import { makeProject, testServices } from '../../test/helpers/services.js';
+import { describe, expect, it } from 'vitest';
+import { sqlDialects } from '../../test/helpers/databases.js';
+import { makeProject, servicesOn } from '../../test/helpers/services.js';
 import { A, C } from '../alerts/rules.js';
 import type { Services } from '../services/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
@@ -15,16 +15,7 @@ import { POST_PROCESS_QUEUE } from './post-process-task.js';
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
   describe(`save step on ${dialect}`, () => {
-    let s: Awaited<ReturnType<typeof testServices>>;
-    let database: TestDatabase;
-    beforeAll(async () => {
-      database = await makeDb();
-      s = await testServices(database.url);
-    });
-    afterAll(async () => {
-      await s?.cleanup();
-      await database?.drop();
-    });
+    const services = servicesOn(makeDb);
 
     const task = (projectId: number, message: string, release: string, eventId: string, extra: Record<string, unknown> = {}) =>
       encodeIngestTask({
@@ -41,6 +32,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       });
 
     const drain = async () => {
+      const s = services();
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 100, leaseMs: 60_000 });
       while ((await worker.runOnce()) > 0);
     };
@@ -49,6 +41,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
     const NAMES = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
 
     it('gives new issues consecutive short ids and counts them per release, in one batch and the next', async () => {
+      const s = services();
       const { project } = await makeProject(s, 'save', `p-${dialect}`);
       const id = (n: number) => n.toString(16).padStart(32, '0');
       // 12 events: 6 distinct messages (issues), 4 first seen in 1.0, 2 in 2.0; each sent twice.
@@ -84,6 +77,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
     });
 
     it("shows each issue's latest event: title and level follow the newest event of a batch", async () => {
+      const s = services();
       const { project } = await makeProject(s, 'save', `latest-${dialect}`);
       const id = (n: number) => `${(n + 500).toString(16).padStart(32, '0')}`;
       const t0 = Date.now() / 1000 - 600;
@@ -106,6 +100,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
     });
 
     it('queues post-processing again for an event whose worker died after the commit, and fires each rule once', async () => {
+      const s = services();
       const { project } = await makeProject(s, 'save', `crash-${dialect}`);
       const db = s.database.db;
       // Alert on every new issue, with no quiet period: a second post-process run would fire twice.

@@ -4,6 +4,8 @@ import { createServices, type Services } from '../../src/services/index.js';
 import { createProject, createProjectKey, getOrCreateOrganization } from '../../src/db/models/index.js';
 import { removeDir, tempDataDir } from './faultline.js';
 import { insertReturningId } from '../../src/db/sql.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { TestDatabase } from './databases.js';
 
 export async function testServices(databaseUrl?: string): Promise<Services & { cleanup(): Promise<void> }> {
   const dataDir = tempDataDir();
@@ -14,6 +16,26 @@ export async function testServices(databaseUrl?: string): Promise<Services & { c
       removeDir(dataDir);
     },
   });
+}
+
+export type TestServices = Awaited<ReturnType<typeof testServices>>;
+
+/**
+ * For a describe block: services on a database of their own (from `sqlDialects()`), made before
+ * its tests and dropped after them. Returns a getter, since they exist only once the block runs.
+ */
+export function servicesOn(makeDb: () => Promise<TestDatabase>): () => TestServices {
+  let services: TestServices | undefined;
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await makeDb();
+    services = await testServices(database.url);
+  });
+  afterAll(async () => {
+    await services?.cleanup();
+    await database?.drop();
+  });
+  return () => services!;
 }
 
 export async function makeProject(services: Services, org = 'acme', slug = 'app') {
