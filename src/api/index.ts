@@ -17,6 +17,7 @@ import { eventRoutes } from './routes/events.js';
 import { filterRoutes } from './routes/filters.js';
 import { groupingInfoRoutes } from './routes/grouping-info.js';
 import { teamRoutes } from './routes/teams.js';
+import { statsRoutes } from './routes/stats.js';
 import { issueRoutes } from './routes/issues.js';
 import { projectAdminRoutes } from './routes/project-admin.js';
 import { projectRoutes } from './routes/projects.js';
@@ -68,4 +69,5 @@ export async function apiRoutes(app: FastifyInstance, opts: ApiOptions): Promise
   delegatorRoutes(app, ctx);
   groupingInfoRoutes(app, ctx);
   teamRoutes(app, ctx);
+  statsRoutes(app, ctx);
 }
