@@ -90,8 +90,9 @@ export function statsRoutes(app: FastifyInstance, ctx: ApiContext) {
         .where('bucket', '<', end)
         .execute()
     ).map((r) => ({ project: r.project_id, bucket: Number(r.bucket), category: r.category, outcome: r.outcome, reason: r.reason, quantity: Number(r.quantity) }));
-    // Accepted errors are the saved events, counted per project and hour by the tsdb.
-    const series = await ctx.services.tsdb.getRange('project', projectIds, first, end - 1, 3600);
+    // Accepted errors are the saved events, counted per project by the tsdb (daily series for
+    // whole-day intervals: they are kept longer than the hourly ones).
+    const series = await ctx.services.tsdb.getRange('project', projectIds, first, end - 1, interval % (24 * HOUR) === 0 ? 86400 : 3600);
     for (const [project, points] of series) {
       for (const [bucketSeconds, n] of points) if (n > 0) rows.push({ project, bucket: bucketSeconds * 1000, category: 'error', outcome: 'accepted', reason: 'none', quantity: n });
     }
