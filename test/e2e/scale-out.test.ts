@@ -142,5 +142,8 @@ describeWithServer('with its queue', layout.queue === 'amqp' ? 'FAULTLINE_TEST_A
     const stats = (await api.get(`/api/0/projects/scale/app/issues/?query=&limit=100&statsPeriod=24h`)) as any[];
     const charted = stats.reduce((n, i) => n + i.stats['24h'].reduce((m: number, [, c]: [number, number]) => m + c, 0), 0);
     expect(charted).toBe(N);
+    // Usage stats count each saved event once too (the project series, here in Redis).
+    const usage = (await api.get('/api/0/organizations/scale/stats_v2/?field=sum(quantity)&statsPeriod=24h&interval=1h&category=error&outcome=accepted')) as any;
+    expect(usage.groups[0].totals['sum(quantity)']).toBe(N);
   }, 300_000);
 })));
