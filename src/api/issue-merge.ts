@@ -17,7 +17,6 @@ import { forgetTombstones } from '../pipeline/tombstones.js';
 import { eventNodeId } from '../services/nodestore/index.js';
 import type { ApiContext } from './context.js';
 
-
 /** Deletes issues with their hashes, events, bodies, tag values and triage state. */
 export async function deleteIssues(ctx: ApiContext, groups: { id: number; project_id: number }[]) {
   for (const g of groups) {
@@ -72,7 +71,6 @@ export async function mergeIssues(ctx: ApiContext, groups: Group[], userId: numb
     for (const p of points) {
       await upsert(trx.insertInto('tsdb_points').values({ ...p, key_id: primary.id }), dialect, 'tsdb_points', ['model', 'key_id', 'rollup', 'bucket'], { count: 'add' }).execute();
     }
-    await trx.deleteFrom('group_hashes').where('group_id', 'in', childIds).execute();
     await deleteIssueRows(trx, childIds);
     const all = [primary, ...children];
     await trx

@@ -203,6 +203,8 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
       const bodies: { id: string; data: NodeData; timestamp: number }[] = [];
       const newInRelease: { project: ProjectSettings; release: string }[] = [];
       const rows: (Insertable<EventTable> & Record<keyof typeof EVENT_ROW_TYPES, unknown>)[] = [];
+      /** The events saved now, one per row of `rows` (result.events also has redelivered ones). */
+      const savedNow: SavedEvent[] = [];
       const seen = new Set<string>();
       counters.length = 0;
       result.events = [];
@@ -272,7 +274,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
           post_process: null, // set below, once regressions are known
         });
         result.saved++;
-        result.events.push({
+        savedNow.push({
           projectId: project.id,
           groupId: group.id,
           eventId: event.event_id,
@@ -295,11 +297,11 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
 
       const regressed = await refreshGroups(trx, dialect, groupsByHash, latest);
       for (const [groupId, eventId] of regressed) {
-        const saved = result.events.find((e) => e.groupId === groupId && e.eventId === eventId && !e.redeliveredAfter);
+        const saved = savedNow.find((e) => e.groupId === groupId && e.eventId === eventId);
         if (saved) saved.isRegression = true;
       }
-      const savedNow = result.events.filter((e) => !e.redeliveredAfter); // one per row, in order
       for (let i = 0; i < rows.length; i++) rows[i].post_process = postProcessFlags(savedNow[i]);
+      result.events.push(...savedNow);
       // The event index rows in multi-row statements. A concurrent delivery of the same event
       // (a lease that ran out mid-batch) makes this fail on the unique key, and the worker then
       // saves the batch one event at a time, where the check above sees it.
