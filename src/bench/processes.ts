@@ -86,3 +86,36 @@ export function usage(pid: number): { rss: number; cpu: number } {
     return { rss: 0, cpu: 0 };
   }
 }
+
+/**
+ * Points `env` at a fresh PostgreSQL database of its own (created here; `drop` removes it) and at
+ * the Redis database of `redisUrl`, emptied first, for the queue and the shared services.
+ */
+export async function scaleOutEnv(env: NodeJS.ProcessEnv, adminUrl: string, redisUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const pg = (await import('pg')).default;
+  const name = `faultline_bench_${Date.now().toString(36)}`;
+  const run = async (sql: string) => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl);
+  await redis.flushdb();
+  redis.disconnect();
+  Object.assign(env, { FAULTLINE_DATABASE_URL: u.toString(), FAULTLINE_REDIS_URL: redisUrl, FAULTLINE_QUEUE_URL: redisUrl });
+  return { url: u.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** Tasks ready or leased in the queue, as a role's health endpoint reports them. */
+export async function queueDepth(port: number): Promise<number> {
+  const r = (await (await fetch(`http://127.0.0.1:${port}/_health/?queue=1`)).json()) as { queue?: { ready: number; leased: number } };
+  return (r.queue?.ready ?? 0) + (r.queue?.leased ?? 0);
+}

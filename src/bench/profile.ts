@@ -10,7 +10,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { buildCorpus } from './corpus.js';
 import { sendLoad } from './load.js';
-import { runCli, startRole, stopAll, usage } from './processes.js';
+import { queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
 
 interface ProfileNode {
   id: number;
@@ -71,13 +71,27 @@ export function printProfile(dir: string): void {
   print(inclusiveTimes(profile).slice(0, 25));
 }
 
-/** With `keepDir`, the two .cpuprofile files are copied there (Chrome DevTools and speedscope open them). */
-export async function profileWorker(events: number, log: (m: string) => void, keepDir?: string): Promise<void> {
+/** Where `profileWorker` runs: the embedded default, or PostgreSQL + Redis (admin URL, Redis URL). */
+export interface ProfileLayout {
+  postgresUrl: string;
+  redisUrl: string;
+}
+
+/**
+ * With `keepDir`, the two .cpuprofile files are copied there (Chrome DevTools and speedscope open
+ * them). With `scaleOut`, ingest and worker run on a fresh PostgreSQL database and Redis (queue
+ * included), and a `web` process outside the profile answers the queue's depth.
+ */
+export async function profileWorker(events: number, log: (m: string) => void, keepDir?: string, scaleOut?: ProfileLayout): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
   const ingestProfDir = path.join(dataDir, 'ingest-profiles');
   const env: NodeJS.ProcessEnv = { ...process.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_ADMIN_PASSWORD: 'bench-password' };
+  const db = scaleOut ? await scaleOutEnv(env, scaleOut.postgresUrl, scaleOut.redisUrl) : null;
+  const others: Proc[] = [];
   try {
+    // The web role migrates a fresh database; it also serves the queue depth.
+    if (db) others.push(await startRole('web', env));
     const ingest = await startRole('ingest', env, ['--cpu-prof', `--cpu-prof-dir=${ingestProfDir}`]);
     const project = JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };
     const key = new URL(project.dsn).username;
@@ -87,15 +101,13 @@ export async function profileWorker(events: number, log: (m: string) => void, ke
     const load = await sendLoad({ targets: [{ port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` }], templates, concurrency: 32, durationMs: 600_000, maxEvents: events });
     const ingestCpu = usage(ingest.child.pid!).cpu - before;
     await stopAll([ingest]);
-    const queue = new BetterSqlite3(path.join(dataDir, 'queue.db'), { readonly: true });
-    const left = () => (queue.prepare("SELECT COUNT(*) AS n FROM tasks WHERE queue = 'ingest'").get() as { n: number }).n;
+    const depth = db ? () => queueDepth(others[0].port!) : embeddedQueueDepth(dataDir);
     log('draining with one worker under --cpu-prof');
     const started = performance.now();
     const worker = await startRole('worker', env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-    while (left() > 0) await new Promise((r) => setTimeout(r, 100));
+    while ((await depth()) > 0) await new Promise((r) => setTimeout(r, 100));
     const seconds = (performance.now() - started) / 1000;
     const cpu = usage(worker.child.pid!).cpu;
-    queue.close();
     await stopAll([worker]); // the profile is written on exit
     process.stdout.write(`ingest: ${load.accepted} events accepted, ${((ingestCpu * 1000) / Math.max(1, load.accepted)).toFixed(2)} ms of CPU per event\n`);
     printProfile(ingestProfDir);
@@ -107,6 +119,19 @@ export async function profileWorker(events: number, log: (m: string) => void, ke
       log(`profiles kept in ${keepDir}/ingest and ${keepDir}/worker`);
     }
   } finally {
+    await stopAll(others);
+    await db?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Tasks left in the embedded queue, read from queue.db directly (no server is running). */
+function embeddedQueueDepth(dataDir: string): () => Promise<number> {
+  let queue: BetterSqlite3.Database | null = null;
+  return async () => {
+    queue ??= new BetterSqlite3(path.join(dataDir, 'queue.db'), { readonly: true });
+    const n = (queue.prepare("SELECT COUNT(*) AS n FROM tasks WHERE queue = 'ingest'").get() as { n: number }).n;
+    if (n === 0) queue.close();
+    return n;
+  };
 }

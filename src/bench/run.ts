@@ -9,7 +9,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { buildCorpus } from './corpus.js';
 import { percentile, sendLoad } from './load.js';
-import { runCli, startRole, stopAll, usage, type Proc } from './processes.js';
+import { queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
 
 export interface BenchOptions {
   layout: 'embedded' | 'postgres-redis';
@@ -54,11 +54,6 @@ function dirSize(dir: string, include: (name: string) => boolean = () => true): 
   return n;
 }
 
-async function queueDepth(port: number): Promise<number> {
-  const r = (await (await fetch(`http://127.0.0.1:${port}/_health/?queue=1`)).json()) as { queue?: { ready: number; leased: number } };
-  return (r.queue?.ready ?? 0) + (r.queue?.leased ?? 0);
-}
-
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-'));
@@ -67,12 +62,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   if (opts.layout === 'postgres-redis') {
     if (!opts.postgresUrl || !opts.redisUrl) throw new Error('the postgres-redis layout needs a PostgreSQL and a Redis URL');
     // A database of its own, so stored bytes are this run's; the Redis database is emptied first.
-    benchDb = await freshPostgresDatabase(opts.postgresUrl);
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(opts.redisUrl);
-    await redis.flushdb();
-    redis.disconnect();
-    Object.assign(env, { FAULTLINE_DATABASE_URL: benchDb.url, FAULTLINE_REDIS_URL: opts.redisUrl, FAULTLINE_QUEUE_URL: opts.redisUrl });
+    benchDb = await scaleOutEnv(env, opts.postgresUrl, opts.redisUrl);
   }
   const procs: Proc[] = [];
   try {
@@ -162,22 +152,4 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     await benchDb?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-async function freshPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const pg = (await import('pg')).default;
-  const name = `faultline_bench_${Date.now().toString(36)}`;
-  const run = async (sql: string) => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return { url: u.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

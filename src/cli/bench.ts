@@ -17,13 +17,19 @@ export function benchCommand(program: Command): void {
     .option('--workers <n>', 'worker processes in the postgres-redis layout', '1')
     .option('--layout <name...>', 'embedded and/or postgres-redis (default: every layout that can run)')
     .option('--sweep', 'also measure the embedded layout at other concurrencies, issue counts and event sizes (scaling table)')
-    .option('--profile-worker <events>', 'instead: fill a queue with this many events, drain it with one worker under --cpu-prof, print the top functions')
+    .option('--profile-worker <events>', 'instead: fill a queue with this many events, drain it with one worker under --cpu-prof, print the top functions (with --layout postgres-redis: on PostgreSQL + Redis)')
     .option('--profile-out <dir>', 'with --profile-worker: keep the .cpuprofile files in this directory')
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
     .action(async (o) => {
       if (o.profileWorker) {
         const { profileWorker } = await import('../bench/profile.js');
-        return profileWorker(Number(o.profileWorker), (m) => process.stderr.write(`${m}\n`), o.profileOut);
+        const layout = o.layout?.[0] ?? 'embedded';
+        if (layout !== 'embedded' && layout !== 'postgres-redis') throw new Error(`unknown layout ${layout}`);
+        const pgUrl = process.env.FAULTLINE_BENCH_POSTGRES_URL;
+        const redisUrl = process.env.FAULTLINE_BENCH_REDIS_URL;
+        if (layout === 'postgres-redis' && (!pgUrl || !redisUrl)) throw new Error('set FAULTLINE_BENCH_POSTGRES_URL and FAULTLINE_BENCH_REDIS_URL for the postgres-redis layout');
+        const scaleOut = layout === 'postgres-redis' ? { postgresUrl: pgUrl!, redisUrl: redisUrl! } : undefined;
+        return profileWorker(Number(o.profileWorker), (m) => process.stderr.write(`${m}\n`), o.profileOut, scaleOut);
       }
       const { runBench } = await import('../bench/run.js');
       const { writeReport } = await import('../bench/report.js');
