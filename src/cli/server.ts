@@ -5,7 +5,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
-import { fastifyTrustProxy, publicUrl, type Config } from '../config/index.js';
+import { compressesQueue, fastifyTrustProxy, publicUrl, type Config } from '../config/index.js';
 import type { Services } from '../services/index.js';
 import type { EventWorker } from '../pipeline/index.js';
 import type { Scheduler } from '../tasks/scheduler.js';
@@ -58,6 +58,7 @@ export async function buildApp(
         quotas: services.quotas,
         limits: config.limits,
         maxQueueBacklog: config.maxQueueBacklog,
+        compressQueue: compressesQueue(config),
         onAccepted,
       });
     });

@@ -61,6 +61,11 @@ export const configSchema = z.object({
   queueLeaseMs: intFromEnv.positive().default(60_000),
   /** Attempts before a task goes to the dead letters. */
   queueMaxAttempts: intFromEnv.positive().default(5),
+  /**
+   * Whether ingest compresses event payloads on the queue (zstd): 'auto' does for a queue in Redis,
+   * or RabbitMQ, whose memory holds every queued byte, and not for the embedded queue.
+   */
+  queueCompression: z.enum(['auto', 'on', 'off']).default('auto'),
   /** Tasks waiting in the queue beyond which ingest answers 429 (back-pressure), so SDKs back off. */
   maxQueueBacklog: intFromEnv.positive().default(200_000),
   /** Days events are kept unless an organization sets its own retention. */
@@ -111,6 +116,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_WORKER_THREADS: 'workerThreads',
   FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
   FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
+  FAULTLINE_QUEUE_COMPRESSION: 'queueCompression',
   FAULTLINE_RETENTION_DAYS: 'retentionDays',
   FAULTLINE_MAX_QUEUE_BACKLOG: 'maxQueueBacklog',
   FAULTLINE_SMTP_URL: 'smtpUrl',
@@ -191,4 +197,10 @@ export function fastifyTrustProxy(value: string): boolean | string[] | ((address
     return (_address, hop) => hop < hops;
   }
   return v.split(',').map((a) => a.trim()).filter(Boolean);
+}
+
+/** Whether ingest compresses queued payloads (`queueCompression`; 'auto': only on a broker queue). */
+export function compressesQueue(config: Pick<Config, 'queueCompression' | 'queueUrl'>): boolean {
+  if (config.queueCompression === 'auto') return !/^\s*(sqlite:|$)/i.test(config.queueUrl ?? '');
+  return config.queueCompression === 'on';
 }

@@ -40,6 +40,8 @@ export interface IngestDeps {
   limits: Limits;
   /** Queued tasks beyond which every request gets 429 (back-pressure). */
   maxQueueBacklog: number;
+  /** Compress event payloads on the queue (format 3 tasks). */
+  compressQueue?: boolean;
   /** Called after items were enqueued (wakes a same-process worker). */
   onAccepted?: () => void;
 }
@@ -172,7 +174,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
         client: access.auth.client ?? null,
         payload: it.payload,
       };
-      return encodeIngestTask(task);
+      return encodeIngestTask(task, { compress: deps.compressQueue });
     });
     await deps.queue.enqueue(INGEST_QUEUE, tasks);
     deps.onAccepted?.();

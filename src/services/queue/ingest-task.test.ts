@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { decodeIngestTask, encodeIngestTask, type IngestTask } from './ingest-task.js';
+
+// A real Node SDK event (Relay's legacy_node_promise fixture, test/fixtures/payloads/README.md).
+const nodeEvent = readFileSync(new URL('../../../test/fixtures/payloads/relay-legacy_node_promise.json', import.meta.url), 'utf8');
 
 const task: IngestTask = {
   v: 1,
@@ -41,6 +45,37 @@ describe('ingest task format', () => {
 
   test('refuses versions it does not know', () => {
     expect(() => decodeIngestTask(Buffer.from(JSON.stringify({ ...task, v: 9 })))).toThrow(/version 9/);
-    expect(() => decodeIngestTask(Buffer.from('{"v":3}\n{}'))).toThrow(/version 3/);
+    expect(() => decodeIngestTask(Buffer.from('{"v":4}\n{}'))).toThrow(/version 4/);
+    // Format 3 without a codec it knows is not read as plain text.
+    expect(() => decodeIngestTask(Buffer.from('{"v":3,"c":"lz4"}\n{}'))).toThrow(/version 3/);
+  });
+});
+
+describe('compressed ingest tasks (format 3)', () => {
+  const event = { ...task, payload: nodeEvent };
+
+  test('round-trip an SDK event byte for byte in a fraction of the space', () => {
+    const plain = encodeIngestTask(event);
+    const packed = encodeIngestTask(event, { compress: true });
+    expect(packed.length).toBeLessThan(plain.length / 2);
+    expect(decodeIngestTask(packed)).toEqual({ ...event, v: 3 });
+    // The same from the bytes received.
+    expect(decodeIngestTask(encodeIngestTask({ ...event, payload: Buffer.from(nodeEvent) }, { compress: true })).payload).toBe(nodeEvent);
+  });
+
+  test('keep multi-byte text and newlines exact', () => {
+    const payload = task.payload.repeat(200);
+    expect(decodeIngestTask(encodeIngestTask({ ...task, payload }, { compress: true })).payload).toBe(payload);
+  });
+
+  test('leave small payloads uncompressed, in the format the previous release reads', () => {
+    const buf = encodeIngestTask(task, { compress: true });
+    expect(buf.equals(encodeIngestTask(task))).toBe(true);
+    expect(decodeIngestTask(buf).v).toBe(2);
+  });
+
+  test('a frame cut short fails to decode instead of giving a partial payload', () => {
+    const packed = encodeIngestTask(event, { compress: true });
+    expect(() => decodeIngestTask(packed.subarray(0, packed.length - 20))).toThrow();
   });
 });

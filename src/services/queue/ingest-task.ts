@@ -4,9 +4,16 @@
  * Format 2: one line of JSON with the task's fields, a newline, then the item's payload bytes as
  * received (event-like items are JSON; binary items are not queued). The payload is not escaped
  * into a JSON string, which kept ingest and the worker busy with multi-kilobyte strings twice
- * over. Format 1 (the whole task as one JSON object, the payload inside) is still read, so tasks
+ * over.
+ * Format 3: format 2 with the payload in one Zstandard frame (header field `c: "zstd"`), written
+ * when ingest is asked to compress (a queue held in a broker's memory: Redis keeps every queued
+ * byte in RAM). Uncompressed tasks are still written as format 2, so a worker of the previous
+ * release reads them.
+ * Format 1 (the whole task as one JSON object, the payload inside) is still read, so tasks
  * queued by an older version are processed after an upgrade.
  */
+import { Compressor, Decompressor } from 'zstd-napi';
+
 export const INGEST_QUEUE = 'ingest';
 
 export interface IngestTask {
@@ -28,11 +35,39 @@ export interface IngestTask {
 }
 
 const FORMAT = 2;
+const FORMAT_COMPRESSED = 3;
 const NEWLINE = 0x0a;
+/** Below this a payload is queued as it is: a frame's overhead and the call cost more than they save. */
+const COMPRESS_FROM = 1024;
 
-/** Writes a task; the payload may be the item's bytes as received, which are copied, not re-encoded. */
-export function encodeIngestTask(task: Omit<IngestTask, 'payload'> & { payload: string | Buffer }): Buffer {
+// One context each per thread, reused: setting one up costs more than compressing an event.
+let compressor: Compressor | undefined;
+let decompressor: Decompressor | undefined;
+
+/**
+ * Writes a task; the payload may be the item's bytes as received, which are copied, not
+ * re-encoded. With `compress`, a payload of 1 KB or more is stored in a Zstandard frame (format 3)
+ * at level -1, zstd's fast mode: SDK events shrink to about a sixth (docs/decisions.md).
+ */
+export function encodeIngestTask(task: Omit<IngestTask, 'payload'> & { payload: string | Buffer }, opts: { compress?: boolean } = {}): Buffer {
   const { payload, ...fields } = task;
+  if (opts.compress) {
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    if (bytes.length >= COMPRESS_FROM) {
+      if (!compressor) {
+        compressor = new Compressor();
+        compressor.setParameters({ compressionLevel: -1 });
+      }
+      const frame = compressor.compress(bytes);
+      const header = JSON.stringify({ ...fields, v: FORMAT_COMPRESSED, c: 'zstd' });
+      const headerLength = Buffer.byteLength(header);
+      const out = Buffer.allocUnsafe(headerLength + 1 + frame.length);
+      out.write(header, 0, 'utf8');
+      out[headerLength] = NEWLINE;
+      frame.copy(out, headerLength + 1);
+      return out;
+    }
+  }
   const header = JSON.stringify({ ...fields, v: FORMAT });
   const headerLength = Buffer.byteLength(header);
   const payloadLength = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
@@ -52,7 +87,13 @@ export function decodeIngestTask(buf: Buffer): IngestTask {
     if (task.v !== 1) throw new Error(`unknown ingest task version ${String(task.v)}`);
     return task;
   }
-  const task = JSON.parse(buf.toString('utf8', 0, nl)) as IngestTask;
+  const task = JSON.parse(buf.toString('utf8', 0, nl)) as IngestTask & { c?: string };
+  if (task.v === FORMAT_COMPRESSED && task.c === 'zstd') {
+    decompressor ??= new Decompressor();
+    task.payload = decompressor.decompress(buf.subarray(nl + 1)).toString('utf8');
+    delete task.c;
+    return task;
+  }
   if (task.v !== FORMAT) throw new Error(`unknown ingest task version ${String(task.v)}`);
   task.payload = buf.toString('utf8', nl + 1);
   return task;
