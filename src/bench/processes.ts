@@ -1,6 +1,6 @@
 /** Starts Faultline roles as child processes for the benchmark, and reads their CPU and memory from /proc. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,4 +118,32 @@ export async function scaleOutEnv(env: NodeJS.ProcessEnv, adminUrl: string, redi
 export async function queueDepth(port: number): Promise<number> {
   const r = (await (await fetch(`http://127.0.0.1:${port}/_health/?queue=1`)).json()) as { queue?: { ready: number; leased: number } };
   return (r.queue?.ready ?? 0) + (r.queue?.leased ?? 0);
+}
+
+/**
+ * CPU seconds used so far by every process with one of these command names (`postgres`,
+ * `redis-server`), including children that exited (PostgreSQL's backends): for servers on this
+ * machine, whose CPU the benchmark's processes share. 0 when none runs here.
+ */
+export function commandCpu(names: string[]): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!(name in out)) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime (fields 14-17), in clock ticks of 1/100 s.
+      out[name] += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return out;
+}
+
+/** Whether a service URL points at this machine (its CPU is then on the benchmark's cores). */
+export function isLocal(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
 }

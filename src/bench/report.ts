@@ -47,7 +47,11 @@ export function resultsMarkdown(results: BenchResult[], when: Date): string {
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `The load generator, on the same cores, used ${results.map((r) => `${(r.generatorCpuMsPerRequest ?? 0).toFixed(2)} ms (${r.layout})`).join(' and ')} of CPU per request.`,
+    `The load generator, on the same cores, used ${results.map((r) => `${(r.generatorCpuMsPerRequest ?? 0).toFixed(2)} ms (${r.layout})`).join(' and ')} of CPU per request.` +
+      results
+        .filter((r) => r.servicesCpuMsPerEvent)
+        .map((r) => ` In the ${r.layout} layout PostgreSQL used ${r.servicesCpuMsPerEvent!.postgres.toFixed(2)} ms and Redis ${r.servicesCpuMsPerEvent!.redis.toFixed(2)} ms of CPU per event on the same cores, beside Faultline's processes.`)
+        .join(''),
     '',
     '![events per second](benchmarks.svg)',
     END,

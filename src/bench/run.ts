@@ -9,7 +9,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { buildCorpus } from './corpus.js';
 import { percentile, sendLoad } from './load.js';
-import { queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
+import { commandCpu, isLocal, queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
 
 export interface BenchOptions {
   layout: 'embedded' | 'postgres-redis';
@@ -42,6 +42,11 @@ export interface BenchResult {
   drainMs: number;
   /** CPU the load generator itself spent per request (it shares the machine with the server). */
   generatorCpuMsPerRequest: number;
+  /**
+   * CPU per accepted event (ms) of PostgreSQL and Redis when they run on this machine (the
+   * postgres-redis layout), which `cpuSecondsPer1000` (Faultline's processes) leaves out.
+   */
+  servicesCpuMsPerEvent?: { postgres: number; redis: number };
 }
 
 function dirSize(dir: string, include: (name: string) => boolean = () => true): number {
@@ -81,6 +86,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     log(`${opts.layout}: building corpus of ${opts.corpusSize}`);
     const templates = buildCorpus({ size: opts.corpusSize, issues: opts.issues, gzipShare: opts.gzipShare, largeShare: opts.largeShare });
     const before = new Map(procs.map((p) => [p.role, usage(p.child.pid!)]));
+    // PostgreSQL and Redis on this machine share its cores; their CPU is counted apart.
+    const services = opts.layout === 'postgres-redis' && isLocal(opts.postgresUrl!) && isLocal(opts.redisUrl!) ? ['postgres', 'redis-server'] : [];
+    const servicesBefore = commandCpu(services);
     const peak: Record<string, number> = {};
     const sample = () => {
       for (const p of procs) peak[p.role] = Math.max(peak[p.role] ?? 0, usage(p.child.pid!).rss);
@@ -106,6 +114,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     sample();
     let cpu = 0;
     for (const p of procs) cpu += usage(p.child.pid!).cpu - (before.get(p.role)?.cpu ?? 0);
+    const servicesAfter = commandCpu(services);
+    const perEvent = (name: string) => Math.round(((servicesAfter[name] - servicesBefore[name]) * 1e6) / Math.max(1, load.accepted)) / 1000;
     const sorted = Float64Array.from(load.latenciesMs).sort();
     let stored: number | null = null;
     // The metadata database with its bodies; the queue file holds only work in flight.
@@ -146,6 +156,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       bytesSentPerEvent: load.accepted ? Math.round(load.bytesSent / load.sent) : 0,
       drainMs: Math.round(drained - started - load.durationMs),
       generatorCpuMsPerRequest: Math.round(generatorMsPerRequest * 1000) / 1000,
+      ...(services.length ? { servicesCpuMsPerEvent: { postgres: perEvent('postgres'), redis: perEvent('redis-server') } } : {}),
     };
   } finally {
     await stopAll(procs);

@@ -1,0 +1,26 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, test } from 'vitest';
+import { commandCpu, isLocal } from './processes.js';
+
+describe('CPU of the servers beside the benchmark', () => {
+  test('counts what a server spent, including its children that exited (PostgreSQL backends)', async () => {
+    const before = commandCpu(['sh', 'no-such-command']);
+    // A shell whose subshell spins for a few tenths of a second and exits; the shell lives on,
+    // holding the subshell's time only in its count of exited children.
+    const shell = spawn('/bin/sh', ['-c', '( i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done ); echo spun; sleep 5']);
+    try {
+      await new Promise<void>((resolve) => shell.stdout.on('data', (d: Buffer) => d.toString().includes('spun') && resolve()));
+      const after = commandCpu(['sh', 'no-such-command']);
+      expect(after.sh - before.sh).toBeGreaterThan(0.1);
+      expect(after['no-such-command']).toBe(0);
+    } finally {
+      shell.kill();
+    }
+  });
+
+  test('knows which service URLs are on this machine', () => {
+    expect(isLocal('postgres://postgres@127.0.0.1:5432/test')).toBe(true);
+    expect(isLocal('redis://localhost:6379/5')).toBe(true);
+    expect(isLocal('postgres://db.internal:5432/faultline')).toBe(false);
+  });
+});
