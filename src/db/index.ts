@@ -25,7 +25,7 @@ export type { Database } from './schema.js';
 export * from './schema.js';
 export type { Dialect } from './dialect.js';
 
-export { connect as openDatabase, dialectOf, tuneSqlite, WORKER_CHECKPOINT_PAGES, type DatabaseHandle } from './connect.js';
+export { connect as openDatabase, dialectOf, tuneSqlite, walPages, WORKER_CHECKPOINT_BYTES, type DatabaseHandle } from './connect.js';
 import type { DatabaseHandle } from './connect.js';
 
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {

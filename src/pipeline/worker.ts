@@ -12,7 +12,7 @@
  * with CPU work instead of idling the worker. Saves still run one after another, in order.
  */
 import type { Logger } from 'pino';
-import { WORKER_CHECKPOINT_PAGES } from '../db/index.js';
+import { walPages, WORKER_CHECKPOINT_BYTES } from '../db/index.js';
 import { ProtocolError } from '../protocol/index.js';
 import type { Services } from '../services/index.js';
 import { decodeIngestTask, INGEST_QUEUE, type IngestTask } from '../services/queue/ingest-task.js';
@@ -61,7 +61,8 @@ export class EventWorker {
     this.#ctx = createBatchContext(services);
     this.#log = log;
     this.#opts = { idleMs: 250, ...opts };
-    services.database.sqlite?.pragma(`wal_autocheckpoint = ${WORKER_CHECKPOINT_PAGES}`);
+    const sqlite = services.database.sqlite;
+    sqlite?.pragma(`wal_autocheckpoint = ${walPages(sqlite, WORKER_CHECKPOINT_BYTES)}`);
     this.#polling = new PollingLoop(() => this.runOnce(), this.#opts.idleMs, (err) => this.#log.error({ err }, 'worker batch failed'));
   }
 
