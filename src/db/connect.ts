@@ -94,9 +94,9 @@ function openSqlite(config: Config): DatabaseHandle {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new BetterSqlite3(file);
   // Both must precede the first table (a database made earlier keeps what it was made with).
-  // 16 KB pages: an event body of 2-4 KB wasted about a quarter of each 4 KB page, and the worker
-  // dirties fewer, fuller pages per batch (paired runs: 26 % fewer bytes per event, processed/s
-  // +4-16 %; docs/decisions.md). auto_vacuum lets `cleanup` give disk space back.
+  // 16 KB pages: an event body of 2-4 KB left about a quarter of each 4 KB page unused (26 %
+  // fewer bytes stored per event; the price is more write-ahead log, docs/decisions.md).
+  // auto_vacuum lets `cleanup` give disk space back.
   sqlite.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
   sqlite.pragma('auto_vacuum = INCREMENTAL');
   tuneSqlite(sqlite);
