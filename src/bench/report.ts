@@ -34,6 +34,14 @@ export function chartSvg(results: BenchResult[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><text x="10" y="18" font-size="14" font-weight="bold">Events per second (higher is better)</text>${bars}</svg>\n`;
 }
 
+/** How fast the machine was around each run (calibrate.ts): lower is faster. */
+function yardstickLine(results: BenchResult[]): string {
+  const runs = results.filter((r) => r.yardstickMs);
+  if (!runs.length) return '';
+  const each = runs.map((r) => `${r.yardstickMs!.before} / ${r.yardstickMs!.after} ms (${r.layout})`).join(' and ');
+  return ` A fixed piece of CPU work (src/bench/calibrate.ts) took ${each} before / after the run: the machine's speed at the time, to compare runs of other days by.`;
+}
+
 export function resultsMarkdown(results: BenchResult[], when: Date): string {
   const rows = results.map(
     (r) =>
@@ -51,7 +59,8 @@ export function resultsMarkdown(results: BenchResult[], when: Date): string {
       results
         .filter((r) => r.servicesCpuMsPerEvent)
         .map((r) => ` In the ${r.layout} layout PostgreSQL used ${r.servicesCpuMsPerEvent!.postgres.toFixed(2)} ms and Redis ${r.servicesCpuMsPerEvent!.redis.toFixed(2)} ms of CPU per event on the same cores, beside Faultline's processes.`)
-        .join(''),
+        .join('') +
+      yardstickLine(results),
     '',
     '![events per second](benchmarks.svg)',
     END,
@@ -97,14 +106,14 @@ export function writeScaling(root: string, rows: { label: string; result: BenchR
   writeFileSync(json, JSON.stringify({ machine: machine(), date: when.toISOString(), rows }, null, 2) + '\n');
   const table = rows.map(
     ({ label, result: r }) =>
-      `| ${label} | ${r.bytesSentPerEvent} | ${Math.round(r.acceptedPerSec)} | ${Math.round(r.processedPerSec)} | ${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)} | ${Object.values(r.peakRssMb).join(', ')} | ${r.cpuSecondsPer1000.toFixed(2)} |`,
+      `| ${label} | ${r.bytesSentPerEvent} | ${Math.round(r.acceptedPerSec)} | ${Math.round(r.processedPerSec)} | ${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)} | ${Object.values(r.peakRssMb).join(', ')} | ${r.cpuSecondsPer1000.toFixed(2)} | ${r.yardstickMs ? `${r.yardstickMs.before} / ${r.yardstickMs.after}` : '–'} |`,
   );
   const block = [
     SCALING_START,
     `Embedded layout, run ${when.toISOString()} on ${machine()}; ${rows[0]?.result.options.durationMs / 1000} s of load each, one setting changed at a time.`,
     '',
-    '| variant | bytes sent per event | accepted/s | processed/s | latency p50 / p99 (ms) | peak RSS (MB) | CPU s per 1,000 events |',
-    '|---|---|---|---|---|---|---|',
+    '| variant | bytes sent per event | accepted/s | processed/s | latency p50 / p99 (ms) | peak RSS (MB) | CPU s per 1,000 events | yardstick before / after (ms) |',
+    '|---|---|---|---|---|---|---|---|',
     ...table,
     SCALING_END,
   ].join('\n');

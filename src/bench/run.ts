@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { yardstickMs } from './calibrate.js';
 import { buildCorpus } from './corpus.js';
 import { percentile, sendLoad } from './load.js';
 import { commandCpu, isLocal, queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
@@ -47,6 +48,8 @@ export interface BenchResult {
    * postgres-redis layout), which `cpuSecondsPer1000` (Faultline's processes) leaves out.
    */
   servicesCpuMsPerEvent?: { postgres: number; redis: number };
+  /** The machine's speed around the run: ms for a fixed piece of CPU work (calibrate.ts), before and after. */
+  yardstickMs?: { before: number; after: number };
 }
 
 function dirSize(dir: string, include: (name: string) => boolean = () => true): number {
@@ -85,6 +88,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const health = procs.find((p) => p.port)!;
     log(`${opts.layout}: building corpus of ${opts.corpusSize}`);
     const templates = buildCorpus({ size: opts.corpusSize, issues: opts.issues, gzipShare: opts.gzipShare, largeShare: opts.largeShare });
+    const yardstickBefore = yardstickMs();
     const before = new Map(procs.map((p) => [p.role, usage(p.child.pid!)]));
     // PostgreSQL and Redis on this machine share its cores; their CPU is counted apart.
     const services = opts.layout === 'postgres-redis' && isLocal(opts.postgresUrl!) && isLocal(opts.redisUrl!) ? ['postgres', 'redis-server'] : [];
@@ -115,6 +119,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     let cpu = 0;
     for (const p of procs) cpu += usage(p.child.pid!).cpu - (before.get(p.role)?.cpu ?? 0);
     const servicesAfter = commandCpu(services);
+    const yardstickAfter = yardstickMs();
     const perEvent = (name: string) => Math.round(((servicesAfter[name] - servicesBefore[name]) * 1e6) / Math.max(1, load.accepted)) / 1000;
     const sorted = Float64Array.from(load.latenciesMs).sort();
     let stored: number | null = null;
@@ -156,6 +161,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       bytesSentPerEvent: load.accepted ? Math.round(load.bytesSent / load.sent) : 0,
       drainMs: Math.round(drained - started - load.durationMs),
       generatorCpuMsPerRequest: Math.round(generatorMsPerRequest * 1000) / 1000,
+      yardstickMs: { before: yardstickBefore, after: yardstickAfter },
       ...(services.length ? { servicesCpuMsPerEvent: { postgres: perEvent('postgres'), redis: perEvent('redis-server') } } : {}),
     };
   } finally {
