@@ -9,6 +9,13 @@ import type { Services } from '../services/index.js';
 import type { RuleData } from '../alerts/rules.js';
 import { enqueueNotify } from './job.js';
 
+/**
+ * How long a fire is kept. The noisy-rule window needs only minutes, but a fire is also how a
+ * redelivered event's post-processing knows the rule already fired for that event (post-process.ts):
+ * kept a week, so workers that were down for less than that cannot alert twice for one event.
+ */
+export const RULE_FIRES_KEPT_MS = 7 * 86_400_000;
+
 export async function sendDigests(services: Services): Promise<number> {
   const db = services.database.db;
   const pending = await db
@@ -27,7 +34,6 @@ export async function sendDigests(services: Services): Promise<number> {
     await enqueueNotify(services.queue, data.actions.map((_a, actionIndex) => ({ ruleId, actionIndex, projectId: rows[0].project_id, digest: true, items })));
     await db.updateTable('rule_fires').set({ digest: 2 }).where('id', 'in', rows.map((r) => r.id)).execute();
   }
-  // Old fires only matter for the noisy-rule window; keep a day for inspection.
-  await db.deleteFrom('rule_fires').where('digest', '!=', 1).where('date_added', '<', Date.now() - 86_400_000).execute();
+  await db.deleteFrom('rule_fires').where('digest', '!=', 1).where('date_added', '<', Date.now() - RULE_FIRES_KEPT_MS).execute();
   return pending.length;
 }

@@ -10,6 +10,7 @@ import { sqlDialects } from '../../test/helpers/databases.js';
 import { makeProject, servicesOn } from '../../test/helpers/services.js';
 import { A, C } from '../alerts/rules.js';
 import { insertReturningId } from '../db/sql.js';
+import { sendDigests } from '../notify/digest.js';
 import { NOTIFY_QUEUE } from '../notify/job.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { EventWorker, PostProcessProcessor } from './index.js';
@@ -35,7 +36,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       while ((await worker.runOnce()) > 0);
       const [task] = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
       expect(task).toBeDefined();
-      return { ruleId, task };
+      return { ruleId, task, projectId: project.id, slug };
     }
 
     it('fires a rule on the retry when recording the fire failed the first time', async () => {
@@ -53,6 +54,35 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       const fires = await db.selectFrom('rule_fires').select(['rule_id', 'event_id']).where('rule_id', '=', ruleId).execute();
       expect(fires.map((f) => f.event_id)).toEqual(['d'.repeat(32)]);
       expect((await s.queue.stats(NOTIFY_QUEUE)).ready).toBe(notifyBefore + 1);
+    });
+
+    it('does not alert again for an event redelivered days later, after digests pruned old fires', async () => {
+      const s = services();
+      const db = s.database.db;
+      const eventId = 'f'.repeat(32);
+      const { ruleId, task, projectId, slug } = await firstEventWithRule('late', eventId);
+      const processor = new PostProcessProcessor(s, pino({ level: 'silent' }));
+      await processor.process(task);
+      await s.queue.ack([task.id]);
+      const notifyAfterFirst = (await s.queue.stats(NOTIFY_QUEUE)).ready;
+      // Three days pass (the workers were down): the event, its fire and the rule's window age.
+      const days3 = 3 * 86_400_000;
+      await db.updateTable('events').set({ received: sql`received - ${days3}` }).where('event_id', '=', eventId).execute();
+      await db.updateTable('rule_fires').set({ date_added: sql`date_added - ${days3}` }).where('rule_id', '=', ruleId).execute();
+      await db.updateTable('rule_group_status').set({ last_active: sql`last_active - ${days3}` }).where('rule_id', '=', ruleId).execute();
+      await sendDigests(s);
+      // The ingest task of that event comes back (its first worker died before the ack).
+      await s.queue.enqueue(INGEST_QUEUE, [
+        encodeIngestTask({ v: 2, itemType: 'event', projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify({ message: `first of its kind (${slug})` }) }),
+      ]);
+      const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
+      while ((await worker.runOnce()) > 0);
+      const [again] = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
+      expect(again).toBeDefined();
+      await processor.process(again);
+      expect((await s.queue.stats(NOTIFY_QUEUE)).ready).toBe(notifyAfterFirst);
+      const fires = await db.selectFrom('rule_fires').select('event_id').where('rule_id', '=', ruleId).execute();
+      expect(fires.map((f) => f.event_id)).toEqual([eventId]);
     });
 
     it("fires a rule on the retry when queueing its actions failed the first time", async () => {
