@@ -58,7 +58,7 @@ export async function buildApp(
         quotas: services.quotas,
         limits: config.limits,
         maxQueueBacklog: config.maxQueueBacklog,
-        compressQueue: compressesQueue(config),
+        compressQueue: compressesQueue(config.queueCompression, services.queue),
         onAccepted,
       });
     });

@@ -200,7 +200,6 @@ export function fastifyTrustProxy(value: string): boolean | string[] | ((address
 }
 
 /** Whether ingest compresses queued payloads (`queueCompression`; 'auto': only on a broker queue). */
-export function compressesQueue(config: Pick<Config, 'queueCompression' | 'queueUrl'>): boolean {
-  if (config.queueCompression === 'auto') return !/^\s*(sqlite:|$)/i.test(config.queueUrl ?? '');
-  return config.queueCompression === 'on';
+export function compressesQueue(setting: Config['queueCompression'], queue: { readonly broker: boolean }): boolean {
+  return setting === 'auto' ? queue.broker : setting === 'on';
 }

@@ -5,19 +5,21 @@ import { serverUrl } from '../../../test/helpers/servers.js';
 import { createQueue } from './index.js';
 
 describe('createQueue', () => {
-  const cases: [string, string | undefined, string][] = [
-    ['unset', undefined, 'SqliteQueueBackend'],
-    ['sqlite:', 'sqlite:', 'SqliteQueueBackend'],
-    ['redis://', serverUrl('FAULTLINE_TEST_REDIS_URL'), 'RedisStreamsQueueBackend'],
-    ['amqp://', serverUrl('FAULTLINE_TEST_AMQP_URL'), 'RabbitMqQueueBackend'],
+  // The last column: a broker holding payloads in memory (ingest compresses for it by default).
+  const cases: [string, string | undefined, string, boolean][] = [
+    ['unset', undefined, 'SqliteQueueBackend', false],
+    ['sqlite:', 'sqlite:', 'SqliteQueueBackend', false],
+    ['redis://', serverUrl('FAULTLINE_TEST_REDIS_URL'), 'RedisStreamsQueueBackend', true],
+    ['amqp://', serverUrl('FAULTLINE_TEST_AMQP_URL'), 'RabbitMqQueueBackend', true],
   ];
-  for (const [what, queueUrl, backend] of cases) {
+  for (const [what, queueUrl, backend, broker] of cases) {
     // The server-backed choices need their server; their contract suites report a missing URL.
     it.runIf(what === 'unset' || queueUrl)(`opens ${backend} for ${what}`, async () => {
       const dataDir = tempDataDir();
       const q = await createQueue({ dataDir, maxAttempts: 3, queueUrl });
       try {
         expect(q.constructor.name).toBe(backend);
+        expect(q.broker).toBe(broker);
       } finally {
         await q.close();
         removeDir(dataDir);

@@ -21,6 +21,11 @@ export interface QueueStats {
 }
 
 export interface QueueBackend {
+  /**
+   * A broker over the network (Redis, RabbitMQ) that keeps queued payloads in its memory, where
+   * compressing them pays (`FAULTLINE_QUEUE_COMPRESSION=auto`); false for the embedded queue.
+   */
+  readonly broker: boolean;
   /** Stores the payloads durably; resolves only once they survive a process crash. */
   enqueue(queue: string, payloads: Buffer[]): Promise<void>;
   /** Takes up to `max` ready tasks and leases them for `leaseMs`. */

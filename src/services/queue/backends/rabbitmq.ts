@@ -50,6 +50,7 @@ interface Delivery {
 }
 
 export class RabbitMqQueueBackend implements QueueBackend {
+  readonly broker = true;
   readonly #opts: RabbitMqQueueOptions;
   readonly #prefix: string;
   #session: Promise<Session> | null = null;

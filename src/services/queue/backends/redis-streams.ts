@@ -41,6 +41,7 @@ const nack = new LuaScript(NACK_SCRIPT);
 const stats = new LuaScript(STATS_SCRIPT);
 
 export class RedisStreamsQueueBackend implements QueueBackend {
+  readonly broker = true;
   readonly #redis: Redis;
   readonly #maxAttempts: number;
   readonly #prefix: string;

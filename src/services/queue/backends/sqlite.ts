@@ -57,6 +57,7 @@ function refOf(r: LeasedRow): PayloadRef | null {
 }
 
 export class SqliteQueueBackend implements QueueBackend {
+  readonly broker = false;
   readonly #db: BetterSqlite3.Database;
   readonly #maxAttempts: number;
   /** Payload segment files; null for an in-memory queue, whose payloads stay in `task_payloads`. */
