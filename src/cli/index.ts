@@ -110,7 +110,7 @@ program
       },
     });
     if (tty) process.stderr.write('\n');
-    process.stdout.write(`deleted ${result.events} events, ${result.issues} issues, ${result.chunks} unassembled upload chunks and ${result.delegatorCalls} delegator call records\n`);
+    process.stdout.write(`deleted ${result.events} events, ${result.issues} issues, ${result.chunks} unassembled upload chunks, ${result.delegatorCalls} delegator call records and ${result.dictionaries} body dictionaries\n`);
     await services.close();
   });
 

@@ -133,6 +133,15 @@ export interface NodestoreTable {
   timestamp: number;
 }
 
+/** A Zstandard dictionary event bodies are compressed with (nodestore codec format 3). */
+export interface NodestoreDictionaryTable {
+  /** 48-bit hash of the project and the content; bodies name their dictionary by it. */
+  id: number;
+  project_id: number;
+  created: number;
+  data: Buffer;
+}
+
 export interface GroupTagValueTable {
   project_id: number;
   group_id: number;
@@ -435,6 +444,7 @@ export interface Database {
   group_hashes: GroupHashTable;
   events: EventTable;
   nodestore_node: NodestoreTable;
+  nodestore_dictionaries: NodestoreDictionaryTable;
   group_tag_values: GroupTagValueTable;
   tsdb_points: TsdbPointTable;
   releases: ReleaseTable;

@@ -1,7 +1,8 @@
 /**
  * The save step's issue bookkeeping, on every SQL dialect: new issues take consecutive short ids,
  * each release counts the issues first seen in it, a redelivered batch counts nothing twice, and a
- * worker that dies between its commit and queueing post-processing loses no alert.
+ * worker that dies between its commit and queueing post-processing loses no alert, and bodies are
+ * compressed with a dictionary of the project's code.
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,9 @@ import { A, C } from '../alerts/rules.js';
 import type { Services } from '../services/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { EventWorker, PostProcessProcessor } from './index.js';
+import { SqlNodestoreBackend } from '../services/nodestore/backends/sql.js';
+import { BodyDictionaries } from '../services/nodestore/dictionaries.js';
+import { eventNodeId } from '../services/nodestore/index.js';
 import { POST_PROCESS_QUEUE } from './post-process-task.js';
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
@@ -144,6 +148,57 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(await postProcess.runOnce()).toBe(1);
       expect(await fires()).toHaveLength(1);
       expect(Number((await db.selectFrom('groups').select('times_seen').where('id', '=', group.id).executeTakeFirstOrThrow()).times_seen)).toBe(1);
+    });
+    it("compresses a project's bodies with a dictionary of its events' code, never their data, and reads every body back", async () => {
+      const s = services();
+      const { project } = await makeProject(s, 'save', `dict-${dialect}`);
+      const id = (n: number) => (0xd1c7000 + n).toString(16).padStart(32, '0');
+      // Distinct stacks of about 9 KB of code each: seven or eight of them fill a 64 KB sample.
+      const frames = (n: number) =>
+        Array.from({ length: 30 }, (_, d) => ({
+          function: `handler${n}_${d}`,
+          module: `app.routes.r${n}`,
+          filename: `app/routes/r${n}.js`,
+          lineno: 10 + d,
+          context_line: `  const result${d} = await service${n}.call${d}(request, options);`,
+          pre_context: [`  // route ${n} step ${d}`],
+          in_app: true,
+          vars: { step: `frame-var-${n}-${d}` },
+        }));
+      const payload = (n: number) => ({
+        level: 'error',
+        platform: 'node',
+        exception: { values: [{ type: 'TypeError', value: `secret message ${n}`, stacktrace: { frames: frames(n) } }] },
+        user: { email: `person${n}@example.com` },
+        tags: { tenant: `tenant-${n}` },
+        contexts: { runtime: { name: 'node', version: 'v20.20.2' }, order: { customer: `customer-${n}` } },
+      });
+      const tasks = Array.from({ length: 12 }, (_, n) =>
+        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: id(n), client: null, payload: JSON.stringify(payload(n)) }),
+      );
+      await s.queue.enqueue(INGEST_QUEUE, tasks);
+      await drain();
+
+      const db = s.database.db;
+      const dicts = await db.selectFrom('nodestore_dictionaries').select(['id', 'data']).where('project_id', '=', project.id).execute();
+      expect(dicts).toHaveLength(1);
+      const text = Buffer.from(dicts[0].data).toString('utf8');
+      expect(text.includes('"context_line":"  const result29 = await service1.call29(request, options);"')).toBe(true);
+      for (const secret of ['secret message', 'example.com', 'frame-var-', 'tenant-', 'customer-']) expect(text.includes(secret), secret).toBe(false);
+
+      const rows = await db.selectFrom('nodestore_node').select(['id', 'data']).where('id', 'like', `e:${project.id}:%`).execute();
+      const formats = rows.map((r) => r.data[0]).sort();
+      expect(formats[0]).toBe(2); // the events sampled before the dictionary was complete
+      expect(formats[formats.length - 1]).toBe(3);
+      // Read by another process: the dictionary comes from the database.
+      const reader = new SqlNodestoreBackend(db, s.database.dialect, new BodyDictionaries(db, s.database.dialect));
+      const bodies = await reader.getMulti(rows.map((r) => r.id));
+      expect(bodies.size).toBe(12);
+      for (let n = 0; n < 12; n++) {
+        const body = bodies.get(eventNodeId(project.id, id(n)))!;
+        expect(body.user).toMatchObject({ email: `person${n}@example.com` });
+        expect((body.exception as any).values[0].stacktrace.frames[29].vars).toEqual({ step: `frame-var-${n}-29` });
+      }
     });
   });
 }

@@ -144,7 +144,8 @@ export class EventWorker {
           done.push(task.id);
           continue;
         }
-        events.push({ task, processed: { ...readyForSave(event, project), grouping, project, size: Buffer.byteLength(ingest.payload) } });
+        await this.#services.bodyDictionaries.ready(project.id);
+        events.push({ task, processed: { ...readyForSave(event, project, this.#services.bodyDictionaries), grouping, project, size: Buffer.byteLength(ingest.payload) } });
       } catch (err) {
         if (err instanceof ProtocolError) {
           outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'invalid', reason: err.reason, quantity: 1 });

@@ -8,6 +8,7 @@ import { MemoryBufferBackend, type BufferBackend } from './buffer/index.js';
 import { MemoryCacheBackend, type CacheBackend } from './cache/index.js';
 import { createNodestore } from './nodestore/create.js';
 import type { NodestoreBackend } from './nodestore/index.js';
+import { bodyDictionariesFor, type BodyDictionaries } from './nodestore/dictionaries.js';
 import { createQueue, type QueueBackend } from './queue/index.js';
 import { SqlSearchBackend, type SearchBackend } from './search/index.js';
 import { SqlTagstoreBackend, type TagstoreBackend } from './tagstore/index.js';
@@ -20,6 +21,8 @@ export interface Services {
   database: DatabaseHandle;
   queue: QueueBackend;
   nodestore: NodestoreBackend;
+  /** The dictionaries event bodies are compressed with (the worker samples and writes them). */
+  bodyDictionaries: BodyDictionaries;
   buffer: BufferBackend;
   tsdb: TsdbBackend;
   tagstore: TagstoreBackend;
@@ -63,6 +66,7 @@ export async function createServices(config: Config, opts: { migrate?: boolean }
     database,
     queue,
     nodestore: nodestore.nodestore,
+    bodyDictionaries: bodyDictionariesFor(database),
     buffer: shared?.buffer ?? new MemoryBufferBackend(),
     tsdb: shared?.tsdb ?? new SqlTsdbBackend(db, database.dialect),
     tagstore: new SqlTagstoreBackend(db, database.dialect),

@@ -13,7 +13,8 @@ import { parseSearch } from './search/index.js';
 import { FilesystemNodestoreBackend } from './nodestore/backends/filesystem.js';
 import { SqlNodestoreBackend } from './nodestore/backends/sql.js';
 import type { NodestoreBackend, NodestoreScan } from './nodestore/index.js';
-import { decodeNode, encodeNodeV1 } from './nodestore/codec.js';
+import { decodeNode, EncodedNode, encodeNodeV1 } from './nodestore/codec.js';
+import { BodyDictionaries } from './nodestore/dictionaries.js';
 
 /** The one file called `name` somewhere under `dir` (the filesystem nodestore shards by hash). */
 function findFile(dir: string, name: string): string {
@@ -86,6 +87,23 @@ describe(`nodestore contract: ${kind}`, () => {
       expect(await store.get('sql:v1')).toEqual(body);
       await store.delete(['sql:v1']);
     }
+  });
+
+  it('reads bodies compressed with a project dictionary, which another process loads from the database', async () => {
+    const writer = new BodyDictionaries(s.database.db, s.database.dialect, { sampleBytes: 256 });
+    const body = (n: number) => ({ platform: 'node', exception: { values: [{ type: 'Error', value: `n=${n}`, stacktrace: { frames: [{ function: `step${n}`, filename: 'app.js' }] } }] } });
+    await writer.ready(projectId);
+    let bytes = writer.encode(projectId, body(0));
+    let n = 0;
+    while (bytes[0] !== 3) bytes = writer.encode(projectId, body(++n));
+    await writer.write(writer.unwritten());
+    await store.setMulti([{ id: `${kind}:d1`, data: new EncodedNode(bytes), timestamp: 1 }]);
+    const reader = new BodyDictionaries(s.database.db, s.database.dialect);
+    const other = kind === 'sql' ? new SqlNodestoreBackend(s.database.db, s.database.dialect, reader) : new FilesystemNodestoreBackend(dir, reader);
+    expect(await other.get(`${kind}:d1`)).toEqual(body(n));
+    expect((await other.getMulti([`${kind}:d1`])).get(`${kind}:d1`)).toEqual(body(n));
+    expect((await raw(`${kind}:d1`))[0]).toBe(3);
+    await store.delete([`${kind}:d1`]);
   });
 
   it('keeps awkward ids apart and lists every body once, in pages, with its timestamp', async () => {

@@ -1,4 +1,7 @@
-/** Retention with time moved forward: events, bodies and issues (with their triage state) go, and SQLite gives disk space back. */
+/**
+ * Retention with time moved forward: events, bodies and issues (with their triage state) go, body
+ * dictionaries once no body can need them, and SQLite gives disk space back.
+ */
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +11,7 @@ import { EventWorker } from '../pipeline/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { putBlob } from '../sourcemaps/index.js';
 import { cleanup } from './cleanup.js';
+import { DICTIONARY_MAX_USE_MS } from '../services/nodestore/dictionaries.js';
 
 let s: Awaited<ReturnType<typeof testServices>>;
 beforeAll(async () => {
@@ -93,5 +97,17 @@ describe('cleanup', () => {
     expect(await cleanup(s, { now: t + 25 * 3_600_000 })).toMatchObject({ chunks: 1, delegatorCalls: 0 });
     expect(await blobs()).toEqual([file]);
     expect(await calls()).toEqual(['recent']);
+  });
+  it('deletes a body dictionary only once no event that could be compressed with it is left', async () => {
+    const { project } = await makeProject(s, 'ret-dict', 'app');
+    const now = Date.now();
+    const cutoff = now - 90 * 86_400_000;
+    // Used for at most a week after it was made, so its newest body is at most that much younger.
+    const lastSafe = cutoff - DICTIONARY_MAX_USE_MS - 86_400_000;
+    const row = (id: number, created: number) => ({ id, project_id: project.id, created, data: Buffer.from('{"platform":"node"}') });
+    await s.database.db.insertInto('nodestore_dictionaries').values([row(101, lastSafe - 1), row(102, lastSafe + 1), row(103, now)]).execute();
+    expect((await cleanup(s, { now })).dictionaries).toBe(1);
+    const left = await s.database.db.selectFrom('nodestore_dictionaries').select('id').where('project_id', '=', project.id).orderBy('id').execute();
+    expect(left.map((r) => Number(r.id))).toEqual([102, 103]);
   });
 });

@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import type { Services } from '../services/index.js';
 import { deleteIssueRows } from '../db/models/index.js';
 import { eventNodeId } from '../services/nodestore/index.js';
+import { dictionaryCutoff } from '../services/nodestore/dictionaries.js';
 import { deleteStaleChunks } from '../sourcemaps/index.js';
 
 /** The delegator's sampled calls are for comparing backends during a migration (reports read 24 h by default). */
@@ -30,13 +31,15 @@ export interface CleanupResult {
   chunks: number;
   /** Rows of the delegator's call log. */
   delegatorCalls: number;
+  /** Body dictionaries no remaining body can have been compressed with. */
+  dictionaries: number;
 }
 
 export async function cleanup(services: Services, opts: CleanupOptions = {}): Promise<CleanupResult> {
   const db = services.database.db;
   const now = opts.now ?? Date.now();
   const batch = opts.batchSize ?? 500;
-  const result: CleanupResult = { events: 0, issues: 0, chunks: 0, delegatorCalls: 0 };
+  const result: CleanupResult = { events: 0, issues: 0, chunks: 0, delegatorCalls: 0, dictionaries: 0 };
   const orgs = await db.selectFrom('organizations').select(['id', 'retention_days']).execute();
   for (const org of orgs) {
     const days = opts.days ?? org.retention_days ?? services.config.retentionDays;
@@ -76,6 +79,13 @@ export async function cleanup(services: Services, opts: CleanupOptions = {}): Pr
     }
     await db.deleteFrom('tsdb_points').where('model', '=', 'project').where('key_id', 'in', projectIds).where('bucket', '<', cutoff).execute();
     await db.deleteFrom('outcomes').where('project_id', 'in', projectIds).where('bucket', '<', cutoff).execute();
+    // Only now that the events before the cutoff (and their bodies) are gone.
+    const dropped = await db
+      .deleteFrom('nodestore_dictionaries')
+      .where('project_id', 'in', projectIds)
+      .where('created', '<', dictionaryCutoff(cutoff))
+      .executeTakeFirst();
+    result.dictionaries += Number(dropped.numDeletedRows);
   }
   result.chunks = await deleteStaleChunks(db, now);
   const callsCutoff = now - DELEGATOR_CALLS_RETENTION_DAYS * 86_400_000;

@@ -14,6 +14,7 @@ import { createDelegator, DelegatorControl, DelegatorRecorder, type CallScope, t
 import type { QueueBackend } from '../queue/index.js';
 import { FilesystemNodestoreBackend } from './backends/filesystem.js';
 import { SqlNodestoreBackend } from './backends/sql.js';
+import { bodyDictionariesFor } from './dictionaries.js';
 import type { NodestoreBackend, NodestoreScan } from './index.js';
 
 export type NodestoreKind = 'sql' | 'filesystem';
@@ -25,7 +26,10 @@ export function nodestoreDir(config: Config): string {
 
 /** One nodestore backend by name (also used by `faultline nodestore migrate`). */
 export function nodestoreBackend(kind: NodestoreKind, config: Config, database: DatabaseHandle, dir?: string): NodestoreBackend & NodestoreScan {
-  return kind === 'filesystem' ? new FilesystemNodestoreBackend(dir ?? nodestoreDir(config)) : new SqlNodestoreBackend(database.db, database.dialect);
+  const dictionaries = bodyDictionariesFor(database);
+  return kind === 'filesystem'
+    ? new FilesystemNodestoreBackend(dir ?? nodestoreDir(config), dictionaries)
+    : new SqlNodestoreBackend(database.db, database.dialect, dictionaries);
 }
 
 /** The delegator settings configuration gives, before any run-time override. */

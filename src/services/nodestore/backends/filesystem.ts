@@ -19,6 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { decodeNode, encodeNode, type NodeData } from '../codec.js';
+import type { BodyDictionaries } from '../dictionaries.js';
 import type { NodestoreBackend, NodestoreScan } from '../index.js';
 
 /** How many files are read or written at once; enough to hide disk latency without running out of descriptors. */
@@ -49,8 +50,12 @@ export class FilesystemNodestoreBackend implements NodestoreBackend, NodestoreSc
   readonly #dir: string;
   readonly #made = new Set<string>();
 
-  constructor(dir: string) {
+  readonly #dictionaries: BodyDictionaries | undefined;
+
+  /** `dictionaries` reads bodies written with one (format 3); they live in the database. */
+  constructor(dir: string, dictionaries?: BodyDictionaries) {
     this.#dir = path.resolve(dir);
+    this.#dictionaries = dictionaries;
   }
 
   get dir(): string {
@@ -68,7 +73,8 @@ export class FilesystemNodestoreBackend implements NodestoreBackend, NodestoreSc
 
   async get(id: string) {
     try {
-      return decodeNode(await fs.readFile(this.#file(id)));
+      const bytes = await fs.readFile(this.#file(id));
+      return this.#dictionaries ? (await this.#dictionaries.decode([bytes]))[0] : decodeNode(bytes);
     } catch (err) {
       if (isMissing(err)) return null;
       throw err;

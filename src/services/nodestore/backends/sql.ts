@@ -4,17 +4,24 @@ import type { Database, Dialect } from '../../../db/index.js';
 import { insertRows, upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import { decodeNode, encodeNode, type NodeData } from '../codec.js';
+import type { BodyDictionaries } from '../dictionaries.js';
 import type { NodestoreBackend, NodestoreScan } from '../index.js';
 
 export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
+    /** Reads bodies written with a dictionary (format 3); without it only formats 1 and 2. */
+    private readonly dictionaries?: BodyDictionaries,
   ) {}
+
+  #decode(bodies: Buffer[]): Promise<Record<string, unknown>[]> {
+    return this.dictionaries ? this.dictionaries.decode(bodies) : Promise.resolve(bodies.map((b) => decodeNode(b)));
+  }
 
   async get(id: string) {
     const row = await this.db.selectFrom('nodestore_node').select('data').where('id', '=', id).executeTakeFirst();
-    return row ? decodeNode(row.data) : null;
+    return row ? (await this.#decode([row.data]))[0] : null;
   }
 
   async getMulti(ids: string[]) {
@@ -25,7 +32,8 @@ export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
         .select(['id', 'data'])
         .where('id', 'in', ids.slice(i, i + 500))
         .execute();
-      for (const r of rows) out.set(r.id, decodeNode(r.data));
+      const bodies = await this.#decode(rows.map((r) => r.data));
+      rows.forEach((r, j) => out.set(r.id, bodies[j]));
     }
     return out;
   }

@@ -1,0 +1,132 @@
+/**
+ * Body dictionaries: what a dictionary may hold (code, never data), when a project gets one and
+ * a new one, and that a dictionary past its use is not used. On SQLite; the save step's test runs
+ * the worker's use of them on every dialect.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, testServices, type TestServices } from '../../../test/helpers/services.js';
+import { bodyDictionaryId, decodeNode, encodeNode } from './codec.js';
+import { BodyDictionaries, codeParts, DICTIONARY_MAX_USE_MS, DICTIONARY_ROTATE_MS } from './dictionaries.js';
+
+const event = (n: number) => ({
+  event_id: `${n}`.padStart(32, '0'),
+  platform: 'python',
+  level: 'error',
+  release: 'shop@1.2.3',
+  message: 'order failed for alice',
+  logentry: { message: 'order %s failed', params: ['alice'] },
+  user: { email: 'alice@example.com', ip_address: '10.1.2.3' },
+  request: { url: 'https://shop.example/checkout?card=4111', headers: [['Cookie', 'session=abc']] },
+  breadcrumbs: { values: [{ message: 'charged alice' }] },
+  tags: [['customer', 'alice']],
+  extra: { basket: 'alice-basket' },
+  contexts: {
+    runtime: { name: 'CPython', version: '3.11.2' },
+    trace: { trace_id: 'f'.repeat(32), span_id: 'e'.repeat(16) },
+    customer: { name: 'alice' },
+  },
+  exception: {
+    values: [
+      {
+        type: 'KeyError',
+        value: "'alice'",
+        mechanism: { type: 'generic', data: { who: 'alice' } },
+        stacktrace: { frames: [{ function: `checkout_${n}`, module: 'shop.views', context_line: '    total = prices[item]', vars: { item: 'alice' } }] },
+      },
+    ],
+  },
+});
+
+describe('codeParts', () => {
+  it('keeps the frames, types, runtime and release, and none of the data', () => {
+    const text = codeParts(event(1));
+    for (const code of ['checkout_1', 'shop.views', '    total = prices[item]', 'KeyError', 'CPython', 'shop@1.2.3', '"mechanism":{"type":"generic"}']) expect(text).toContain(code);
+    expect(text).not.toContain('alice');
+    expect(text).not.toContain('4111');
+    expect(text).not.toContain('session=abc');
+    expect(text).not.toContain('10.1.2.3');
+    expect(text).not.toContain('f'.repeat(32));
+  });
+});
+
+describe('codec format 3', () => {
+  it('round-trips bodies of more dictionaries than it keeps contexts for, interleaved', () => {
+    const dicts = Array.from({ length: 40 }, (_, i) => ({ id: 1000 + i, data: Buffer.from(codeParts(event(i)).repeat(20)) }));
+    const data = new Map(dicts.map((d) => [d.id, d.data]));
+    for (let round = 0; round < 2; round++) {
+      const bodies = dicts.map((d, i) => encodeNode(event(i), d));
+      bodies.forEach((b, i) => {
+        expect(bodyDictionaryId(b)).toBe(1000 + i);
+        expect(decodeNode(b, (id) => data.get(id))).toEqual(event(i));
+      });
+    }
+    // Smaller with its dictionary, though this small event is mostly data, which the dictionary lacks.
+    expect(encodeNode(event(3), dicts[3]).length).toBeLessThan(encodeNode(event(3)).length * 0.8);
+  });
+});
+
+describe('BodyDictionaries', () => {
+  let s: TestServices;
+  let projectId: number;
+  beforeAll(async () => {
+    s = await testServices();
+    projectId = (await makeProject(s)).project.id;
+  });
+  afterAll(() => s.cleanup());
+
+  it('samples a dictionary, uses it, samples a new one after a day and stops using one after a week', async () => {
+    let now = 1_800_000_000_000;
+    const dicts = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 });
+    await dicts.ready(projectId);
+    const formats: number[] = [];
+    for (let n = 0; n < 20; n++) formats.push(dicts.encode(projectId, event(n))[0]);
+    // The events sampled before the 1 KB sample was complete have no dictionary; every later one has.
+    const firstWithDictionary = formats.indexOf(3);
+    expect(firstWithDictionary).toBeGreaterThan(0);
+    expect(formats.slice(firstWithDictionary).every((f) => f === 3)).toBe(true);
+    const [first] = dicts.unwritten();
+    expect(dicts.unwritten()).toHaveLength(1);
+    await dicts.write([first]);
+    dicts.written([first]);
+    expect(dicts.unwritten()).toEqual([]);
+
+    // Another process picks up the project's dictionary instead of sampling its own.
+    const other = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 });
+    await other.ready(projectId);
+    const body = other.encode(projectId, event(99));
+    expect(bodyDictionaryId(body)).toBe(first.id);
+    expect((await other.decode([body]))[0]).toEqual(event(99));
+
+    // A day later: the old one stays in use while the new one is sampled.
+    now += DICTIONARY_ROTATE_MS;
+    const during = dicts.encode(projectId, event(100));
+    expect(bodyDictionaryId(during)).toBe(first.id);
+    let after = during;
+    for (let n = 101; n < 110; n++) after = dicts.encode(projectId, event(n));
+    const second = dicts.unwritten()[0];
+    expect(second.id).not.toBe(first.id);
+    expect(bodyDictionaryId(after)).toBe(second.id);
+
+    // A week after it was made, a dictionary is not used, even if no new one is complete.
+    const quiet = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 * 1024 });
+    await quiet.ready(projectId);
+    expect(bodyDictionaryId(quiet.encode(projectId, event(200)))).toBe(first.id);
+    now = first.created + DICTIONARY_MAX_USE_MS;
+    // (Its sample, begun six days ago, is taken as complete: a quiet project still gets one.)
+    expect(bodyDictionaryId(quiet.encode(projectId, event(201)))).not.toBe(first.id);
+    const late = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now });
+    await late.ready(projectId);
+    expect(late.encode(projectId, event(202))[0]).toBe(2);
+  });
+
+  it('fails clearly on a body whose dictionary was never stored', async () => {
+    const dicts = new BodyDictionaries(s.database.db, s.database.dialect, { sampleBytes: 512 });
+    const other = (await makeProject(s, 'acme', 'gone')).project.id;
+    await dicts.ready(other);
+    let body = dicts.encode(other, event(1));
+    for (let n = 2; body[0] !== 3; n++) body = dicts.encode(other, event(n));
+    // Never written to the database: a reader elsewhere cannot have it.
+    const reader = new BodyDictionaries(s.database.db, s.database.dialect);
+    await expect(reader.decode([body])).rejects.toThrow(/needs dictionary \d+/);
+  });
+});

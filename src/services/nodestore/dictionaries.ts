@@ -1,0 +1,240 @@
+/**
+ * Zstandard dictionaries for event bodies (codec format 3), one current dictionary per project.
+ *
+ * The events of one application repeat the same text: its stack frames with their source
+ * context, its modules, its runtime and SDK. Compressed one at a time, each body spells all of
+ * that out again; compressed against a dictionary holding it, a body is mostly references. The
+ * worker samples a dictionary from a project's first events (and again once a day, as code
+ * changes), then compresses the project's bodies with it.
+ *
+ * What goes into a dictionary is the *code* of events only (`codeParts`): frames without their
+ * local variables, exception types without their messages, the known runtime contexts, modules,
+ * SDK, platform, level, environment and release. Never user, request, breadcrumbs, tags, extra,
+ * messages or custom contexts: a dictionary outlives the events it was sampled from by up to the
+ * retention period plus `DICTIONARY_MAX_USE_MS`, which must not keep anyone's data.
+ *
+ * Lifetime, so no body is ever left without its dictionary:
+ * - a dictionary is used for new bodies for at most `DICTIONARY_MAX_USE_MS` after it was made;
+ * - event timestamps are at most a minute ahead of receipt (normalize.ts), so every body made
+ *   with it has a timestamp before `created + DICTIONARY_MAX_USE_MS + 1 min`;
+ * - cleanup deletes a dictionary only after retention has deleted every event up to that
+ *   timestamp plus a day (`dictionaryCutoff`).
+ * Ids are 48-bit hashes of the project and the content, so workers in separate processes make
+ * dictionaries without coordinating (each its own), and a dictionary is written in the same
+ * transaction as the first bodies that use it, or an earlier one.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, Dialect } from '../../db/index.js';
+import { insertIgnore, insertRows } from '../../db/sql.js';
+import type { Executor } from '../executor.js';
+import { bodyDictionaryId, decodeNode, encodeNode, type BodyDictionary } from './codec.js';
+
+/** The size a sampled dictionary aims at: zstd's own trainer defaults to 110 KB. */
+export const DICTIONARY_BYTES = 64 * 1024;
+/** A project's dictionary is sampled again once it is this old: code changes with deploys. */
+export const DICTIONARY_ROTATE_MS = 86_400_000;
+/** A dictionary is used for new bodies for at most this long after it was made. */
+export const DICTIONARY_MAX_USE_MS = 7 * 86_400_000;
+/** A sample is taken as complete after this many events even if smaller (a project with few distinct events). */
+const SAMPLE_EVENTS = 500;
+/** ...or after this long, if it holds anything: a quiet project still gets a dictionary. */
+const SAMPLE_MAX_MS = 3_600_000;
+/** Projects sampling at once in one process: bounds the memory samples hold (64 KB each). */
+const MAX_SAMPLERS = 32;
+/** Dictionaries kept loaded for reading. */
+const LOADED = 64;
+/** Projects whose current dictionary one process keeps (64 KB each); others are looked up again. */
+const PROJECTS = 256;
+
+/** Top-level event fields that describe code, not data. */
+const CODE_FIELDS = new Set(['platform', 'level', 'logger', 'environment', 'release', 'dist', 'sdk', 'modules', 'contexts', 'exception', 'threads', 'stacktrace', 'debug_meta']);
+/** Runtime contexts (Sentry's known context types); custom contexts may hold anything. */
+const CODE_CONTEXTS = new Set(['os', 'runtime', 'browser', 'device', 'app', 'gpu', 'culture', 'cloud_resource']);
+/** Nested fields that may hold data: frame variables, exception messages, mechanism data, trace ids. */
+const DATA_FIELDS = new Set(['vars', 'value', 'data', 'meta', 'trace_id', 'span_id', 'parent_span_id']);
+
+/** The JSON of an event's code parts, in the event's own key order so that it matches its body's text. */
+export function codeParts(event: Record<string, unknown>): string {
+  const contexts = event.contexts;
+  return JSON.stringify(event, function (this: unknown, key: string, value: unknown) {
+    if (key === '') return value;
+    if (this === event) return CODE_FIELDS.has(key) ? value : undefined;
+    if (this === contexts) return CODE_CONTEXTS.has(key) ? value : undefined;
+    return DATA_FIELDS.has(key) ? undefined : value;
+  });
+}
+
+interface Current extends BodyDictionary {
+  created: number;
+}
+
+interface Sample {
+  started: number;
+  parts: string[];
+  seen: Set<string>;
+  bytes: number;
+  events: number;
+}
+
+interface ProjectState {
+  current: Current | null;
+  sample: Sample | null;
+}
+
+/** A dictionary made by this process and not yet known to be committed. */
+export interface NewDictionary extends Current {
+  projectId: number;
+}
+
+export class BodyDictionaries {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
+  readonly #now: () => number;
+  readonly #sampleBytes: number;
+  /** Dictionary contents for reading, by id, least recently used first. */
+  readonly #loaded = new Map<number, Buffer>();
+  readonly #projects = new Map<number, ProjectState>();
+  #samplers = 0;
+  #unwritten: NewDictionary[] = [];
+
+  constructor(db: Kysely<Database>, dialect: Dialect, opts: { now?: () => number; sampleBytes?: number } = {}) {
+    this.#db = db;
+    this.#dialect = dialect;
+    this.#now = opts.now ?? Date.now;
+    this.#sampleBytes = opts.sampleBytes ?? DICTIONARY_BYTES;
+  }
+
+  // ---- reading
+
+  /** Decodes bodies, first loading the dictionaries they name. */
+  async decode(bodies: (Buffer | Uint8Array)[]): Promise<Record<string, unknown>[]> {
+    const missing = new Set<number>();
+    for (const b of bodies) {
+      const id = bodyDictionaryId(b);
+      if (id !== null && !this.#loaded.has(id)) missing.add(id);
+    }
+    if (missing.size) await this.#load([...missing]);
+    const lookup = (id: number) => this.#loaded.get(id);
+    return bodies.map((b) => decodeNode(b, lookup));
+  }
+
+  async #load(ids: number[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 100) {
+      const rows = await this.#db.selectFrom('nodestore_dictionaries').select(['id', 'data']).where('id', 'in', ids.slice(i, i + 100)).execute();
+      for (const r of rows) this.#remember(Number(r.id), Buffer.from(r.data));
+    }
+  }
+
+  #remember(id: number, data: Buffer): void {
+    this.#loaded.delete(id);
+    if (this.#loaded.size >= LOADED) this.#loaded.delete(this.#loaded.keys().next().value as number);
+    this.#loaded.set(id, data);
+  }
+
+  // ---- writing (the worker)
+
+  /** Learns the project's current dictionary from the database, once per process. */
+  async ready(projectId: number): Promise<void> {
+    if (this.#projects.has(projectId)) return;
+    const row = await this.#db
+      .selectFrom('nodestore_dictionaries')
+      .select(['id', 'created', 'data'])
+      .where('project_id', '=', projectId)
+      .where('created', '>', this.#now() - DICTIONARY_MAX_USE_MS)
+      .orderBy('created', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (this.#projects.has(projectId)) return; // another call got there first
+    const current = row ? { id: Number(row.id), created: Number(row.created), data: Buffer.from(row.data) } : null;
+    if (current) this.#remember(current.id, current.data);
+    this.#projects.set(projectId, { current, sample: null });
+  }
+
+  /**
+   * Encodes an event's body with the project's current dictionary (format 2 while it has none),
+   * and adds the event to the project's next dictionary when one is being sampled.
+   */
+  encode(projectId: number, event: Record<string, unknown>): Buffer {
+    let st = this.#projects.get(projectId);
+    if (st) this.#projects.delete(projectId); // most recently used last
+    else st = { current: null, sample: null };
+    this.#projects.set(projectId, st);
+    if (this.#projects.size > PROJECTS) this.#forget(this.#projects.keys().next().value as number);
+    const now = this.#now();
+    if (st.current && now - st.current.created >= DICTIONARY_MAX_USE_MS) st.current = null;
+    if (!st.current || now - st.current.created >= DICTIONARY_ROTATE_MS) this.#sample(projectId, st, event, now);
+    return encodeNode(event, st.current);
+  }
+
+  /** Lets go of a project's state; `ready` looks its dictionary up again (a sample in progress is dropped). */
+  #forget(projectId: number): void {
+    const st = this.#projects.get(projectId);
+    if (st?.sample) this.#samplers--;
+    this.#projects.delete(projectId);
+  }
+
+  #sample(projectId: number, st: ProjectState, event: Record<string, unknown>, now: number): void {
+    if (!st.sample) {
+      if (this.#samplers >= MAX_SAMPLERS) return;
+      this.#samplers++;
+      st.sample = { started: now, parts: [], seen: new Set(), bytes: 0, events: 0 };
+    }
+    const s = st.sample;
+    s.events++;
+    const part = codeParts(event);
+    if (part.length > 2 && !s.seen.has(part)) {
+      s.seen.add(part);
+      s.parts.push(part);
+      s.bytes += part.length;
+    }
+    if (s.bytes < this.#sampleBytes && s.events < SAMPLE_EVENTS && now - s.started < SAMPLE_MAX_MS) return;
+    st.sample = null;
+    this.#samplers--;
+    if (s.bytes === 0) return;
+    // The most recent text last: zstd reaches the end of a dictionary with the shortest offsets.
+    let data = Buffer.from(s.parts.join('\n'));
+    if (data.length > this.#sampleBytes) data = data.subarray(data.length - this.#sampleBytes);
+    const id = createHash('sha256').update(`${projectId}:`).update(data).digest().readUIntBE(0, 6);
+    const made: NewDictionary = { id, projectId, created: now, data };
+    st.current = made;
+    this.#remember(id, data);
+    this.#unwritten.push(made);
+  }
+
+  /** Dictionaries made since the last `written` call: write them with (or before) the bodies that use them. */
+  unwritten(): NewDictionary[] {
+    return [...this.#unwritten];
+  }
+
+  async write(dictionaries: NewDictionary[], executor?: Executor): Promise<void> {
+    if (!dictionaries.length) return;
+    const rows = dictionaries.map((d) => ({ id: d.id, project_id: d.projectId, created: d.created, data: d.data }));
+    await insertRows(executor ?? this.#db, this.#dialect, 'nodestore_dictionaries', { id: 'bigint', project_id: 'bigint', created: 'bigint', data: 'bytea' }, rows, (qb) =>
+      insertIgnore(qb, this.#dialect, ['id']),
+    );
+  }
+
+  /** The transaction that wrote these committed: they need not be written again. */
+  written(dictionaries: NewDictionary[]): void {
+    const done = new Set(dictionaries);
+    this.#unwritten = this.#unwritten.filter((d) => !done.has(d));
+  }
+}
+
+/**
+ * Dictionaries made before this can have no body left once retention deleted the events before
+ * `retentionCutoff` (see the lifetime rules above; a day of margin for clocks and slow workers).
+ */
+export function dictionaryCutoff(retentionCutoff: number): number {
+  return retentionCutoff - DICTIONARY_MAX_USE_MS - 86_400_000;
+}
+
+/** One instance per database handle, shared by the nodestore backends and the worker of a process. */
+const instances = new WeakMap<object, BodyDictionaries>();
+
+export function bodyDictionariesFor(database: { db: Kysely<Database>; dialect: Dialect }): BodyDictionaries {
+  let d = instances.get(database);
+  if (!d) instances.set(database, (d = new BodyDictionaries(database.db, database.dialect)));
+  return d;
+}
