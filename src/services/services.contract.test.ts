@@ -103,6 +103,10 @@ describe(`nodestore contract: ${kind}`, () => {
     expect(await other.get(`${kind}:d1`)).toEqual(body(n));
     expect((await other.getMulti([`${kind}:d1`])).get(`${kind}:d1`)).toEqual(body(n));
     expect((await raw(`${kind}:d1`))[0]).toBe(3);
+    // What a migration copies: the stored bytes, dictionary reference and all.
+    const encoded = await other.getEncodedMulti([`${kind}:d1`, 'missing']);
+    expect([...encoded.keys()]).toEqual([`${kind}:d1`]);
+    expect(encoded.get(`${kind}:d1`)!.equals(bytes)).toBe(true);
     await store.delete([`${kind}:d1`]);
   });
 

@@ -4,9 +4,9 @@
  * delegator's dual-write of new events (FAULTLINE_NODESTORE_SECONDARY), which must be on before
  * the copy starts so nothing written during the copy is missed (docs/operations.md runbook).
  *
- * The copy walks the source in small chunks (scan → getMulti → setMulti) and stores its position
- * in `nodestore_migration_checkpoints` after each chunk, so an interrupted run resumes where it
- * stopped. The verification pass reads both sides in the same chunks and compares bodies with the
+ * The copy walks the source in small chunks (scan → getEncodedMulti → setMulti: the stored bytes
+ * move, so bodies keep their format) and stores its position in `nodestore_migration_checkpoints`
+ * after each chunk, so an interrupted run resumes where it stopped. The verification pass reads both sides in the same chunks and compares bodies with the
  * delegator's similarity; an id that differs is read again after a short pause before it counts,
  * because a dual-write that is still in flight is not a difference. Sentry's lesson applies: with
  * live writes, comparing two stores "generally requires that both databases are in read-only
@@ -19,7 +19,7 @@
 import type { DatabaseHandle } from '../db/index.js';
 import { upsert } from '../db/sql.js';
 import { similarity } from '../services/delegator/index.js';
-import type { NodestoreBackend, NodestoreScan } from '../services/nodestore/index.js';
+import { EncodedNode, type NodestoreBackend, type NodestoreScan } from '../services/nodestore/index.js';
 
 type Store = NodestoreBackend & NodestoreScan;
 
@@ -70,9 +70,10 @@ async function copy(opts: NodestoreMigrationOptions, total: number): Promise<num
   for (;;) {
     const page = await opts.from.scan(cursor, chunk);
     if (page.items.length > 0) {
-      const bodies = await opts.from.getMulti(page.items.map((i) => i.id));
+      // As stored: a body keeps its format and its dictionary (which both stores read from SQL).
+      const bodies = await opts.from.getEncodedMulti(page.items.map((i) => i.id));
       // An id deleted between scan and read is skipped: there is nothing left to copy.
-      const items = page.items.filter((i) => bodies.has(i.id)).map((i) => ({ id: i.id, timestamp: i.timestamp, data: bodies.get(i.id)! }));
+      const items = page.items.filter((i) => bodies.has(i.id)).map((i) => ({ id: i.id, timestamp: i.timestamp, data: new EncodedNode(bodies.get(i.id)!) }));
       await opts.to.setMulti(items);
       copied += items.length;
     }

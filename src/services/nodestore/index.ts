@@ -28,6 +28,12 @@ export interface NodestoreScan {
   scan(cursor: string | null, limit: number): Promise<{ items: { id: string; timestamp: number }[]; next: string | null }>;
   /** How many bodies the backend holds (for a progress bar; may be an estimate). */
   count(): Promise<number>;
+  /**
+   * The stored bytes of the bodies that exist among `ids`, as `setMulti` takes them back
+   * (`EncodedNode`): a copy moves bodies without decoding them, so they keep their format and
+   * dictionary.
+   */
+  getEncodedMulti(ids: string[]): Promise<Map<string, Buffer>>;
 }
 
 /** The id of an event's body: stable, so a re-processed event overwrites instead of duplicating. */

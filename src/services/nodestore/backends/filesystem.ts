@@ -148,6 +148,18 @@ export class FilesystemNodestoreBackend implements NodestoreBackend, NodestoreSc
     return { items, next: null };
   }
 
+  async getEncodedMulti(ids: string[]) {
+    const out = new Map<string, Buffer>();
+    await eachLimited([...new Set(ids)], async (id) => {
+      try {
+        out.set(id, await fs.readFile(this.#file(id)));
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+      }
+    });
+    return out;
+  }
+
   async count() {
     let n = 0;
     for (const a of await listSorted(this.#dir)) {

@@ -62,6 +62,15 @@ export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
     return { items, next: items.length === limit ? items[items.length - 1].id : null };
   }
 
+  async getEncodedMulti(ids: string[]) {
+    const out = new Map<string, Buffer>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db.selectFrom('nodestore_node').select(['id', 'data']).where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.id, Buffer.from(r.data));
+    }
+    return out;
+  }
+
   async count() {
     const row = await this.db.selectFrom('nodestore_node').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);
