@@ -74,7 +74,7 @@ describe('BodyDictionaries', () => {
   });
   afterAll(() => s.cleanup());
 
-  it('samples a dictionary, uses it, samples a new one after a day and stops using one after a week', async () => {
+  it('samples a dictionary, uses it, samples a new one when it is due and stops using one past its use', async () => {
     let now = 1_800_000_000_000;
     const dicts = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 });
     await dicts.ready(projectId);
@@ -97,7 +97,7 @@ describe('BodyDictionaries', () => {
     expect(bodyDictionaryId(body)).toBe(first.id);
     expect((await other.decode([body]))[0]).toEqual(event(99));
 
-    // A day later: the old one stays in use while the new one is sampled.
+    // Due for a new one: the old one stays in use while the new one is sampled.
     now += DICTIONARY_ROTATE_MS;
     const during = dicts.encode(projectId, event(100));
     expect(bodyDictionaryId(during)).toBe(first.id);
@@ -107,16 +107,37 @@ describe('BodyDictionaries', () => {
     expect(second.id).not.toBe(first.id);
     expect(bodyDictionaryId(after)).toBe(second.id);
 
-    // A week after it was made, a dictionary is not used, even if no new one is complete.
+    // Past its use, a dictionary is not used, even if no new one is complete.
     const quiet = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 * 1024 });
     await quiet.ready(projectId);
     expect(bodyDictionaryId(quiet.encode(projectId, event(200)))).toBe(first.id);
     now = first.created + DICTIONARY_MAX_USE_MS;
-    // (Its sample, begun six days ago, is taken as complete: a quiet project still gets one.)
+    // (Its sample, begun a week ago, is taken as complete: a quiet project still gets one.)
     expect(bodyDictionaryId(quiet.encode(projectId, event(201)))).not.toBe(first.id);
     const late = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now });
     await late.ready(projectId);
     expect(late.encode(projectId, event(202))[0]).toBe(2);
+  });
+
+  it('lets the workers of a fleet adopt the dictionary one of them made instead of each keeping its own', async () => {
+    let now = 1_900_000_000_000;
+    const fleet = (await makeProject(s, 'acme', 'fleet')).project.id;
+    const a = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 });
+    const b = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 });
+    await a.ready(fleet);
+    await b.ready(fleet);
+    for (let n = 0; a.unwritten().length === 0; n++) a.encode(fleet, event(n));
+    await a.write(a.unwritten());
+    // b has begun its own sample, and does not look again at once...
+    expect(b.encode(fleet, event(500))[0]).toBe(2);
+    await b.ready(fleet);
+    expect(b.encode(fleet, event(501))[0]).toBe(2);
+    // ...but ten minutes later it finds a's, and drops its own sample.
+    now += 600_000;
+    await b.ready(fleet);
+    expect(bodyDictionaryId(b.encode(fleet, event(502)))).toBe(a.unwritten()[0].id);
+    for (let n = 503; n < 520; n++) b.encode(fleet, event(n));
+    expect(b.unwritten()).toEqual([]);
   });
 
   it('fails clearly on a body whose dictionary was never stored', async () => {

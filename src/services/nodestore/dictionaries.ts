@@ -4,7 +4,7 @@
  * The events of one application repeat the same text: its stack frames with their source
  * context, its modules, its runtime and SDK. Compressed one at a time, each body spells all of
  * that out again; compressed against a dictionary holding it, a body is mostly references. The
- * worker samples a dictionary from a project's first events (and again once a day, as code
+ * worker samples a dictionary from a project's first events (and again once a week, as code
  * changes), then compresses the project's bodies with it.
  *
  * What goes into a dictionary is the *code* of events only (`codeParts`): frames without their
@@ -20,8 +20,9 @@
  * - cleanup deletes a dictionary only after retention has deleted every event up to that
  *   timestamp plus a day (`dictionaryCutoff`).
  * Ids are 48-bit hashes of the project and the content, so workers in separate processes make
- * dictionaries without coordinating (each its own), and a dictionary is written in the same
- * transaction as the first bodies that use it, or an earlier one.
+ * dictionaries without coordinating; a worker due for a new one adopts one another has written
+ * meanwhile. A dictionary is written in the same transaction as the first bodies that use it, or
+ * an earlier one.
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -32,10 +33,15 @@ import { bodyDictionaryId, decodeNode, encodeNode, type BodyDictionary } from '.
 
 /** The size a sampled dictionary aims at: zstd's own trainer defaults to 110 KB. */
 export const DICTIONARY_BYTES = 64 * 1024;
-/** A project's dictionary is sampled again once it is this old: code changes with deploys. */
-export const DICTIONARY_ROTATE_MS = 86_400_000;
+/**
+ * A project's dictionary is sampled again once it is this old: code changes with deploys. Weekly,
+ * because each dictionary is kept for the retention period and more (64 KB per project per week).
+ */
+export const DICTIONARY_ROTATE_MS = 7 * 86_400_000;
 /** A dictionary is used for new bodies for at most this long after it was made. */
-export const DICTIONARY_MAX_USE_MS = 7 * 86_400_000;
+export const DICTIONARY_MAX_USE_MS = 14 * 86_400_000;
+/** How often a process due to sample a project's new dictionary looks for one another process made. */
+const RECHECK_MS = 600_000;
 /** A sample is taken as complete after this many events even if smaller (a project with few distinct events). */
 const SAMPLE_EVENTS = 500;
 /** ...or after this long, if it holds anything: a quiet project still gets a dictionary. */
@@ -80,6 +86,8 @@ interface Sample {
 interface ProjectState {
   current: Current | null;
   sample: Sample | null;
+  /** When `ready` last looked in the database for a newer dictionary. */
+  checked: number;
 }
 
 /** A dictionary made by this process and not yet known to be committed. */
@@ -134,21 +142,42 @@ export class BodyDictionaries {
 
   // ---- writing (the worker)
 
-  /** Learns the project's current dictionary from the database, once per process. */
+  /**
+   * Learns the project's current dictionary from the database: once per process, and again (at
+   * most every `RECHECK_MS`) while this process is due to sample a new one, so that the workers
+   * of a fleet adopt the first one any of them makes instead of each keeping its own.
+   */
   async ready(projectId: number): Promise<void> {
-    if (this.#projects.has(projectId)) return;
+    const known = this.#projects.get(projectId);
+    const now = this.#now();
+    if (known && (!this.#due(known, now) || now - known.checked < RECHECK_MS)) return;
+    if (known) known.checked = now;
     const row = await this.#db
       .selectFrom('nodestore_dictionaries')
       .select(['id', 'created', 'data'])
       .where('project_id', '=', projectId)
-      .where('created', '>', this.#now() - DICTIONARY_MAX_USE_MS)
+      .where('created', '>', now - DICTIONARY_MAX_USE_MS)
       .orderBy('created', 'desc')
       .limit(1)
       .executeTakeFirst();
-    if (this.#projects.has(projectId)) return; // another call got there first
-    const current = row ? { id: Number(row.id), created: Number(row.created), data: Buffer.from(row.data) } : null;
-    if (current) this.#remember(current.id, current.data);
-    this.#projects.set(projectId, { current, sample: null });
+    const found = row ? { id: Number(row.id), created: Number(row.created), data: Buffer.from(row.data) } : null;
+    const st = this.#projects.get(projectId);
+    if (!st) {
+      if (found) this.#remember(found.id, found.data);
+      this.#projects.set(projectId, { current: found, sample: null, checked: now });
+    } else if (found && found.created > (st.current?.created ?? 0)) {
+      this.#remember(found.id, found.data);
+      st.current = found;
+      if (st.sample && !this.#due(st, now)) {
+        st.sample = null;
+        this.#samplers--;
+      }
+    }
+  }
+
+  /** The project has no dictionary young enough not to be replaced. */
+  #due(st: ProjectState, now: number): boolean {
+    return !st.current || now - st.current.created >= DICTIONARY_ROTATE_MS;
   }
 
   /**
@@ -158,12 +187,12 @@ export class BodyDictionaries {
   encode(projectId: number, event: Record<string, unknown>): Buffer {
     let st = this.#projects.get(projectId);
     if (st) this.#projects.delete(projectId); // most recently used last
-    else st = { current: null, sample: null };
+    else st = { current: null, sample: null, checked: 0 };
     this.#projects.set(projectId, st);
     if (this.#projects.size > PROJECTS) this.#forget(this.#projects.keys().next().value as number);
     const now = this.#now();
     if (st.current && now - st.current.created >= DICTIONARY_MAX_USE_MS) st.current = null;
-    if (!st.current || now - st.current.created >= DICTIONARY_ROTATE_MS) this.#sample(projectId, st, event, now);
+    if (this.#due(st, now)) this.#sample(projectId, st, event, now);
     return encodeNode(event, st.current);
   }
 
