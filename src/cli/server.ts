@@ -79,7 +79,7 @@ export async function startServer(config: Config, services: Services, log: Logge
   let postProcessing: { stop(): Promise<void> } | null = null;
   let thread: WorkerThread | null = null;
   if (roles.has('worker') && (roles.has('ingest') || roles.has('web')) && config.workerThread) {
-    const threads = await Promise.all(Array.from({ length: config.workerThreads }, () => startWorkerThread(config, log)));
+    const threads = await Promise.all(Array.from({ length: config.workerThreads }, (_, i) => startWorkerThread(config, log, i)));
     thread = {
       notify: () => threads.forEach((t) => t.notify()),
       stop: async () => void (await Promise.all(threads.map((t) => t.stop()))),
@@ -126,11 +126,15 @@ interface WorkerThread {
 }
 
 /** Starts the worker role in a thread (worker-thread.ts); a thread that dies takes the process down. */
-async function startWorkerThread(config: Config, log: Logger): Promise<WorkerThread> {
+/**
+ * Every worker thread after the first runs at the lowest CPU priority (`spare`): it takes only
+ * CPU that ingest and the first worker leave, so on a busy machine it cannot starve ingest.
+ */
+async function startWorkerThread(config: Config, log: Logger, index: number): Promise<WorkerThread> {
   const { Worker } = await import('node:worker_threads');
   // A small young generation: the worker's garbage is per batch, and the default (16 MB semi-spaces
   // per isolate) costs resident memory without making the worker faster (docs/benchmarks.md).
-  const thread = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: { config }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const thread = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: { config, spare: index > 0 }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   let stopping = false;
   thread.on('error', (err) => {
     log.fatal({ err }, 'worker thread failed');

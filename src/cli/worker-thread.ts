@@ -4,13 +4,23 @@
  * thread opens its own connections (SQLite in WAL mode takes a reader and a writer from two
  * threads as from two processes) and talks to the main thread only to be woken up and stopped.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { Config } from '../config/index.js';
 import { EventWorker, startPostProcessing } from '../pipeline/index.js';
 import { createServices } from '../services/index.js';
 
-const config = (workerData as { config: Config }).config;
+const { config, spare } = workerData as { config: Config; spare: boolean };
+// On Linux a thread's nice value is its own: this lowers only this thread, so an extra worker
+// thread gets the CPU that ingest and the first worker leave (measured: docs/decisions.md).
+if (spare) {
+  try {
+    setPriority(0, 19);
+  } catch {
+    // Not permitted or not supported here: the thread runs at normal priority.
+  }
+}
 const log = pino({ level: config.logLevel, base: { pid: process.pid, thread: 'worker' } });
 // The main thread has migrated already.
 const services = await createServices(config, { migrate: false });

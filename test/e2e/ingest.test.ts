@@ -3,6 +3,7 @@
  * input that must get a clear 4xx without hurting anything, and durability across kill -9.
  */
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,7 +185,7 @@ describe('durability', () => {
 });
 
 describe('several worker threads', () => {
-  it('save every event exactly once when two threads write the same SQLite file (FAULTLINE_WORKER_THREADS=2)', { timeout: 120_000 }, async () => {
+  it('save every event exactly once when two threads write the same SQLite file, the second at the lowest priority (FAULTLINE_WORKER_THREADS=2)', { timeout: 120_000 }, async () => {
     const two = await startFaultline({ env: { FAULTLINE_WORKER_THREADS: '2', FAULTLINE_WORKER_BATCH_SIZE: '20' } });
     try {
       const project = JSON.parse(cli(two.dataDir, ['project', 'create', 'threads/app', '--json'])) as { id: string; dsn: string };
@@ -199,6 +200,12 @@ describe('several worker threads', () => {
         ),
       );
       expect(statuses.every((s) => s === 200)).toBe(true);
+      // The second worker thread, and only it, runs at the lowest priority: it takes spare CPU
+      // without starving ingest (on Linux each thread has its own nice value, /proc field 19).
+      const nice = (tid: string) => Number(readFileSync(`/proc/${two.child.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+      const threads = readdirSync(`/proc/${two.child.pid}/task`);
+      expect(nice(String(two.child.pid))).toBe(0);
+      expect(threads.filter((tid) => nice(tid) === 19)).toHaveLength(1);
       const db = new BetterSqlite3(path.join(two.dataDir, 'faultline.db'), { readonly: true });
       try {
         const pid = Number(project.id);
