@@ -140,6 +140,33 @@ describe('BodyDictionaries', () => {
     expect(b.unwritten()).toEqual([]);
   });
 
+  it('does not let quiet projects hold every place to sample, and keeps a bounded number of projects', async () => {
+    let now = 2_000_000_000_000;
+    const dicts = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 });
+    // 40 projects send one event each and fall quiet: the first 32 begin samples, which end only
+    // with their next event or when another project needs the place an hour later.
+    for (let p = 0; p < 40; p++) {
+      await dicts.ready(50_000 + p);
+      expect(dicts.encode(50_000 + p, event(p))[0]).toBe(2);
+    }
+    const busy = 60_000;
+    await dicts.ready(busy);
+    const before = Array.from({ length: 10 }, (_, n) => dicts.encode(busy, event(1000 + n))[0]);
+    expect(before).not.toContain(3);
+    now += 3_600_000;
+    const after = Array.from({ length: 10 }, (_, n) => dicts.encode(busy, event(2000 + n))[0]);
+    expect(after).toContain(3);
+    // Past 256 projects the oldest are let go of; one that comes back looks its dictionary up again.
+    for (let p = 40; p < 300; p++) {
+      await dicts.ready(50_000 + p);
+      dicts.encode(50_000 + p, event(p));
+    }
+    await dicts.write(dicts.unwritten());
+    const first = await s.database.db.selectFrom('nodestore_dictionaries').select('id').where('project_id', '=', 50_000).executeTakeFirstOrThrow();
+    await dicts.ready(50_000);
+    expect(bodyDictionaryId(dicts.encode(50_000, event(7)))).toBe(Number(first.id));
+  });
+
   it('fails clearly on a body whose dictionary was never stored', async () => {
     const dicts = new BodyDictionaries(s.database.db, s.database.dialect, { sampleBytes: 512 });
     const other = (await makeProject(s, 'acme', 'gone')).project.id;

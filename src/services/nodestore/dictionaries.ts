@@ -104,6 +104,7 @@ export class BodyDictionaries {
   readonly #loaded = new Map<number, Buffer>();
   readonly #projects = new Map<number, ProjectState>();
   #samplers = 0;
+  #reclaimed = 0;
   #unwritten: NewDictionary[] = [];
 
   constructor(db: Kysely<Database>, dialect: Dialect, opts: { now?: () => number; sampleBytes?: number } = {}) {
@@ -205,6 +206,7 @@ export class BodyDictionaries {
 
   #sample(projectId: number, st: ProjectState, event: Record<string, unknown>, now: number): void {
     if (!st.sample) {
+      if (this.#samplers >= MAX_SAMPLERS) this.#reclaim(now);
       if (this.#samplers >= MAX_SAMPLERS) return;
       this.#samplers++;
       st.sample = { started: now, parts: [], seen: new Set(), bytes: 0, events: 0 };
@@ -218,6 +220,13 @@ export class BodyDictionaries {
       s.bytes += part.length;
     }
     if (s.bytes < this.#sampleBytes && s.events < SAMPLE_EVENTS && now - s.started < SAMPLE_MAX_MS) return;
+    this.#finish(projectId, st, now);
+  }
+
+  /** Ends a project's sample, making its dictionary from what the sample holds (if anything). */
+  #finish(projectId: number, st: ProjectState, now: number): void {
+    const s = st.sample;
+    if (!s) return;
     st.sample = null;
     this.#samplers--;
     if (s.bytes === 0) return;
@@ -229,6 +238,19 @@ export class BodyDictionaries {
     st.current = made;
     this.#remember(id, data);
     this.#unwritten.push(made);
+  }
+
+  /**
+   * All places to sample are taken: ends the samples past `SAMPLE_MAX_MS`, which otherwise end
+   * only with their project's next event, so quiet projects cannot hold every place (looked for at
+   * most once a minute).
+   */
+  #reclaim(now: number): void {
+    if (now - this.#reclaimed < 60_000) return;
+    this.#reclaimed = now;
+    for (const [projectId, st] of this.#projects) {
+      if (st.sample && now - st.sample.started >= SAMPLE_MAX_MS) this.#finish(projectId, st, now);
+    }
   }
 
   /** Dictionaries made since the last `written` call: write them with (or before) the bodies that use them. */
