@@ -10,7 +10,7 @@ import { insertIgnore, insertReturningId, insertRows } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
-import { EncodedNode, encodeNode, eventNodeId, type NodeData } from '../services/nodestore/index.js';
+import { EncodedNode, eventNodeId, type NodeData } from '../services/nodestore/index.js';
 import { eventMessage } from './event-fields.js';
 import type { GroupCounters } from '../services/buffer/index.js';
 import type { BodyDictionaries } from '../services/nodestore/dictionaries.js';
@@ -25,14 +25,13 @@ const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'conte
 
 /**
  * Readies a grouped event for `saveBatch`: encodes its body now (named by its project; its issue
- * is the events row's, which merges move), with the project's body dictionary when `dictionaries`
- * is given (which also samples the event for the next one), and lets go of its large parts. A batch of event trees,
- * or their JSON, kept until the save would outlive V8's young generation and be copied into the
- * old one; measured, that was a tenth of the worker's CPU.
+ * is the events row's, which merges move) with the project's body dictionary, which also samples
+ * the event for the next one, and lets go of its large parts. A batch of event trees, or their
+ * JSON, kept until the save would outlive V8's young generation and be copied into the old one;
+ * measured, that was a tenth of the worker's CPU.
  */
-export function readyForSave(event: NormalizedEvent, project: ProjectSettings, dictionaries?: BodyDictionaries): { event: NormalizedEvent; body: EncodedNode; message: string } {
-  const data = { ...event, project: project.id };
-  const body = new EncodedNode(dictionaries ? dictionaries.encode(project.id, data) : encodeNode(data));
+export function readyForSave(event: NormalizedEvent, project: ProjectSettings, dictionaries: BodyDictionaries): { event: NormalizedEvent; body: EncodedNode; message: string } {
+  const body = new EncodedNode(dictionaries.encode(project.id, { ...event, project: project.id }));
   const message = eventMessage(event);
   for (const key of LARGE_PARTS) if (key in event) (event as Record<string, unknown>)[key] = undefined;
   return { event, body, message };

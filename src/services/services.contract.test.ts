@@ -55,7 +55,7 @@ describe(`nodestore contract: ${kind}`, () => {
   let dir: string;
   beforeAll(() => {
     dir = tempDataDir();
-    store = kind === 'sql' ? new SqlNodestoreBackend(s.database.db, s.database.dialect) : new FilesystemNodestoreBackend(dir);
+    store = kind === 'sql' ? new SqlNodestoreBackend(s.database.db, s.database.dialect, s.bodyDictionaries) : new FilesystemNodestoreBackend(dir, s.bodyDictionaries);
   });
   afterAll(() => removeDir(dir));
   const raw = async (id: string): Promise<Buffer> =>

@@ -37,8 +37,8 @@ describe(`delegator over nodestore backends on ${dialect}`, () => {
     database = await makeDb();
     s = await testServices(database.url);
     dir = tempDataDir();
-    sqlStore = new SqlNodestoreBackend(s.database.db, s.database.dialect);
-    fsStore = new FilesystemNodestoreBackend(dir);
+    sqlStore = new SqlNodestoreBackend(s.database.db, s.database.dialect, s.bodyDictionaries);
+    fsStore = new FilesystemNodestoreBackend(dir, s.bodyDictionaries);
   });
   afterAll(async () => {
     await s?.cleanup();

@@ -71,36 +71,34 @@ export type NodeData = Record<string, unknown> | EncodedNode;
 
 export function encodeNode(data: NodeData, dictionary?: BodyDictionary | null): Buffer {
   if (data instanceof EncodedNode) return data.bytes;
+  const json = Buffer.from(JSON.stringify(data));
   if (dictionary) {
     const ctx = withDictionary(dictCompressors, COMPRESSORS, dictionary, () => {
       const c = new Compressor();
       c.setParameters({ compressionLevel: 1 });
       return c;
     });
-    const body = ctx.compress(Buffer.from(JSON.stringify(data)));
-    const out = Buffer.allocUnsafe(body.length + 1 + DICT_ID_BYTES);
-    out[0] = V3_ZSTD_DICT_JSON;
-    out.writeUIntBE(dictionary.id, 1, DICT_ID_BYTES);
-    body.copy(out, 1 + DICT_ID_BYTES);
-    return out;
+    return framed(V3_ZSTD_DICT_JSON, ctx.compress(json), dictionary.id);
   }
   if (!compressor) {
     compressor = new Compressor();
     compressor.setParameters({ compressionLevel: 1 });
   }
-  const body = compressor.compress(Buffer.from(JSON.stringify(data)));
-  const out = Buffer.allocUnsafe(body.length + 1);
-  out[0] = V2_ZSTD_JSON;
-  body.copy(out, 1);
-  return out;
+  return framed(V2_ZSTD_JSON, compressor.compress(json));
 }
 
 /** The version 1 encoding; kept so tests can write bodies as earlier releases did. */
 export function encodeNodeV1(data: Record<string, unknown>): Buffer {
-  const body = deflateRawSync(Buffer.from(JSON.stringify(data)), { level: 3 });
-  const out = Buffer.allocUnsafe(body.length + 1);
-  out[0] = V1_DEFLATE_JSON;
-  body.copy(out, 1);
+  return framed(V1_DEFLATE_JSON, deflateRawSync(Buffer.from(JSON.stringify(data)), { level: 3 }));
+}
+
+/** The version byte, the dictionary id (format 3), then the compressed JSON. */
+function framed(version: number, body: Buffer, dictionaryId?: number): Buffer {
+  const head = dictionaryId === undefined ? 1 : 1 + DICT_ID_BYTES;
+  const out = Buffer.allocUnsafe(head + body.length);
+  out[0] = version;
+  if (dictionaryId !== undefined) out.writeUIntBE(dictionaryId, 1, DICT_ID_BYTES);
+  body.copy(out, head);
   return out;
 }
 

@@ -18,7 +18,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { decodeNode, encodeNode, type NodeData } from '../codec.js';
+import { encodeNode, type NodeData } from '../codec.js';
 import type { BodyDictionaries } from '../dictionaries.js';
 import type { NodestoreBackend, NodestoreScan } from '../index.js';
 
@@ -50,10 +50,10 @@ export class FilesystemNodestoreBackend implements NodestoreBackend, NodestoreSc
   readonly #dir: string;
   readonly #made = new Set<string>();
 
-  readonly #dictionaries: BodyDictionaries | undefined;
+  readonly #dictionaries: BodyDictionaries;
 
-  /** `dictionaries` reads bodies written with one (format 3); they live in the database. */
-  constructor(dir: string, dictionaries?: BodyDictionaries) {
+  /** `dictionaries`: where bodies written with a dictionary (format 3) find it, in the database. */
+  constructor(dir: string, dictionaries: BodyDictionaries) {
     this.#dir = path.resolve(dir);
     this.#dictionaries = dictionaries;
   }
@@ -72,22 +72,13 @@ export class FilesystemNodestoreBackend implements NodestoreBackend, NodestoreSc
   }
 
   async get(id: string) {
-    try {
-      const bytes = await fs.readFile(this.#file(id));
-      return this.#dictionaries ? (await this.#dictionaries.decode([bytes]))[0] : decodeNode(bytes);
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
+    return (await this.getMulti([id])).get(id) ?? null;
   }
 
   async getMulti(ids: string[]) {
-    const out = new Map<string, Record<string, unknown>>();
-    await eachLimited([...new Set(ids)], async (id) => {
-      const body = await this.get(id);
-      if (body) out.set(id, body);
-    });
-    return out;
+    const encoded = await this.getEncodedMulti(ids);
+    const bodies = await this.#dictionaries.decode([...encoded.values()]);
+    return new Map([...encoded.keys()].map((id, i) => [id, bodies[i]]));
   }
 
   async setMulti(items: { id: string; data: NodeData; timestamp: number }[]) {

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Dialect } from '../../../db/index.js';
 import { insertRows, upsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
-import { decodeNode, encodeNode, type NodeData } from '../codec.js';
+import { encodeNode, type NodeData } from '../codec.js';
 import type { BodyDictionaries } from '../dictionaries.js';
 import type { NodestoreBackend, NodestoreScan } from '../index.js';
 
@@ -11,31 +11,19 @@ export class SqlNodestoreBackend implements NodestoreBackend, NodestoreScan {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
-    /** Reads bodies written with a dictionary (format 3); without it only formats 1 and 2. */
-    private readonly dictionaries?: BodyDictionaries,
+    /** Where bodies written with a dictionary (format 3) find it. */
+    private readonly dictionaries: BodyDictionaries,
   ) {}
-
-  #decode(bodies: Buffer[]): Promise<Record<string, unknown>[]> {
-    return this.dictionaries ? this.dictionaries.decode(bodies) : Promise.resolve(bodies.map((b) => decodeNode(b)));
-  }
 
   async get(id: string) {
     const row = await this.db.selectFrom('nodestore_node').select('data').where('id', '=', id).executeTakeFirst();
-    return row ? (await this.#decode([row.data]))[0] : null;
+    return row ? (await this.dictionaries.decode([row.data]))[0] : null;
   }
 
   async getMulti(ids: string[]) {
-    const out = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('nodestore_node')
-        .select(['id', 'data'])
-        .where('id', 'in', ids.slice(i, i + 500))
-        .execute();
-      const bodies = await this.#decode(rows.map((r) => r.data));
-      rows.forEach((r, j) => out.set(r.id, bodies[j]));
-    }
-    return out;
+    const encoded = await this.getEncodedMulti(ids);
+    const bodies = await this.dictionaries.decode([...encoded.values()]);
+    return new Map([...encoded.keys()].map((id, i) => [id, bodies[i]]));
   }
 
   async setMulti(items: { id: string; data: NodeData; timestamp: number }[], executor?: Executor) {
