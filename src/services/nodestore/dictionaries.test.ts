@@ -167,6 +167,20 @@ describe('BodyDictionaries', () => {
     expect(bodyDictionaryId(dicts.encode(50_000, event(7)))).toBe(Number(first.id));
   });
 
+  it('samples events that differ only in measurements once, and completes a sample when events stop bringing anything new', async () => {
+    const dicts = new BodyDictionaries(s.database.db, s.database.dialect);
+    const same = 70_000;
+    await dicts.ready(same);
+    // One stack, as an SDK reports it event after event: only the memory figures change.
+    const measured = (n: number) => ({ ...event(1), contexts: { ...event(1).contexts, device: { free_memory: 24_051_920_896 - n * 4096 }, app: { app_memory: 121_163_776 + n * 8192 } } });
+    const formats = Array.from({ length: 60 }, (_, n) => dicts.encode(same, measured(n))[0]);
+    // The first event is new; the fiftieth after it that brings nothing completes the sample, and
+    // is the first compressed with the dictionary.
+    expect(formats.indexOf(3)).toBe(50);
+    const [made] = dicts.unwritten();
+    expect(made.data.toString('utf8').split('checkout_1')).toHaveLength(2);
+  });
+
   it('fails clearly on a body whose dictionary was never stored', async () => {
     const dicts = new BodyDictionaries(s.database.db, s.database.dialect, { sampleBytes: 512 });
     const other = (await makeProject(s, 'acme', 'gone')).project.id;

@@ -42,7 +42,9 @@ export const DICTIONARY_ROTATE_MS = 7 * 86_400_000;
 export const DICTIONARY_MAX_USE_MS = 14 * 86_400_000;
 /** How often a process due to sample a project's new dictionary looks for one another process made. */
 const RECHECK_MS = 600_000;
-/** A sample is taken as complete after this many events even if smaller (a project with few distinct events). */
+/** A sample is taken as complete after this many events in a row brought nothing new (a project with few distinct stacks)... */
+const SAMPLE_NOTHING_NEW = 50;
+/** ...or after this many events in all... */
 const SAMPLE_EVENTS = 500;
 /** ...or after this long, if it holds anything: a quiet project still gets a dictionary. */
 const SAMPLE_MAX_MS = 3_600_000;
@@ -78,9 +80,21 @@ interface Current extends BodyDictionary {
 interface Sample {
   started: number;
   parts: string[];
+  /** The parts taken, with their long numbers left out (`sameCode`). */
   seen: Set<string>;
   bytes: number;
   events: number;
+  /** Events since the last one that added a part. */
+  nothingNew: number;
+}
+
+/**
+ * Two events' code parts count as the same when they differ only in long numbers: SDKs report
+ * measurements in contexts (free memory, app memory, boot time) that change from event to event,
+ * and a sample of near copies of one stack would fill the dictionary with it.
+ */
+function sameCode(part: string): string {
+  return part.replace(/\d{5,}/g, '');
 }
 
 interface ProjectState {
@@ -209,17 +223,22 @@ export class BodyDictionaries {
       if (this.#samplers >= MAX_SAMPLERS) this.#reclaim(now);
       if (this.#samplers >= MAX_SAMPLERS) return;
       this.#samplers++;
-      st.sample = { started: now, parts: [], seen: new Set(), bytes: 0, events: 0 };
+      st.sample = { started: now, parts: [], seen: new Set(), bytes: 0, events: 0, nothingNew: 0 };
     }
     const s = st.sample;
     s.events++;
     const part = codeParts(event);
-    if (part.length > 2 && !s.seen.has(part)) {
-      s.seen.add(part);
+    const key = sameCode(part);
+    if (part.length > 2 && !s.seen.has(key)) {
+      s.seen.add(key);
       s.parts.push(part);
       s.bytes += part.length;
+      s.nothingNew = 0;
+    } else {
+      s.nothingNew++;
     }
-    if (s.bytes < this.#sampleBytes && s.events < SAMPLE_EVENTS && now - s.started < SAMPLE_MAX_MS) return;
+    const complete = s.bytes >= this.#sampleBytes || (s.bytes > 0 && s.nothingNew >= SAMPLE_NOTHING_NEW) || s.events >= SAMPLE_EVENTS;
+    if (!complete && now - s.started < SAMPLE_MAX_MS) return;
     this.#finish(projectId, st, now);
   }
 
