@@ -42,6 +42,18 @@ function yardstickLine(results: BenchResult[]): string {
   return ` A fixed piece of CPU work (src/bench/calibrate.ts) took ${each} before / after the run: the machine's speed at the time, to compare runs of other days by.`;
 }
 
+/** How far processing fell behind during the load, and what the backlog cost Redis. */
+function backlogLine(results: BenchResult[]): string {
+  const runs = results.filter((r) => r.queuePeak);
+  if (!runs.length) return '';
+  const each = runs.map((r) => {
+    const { tasks, redisMb } = r.queuePeak!;
+    const redis = redisMb !== undefined ? `, for which Redis used ${redisMb} MB more${tasks ? ` (${Math.round((redisMb * 1048576) / tasks)} bytes per queued event)` : ''}` : '';
+    return `${tasks.toLocaleString('en-US')} tasks (${r.layout}${redis})`;
+  });
+  return ` The queue's backlog peaked at ${each.join(' and ')}.`;
+}
+
 export function resultsMarkdown(results: BenchResult[], when: Date): string {
   const rows = results.map(
     (r) =>
@@ -60,6 +72,7 @@ export function resultsMarkdown(results: BenchResult[], when: Date): string {
         .filter((r) => r.servicesCpuMsPerEvent)
         .map((r) => ` In the ${r.layout} layout PostgreSQL used ${r.servicesCpuMsPerEvent!.postgres.toFixed(2)} ms and Redis ${r.servicesCpuMsPerEvent!.redis.toFixed(2)} ms of CPU per event on the same cores, beside Faultline's processes.`)
         .join('') +
+      backlogLine(results) +
       yardstickLine(results),
     '',
     '![events per second](benchmarks.svg)',

@@ -50,6 +50,12 @@ export interface BenchResult {
   servicesCpuMsPerEvent?: { postgres: number; redis: number };
   /** The machine's speed around the run: ms for a fixed piece of CPU work (calibrate.ts), before and after. */
   yardstickMs?: { before: number; after: number };
+  /**
+   * The most tasks waiting in the queue during the run (sampled every half second) and, in the
+   * postgres-redis layout, the most memory Redis used above what it used before the load: the
+   * backlog is held there, so this is what a backlog costs.
+   */
+  queuePeak?: { tasks: number; redisMb?: number };
 }
 
 function dirSize(dir: string, include: (name: string) => boolean = () => true): number {
@@ -60,6 +66,37 @@ function dirSize(dir: string, include: (name: string) => boolean = () => true): 
     n += s.isDirectory() ? dirSize(p, include) : include(f) ? s.size : 0;
   }
   return n;
+}
+
+/** Samples the queue's depth (and Redis's memory, for a queue on Redis) until `stop`, which gives the peaks. */
+async function watchQueue(port: number, redisUrl: string | null): Promise<{ stop(): Promise<{ tasks: number; redisMb?: number }> }> {
+  const { Redis } = await import('ioredis');
+  const redis = redisUrl ? new Redis(redisUrl) : null;
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec((await redis?.info('memory')) ?? '')?.[1] ?? 0);
+  const base = await usedMemory();
+  let tasks = 0;
+  let memory = base;
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      tasks = Math.max(tasks, await queueDepth(port));
+      if (redis) memory = Math.max(memory, await usedMemory());
+    } catch {
+      // a missed sample
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), 500);
+  return {
+    async stop() {
+      clearInterval(timer);
+      redis?.disconnect();
+      return { tasks, ...(redis ? { redisMb: Math.round(((memory - base) / 1048576) * 10) / 10 } : {}) };
+    },
+  };
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
@@ -98,6 +135,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       for (const p of procs) peak[p.role] = Math.max(peak[p.role] ?? 0, usage(p.child.pid!).rss);
     };
     const sampler = setInterval(sample, 250);
+    const queuePeak = await watchQueue(health.port!, opts.layout === 'postgres-redis' ? opts.redisUrl! : null);
     log(`${opts.layout}: sending for ${opts.durationMs} ms with concurrency ${opts.concurrency}`);
     const started = performance.now();
     const generatorCpu = process.cpuUsage();
@@ -116,6 +154,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const drained = performance.now();
     clearInterval(sampler);
     sample();
+    const queue = await queuePeak.stop();
     let cpu = 0;
     for (const p of procs) cpu += usage(p.child.pid!).cpu - (before.get(p.role)?.cpu ?? 0);
     const servicesAfter = commandCpu(services);
@@ -163,6 +202,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       generatorCpuMsPerRequest: Math.round(generatorMsPerRequest * 1000) / 1000,
       yardstickMs: { before: yardstickBefore, after: yardstickAfter },
       ...(services.length ? { servicesCpuMsPerEvent: { postgres: perEvent('postgres'), redis: perEvent('redis-server') } } : {}),
+      queuePeak: queue,
     };
   } finally {
     await stopAll(procs);

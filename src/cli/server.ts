@@ -59,6 +59,7 @@ export async function buildApp(
         limits: config.limits,
         maxQueueBacklog: config.maxQueueBacklog,
         compressQueue: compressesQueue(config.queueCompression, services.queue),
+        dictionaries: services.bodyDictionaries,
         onAccepted,
       });
     });

@@ -22,6 +22,7 @@ import {
 } from '../protocol/index.js';
 import { encodeIngestTask, INGEST_QUEUE, type IngestTask } from '../services/queue/ingest-task.js';
 import type { QueueBackend } from '../services/queue/index.js';
+import type { BodyDictionaries } from '../services/nodestore/dictionaries.js';
 import type { CacheBackend } from '../services/cache/index.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
@@ -40,8 +41,10 @@ export interface IngestDeps {
   limits: Limits;
   /** Queued tasks beyond which every request gets 429 (back-pressure). */
   maxQueueBacklog: number;
-  /** Compress event payloads on the queue (format 3 tasks). */
+  /** Compress event payloads on the queue (format 3 tasks, or 4 with the project's body dictionary). */
   compressQueue?: boolean;
+  /** The projects' body dictionaries, to compress their queued payloads with (services/nodestore/dictionaries.ts). */
+  dictionaries?: Pick<BodyDictionaries, 'forQueue'>;
   /** Called after items were enqueued (wakes a same-process worker). */
   onAccepted?: () => void;
 }
@@ -161,6 +164,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
     if (items.length === 0) return;
     const receivedAt = Date.now();
     const ua = request.headers['user-agent'] ?? null;
+    const dictionary = deps.compressQueue ? (deps.dictionaries?.forQueue(access.key.projectId) ?? null) : null;
     const tasks = items.map((it) => {
       const task: Omit<IngestTask, 'payload'> & { payload: Buffer } = {
         v: 1,
@@ -174,7 +178,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
         client: access.auth.client ?? null,
         payload: it.payload,
       };
-      return encodeIngestTask(task, { compress: deps.compressQueue });
+      return encodeIngestTask(task, { compress: deps.compressQueue, dictionary });
     });
     await deps.queue.enqueue(INGEST_QUEUE, tasks);
     deps.onAccepted?.();

@@ -35,8 +35,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         payload: JSON.stringify({ message, release, level: 'error', ...extra }),
       });
 
-    const drain = async () => {
-      const s = services();
+    const drain = async (s: Services = services()) => {
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 100, leaseMs: 60_000 });
       while ((await worker.runOnce()) > 0);
     };
@@ -199,6 +198,31 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         expect(body.user).toMatchObject({ email: `person${n}@example.com` });
         expect((body.exception as any).values[0].stacktrace.frames[29].vars).toEqual({ step: `frame-var-${n}-29` });
       }
+
+      // Ingest in another process compresses the project's queued payloads with that dictionary
+      // (format 4), once its background lookup found it; a worker that never saw it loads it by id.
+      const ingest = new BodyDictionaries(db, s.database.dialect);
+      for (let i = 0; i < 200 && !ingest.forQueue(project.id); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const dictionary = ingest.forQueue(project.id);
+      expect(dictionary?.id).toBe(Number(dicts[0].id));
+      const queued = (n: number, dict = dictionary) =>
+        encodeIngestTask(
+          { v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: id(n), client: null, payload: JSON.stringify(payload(n)) },
+          { compress: true, dictionary: dict },
+        );
+      const compressed = [12, 13, 14].map((n) => queued(n));
+      for (const t of compressed) {
+        expect(JSON.parse(t.toString('utf8', 0, t.indexOf(0x0a))).v).toBe(4);
+        expect(t.length).toBeLessThan(queued(1, null).length * 0.7);
+      }
+      // And one whose dictionary was never stored: it ends in the dead letters, not in a crash.
+      const deadBefore = (await s.queue.stats(INGEST_QUEUE)).dead;
+      await s.queue.enqueue(INGEST_QUEUE, [...compressed, queued(15, { id: 777, data: Buffer.from('never stored') })]);
+      await drain({ ...s, bodyDictionaries: new BodyDictionaries(db, s.database.dialect) });
+      const later = await reader.getMulti([12, 13, 14, 15].map((n) => eventNodeId(project.id, id(n))));
+      expect([...later.keys()].sort()).toEqual([12, 13, 14].map((n) => eventNodeId(project.id, id(n))).sort());
+      expect(later.get(eventNodeId(project.id, id(13)))!.user).toMatchObject({ email: 'person13@example.com' });
+      expect((await s.queue.stats(INGEST_QUEUE)).dead).toBe(deadBefore + 1);
     });
   });
 }

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { walPages, WORKER_CHECKPOINT_BYTES } from '../db/index.js';
 import { ProtocolError } from '../protocol/index.js';
 import type { Services } from '../services/index.js';
-import { decodeIngestTask, INGEST_QUEUE, type IngestTask } from '../services/queue/ingest-task.js';
+import { decodeIngestTask, INGEST_QUEUE, TaskDictionaryMissing, type IngestTask } from '../services/queue/ingest-task.js';
 import type { QueueTask } from '../services/queue/index.js';
 import { createBatchContext, type BatchContext } from './context.js';
 import { PollingLoop } from './polling-loop.js';
@@ -110,7 +110,7 @@ export class EventWorker {
       if (++n % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
       let ingest: IngestTask;
       try {
-        ingest = decodeIngestTask(task.payload);
+        ingest = await this.#decode(task.payload);
       } catch (err) {
         await this.#services.queue.nack(task.id, `undecodable task: ${(err as Error).message}`, 0);
         continue;
@@ -157,6 +157,18 @@ export class EventWorker {
       }
     }
     return { events, outcomes, sessionCounts, done };
+  }
+
+  /** Reads a task, first loading the body dictionary its payload was compressed with (format 4). */
+  async #decode(payload: Buffer): Promise<IngestTask> {
+    const dictionaries = this.#services.bodyDictionaries;
+    try {
+      return decodeIngestTask(payload, dictionaries.lookup);
+    } catch (err) {
+      if (!(err instanceof TaskDictionaryMissing)) throw err;
+      await dictionaries.load([err.dictionaryId]);
+      return decodeIngestTask(payload, dictionaries.lookup);
+    }
   }
 
   async #save({ events, outcomes, sessionCounts, done }: PreparedBatch): Promise<void> {

@@ -69,17 +69,27 @@ export class EncodedNode {
 /** What a body is written from: a JSON-able object, or its encoded bytes. */
 export type NodeData = Record<string, unknown> | EncodedNode;
 
+/**
+ * One Zstandard frame at level 1 made with a dictionary (bodies of format 3, and queued payloads:
+ * services/queue/ingest-task.ts), through the kept contexts above.
+ */
+export function compressWithDictionary(bytes: Buffer, dictionary: BodyDictionary): Buffer {
+  const ctx = withDictionary(dictCompressors, COMPRESSORS, dictionary, () => {
+    const c = new Compressor();
+    c.setParameters({ compressionLevel: 1 });
+    return c;
+  });
+  return ctx.compress(bytes);
+}
+
+export function decompressWithDictionary(frame: Buffer, dictionary: BodyDictionary): Buffer {
+  return withDictionary(dictDecompressors, DECOMPRESSORS, dictionary, () => new Decompressor()).decompress(frame);
+}
+
 export function encodeNode(data: NodeData, dictionary?: BodyDictionary | null): Buffer {
   if (data instanceof EncodedNode) return data.bytes;
   const json = Buffer.from(JSON.stringify(data));
-  if (dictionary) {
-    const ctx = withDictionary(dictCompressors, COMPRESSORS, dictionary, () => {
-      const c = new Compressor();
-      c.setParameters({ compressionLevel: 1 });
-      return c;
-    });
-    return framed(V3_ZSTD_DICT_JSON, ctx.compress(json), dictionary.id);
-  }
+  if (dictionary) return framed(V3_ZSTD_DICT_JSON, compressWithDictionary(json, dictionary), dictionary.id);
   if (!compressor) {
     compressor = new Compressor();
     compressor.setParameters({ compressionLevel: 1 });
@@ -119,8 +129,7 @@ export function decodeNode(bytes: Buffer | Uint8Array, dictionary?: (id: number)
       const id = bodyDictionaryId(buf);
       const data = id === null ? undefined : dictionary?.(id);
       if (id === null || !data) throw new Error(`nodestore: body needs dictionary ${id ?? '(truncated)'}, which is not loaded`);
-      const ctx = withDictionary(dictDecompressors, DECOMPRESSORS, { id, data }, () => new Decompressor());
-      return JSON.parse(ctx.decompress(buf.subarray(1 + DICT_ID_BYTES)).toString('utf8'));
+      return JSON.parse(decompressWithDictionary(buf.subarray(1 + DICT_ID_BYTES), { id, data }).toString('utf8'));
     }
     case V2_ZSTD_JSON:
       decompressor ??= new Decompressor();

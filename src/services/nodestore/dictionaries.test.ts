@@ -181,6 +181,43 @@ describe('BodyDictionaries', () => {
     expect(made.data.toString('utf8').split('checkout_1')).toHaveLength(2);
   });
 
+  it('gives ingest a project\'s committed dictionary for its queued payloads, without waiting or sampling', async () => {
+    let now = 2_100_000_000_000;
+    const queued = (await makeProject(s, 'acme', 'queued')).project.id;
+    const worker = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now, sampleBytes: 1024 });
+    const ingest = new BodyDictionaries(s.database.db, s.database.dialect, { now: () => now });
+    const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
+    // No dictionary yet: null at once, and the lookup it starts finds none.
+    expect(ingest.forQueue(queued)).toBeNull();
+    await settled();
+    expect(ingest.forQueue(queued)).toBeNull();
+    await worker.ready(queued);
+    for (let n = 0; worker.unwritten().length === 0; n++) worker.encode(queued, event(n));
+    const [made] = worker.unwritten();
+    // The worker's own, not yet committed, is not handed out: a payload queued with it could
+    // outlive a crash that loses it.
+    expect(worker.forQueue(queued)).toBeNull();
+    await worker.write([made]);
+    worker.written([made]);
+    expect(worker.forQueue(queued)?.id).toBe(made.id);
+    // Ingest elsewhere looks again every ten seconds while it knows no dictionary, and never samples.
+    expect(ingest.forQueue(queued)).toBeNull();
+    now += 10_000;
+    ingest.forQueue(queued);
+    await settled();
+    expect(ingest.forQueue(queued)?.id).toBe(made.id);
+    expect(ingest.unwritten()).toEqual([]);
+    // Past its use it is not used for payloads either.
+    now = made.created + DICTIONARY_MAX_USE_MS;
+    expect(ingest.forQueue(queued)).toBeNull();
+    // A worker reading a payload loads the dictionary by id.
+    const reader = new BodyDictionaries(s.database.db, s.database.dialect);
+    expect(reader.lookup(made.id)).toBeUndefined();
+    await reader.load([made.id, 12345]);
+    expect(reader.lookup(made.id)?.equals(made.data)).toBe(true);
+    expect(reader.lookup(12345)).toBeUndefined();
+  });
+
   it('fails clearly on a body whose dictionary was never stored', async () => {
     const dicts = new BodyDictionaries(s.database.db, s.database.dialect, { sampleBytes: 512 });
     const other = (await makeProject(s, 'acme', 'gone')).project.id;

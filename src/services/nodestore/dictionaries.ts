@@ -42,6 +42,8 @@ export const DICTIONARY_ROTATE_MS = 7 * 86_400_000;
 export const DICTIONARY_MAX_USE_MS = 14 * 86_400_000;
 /** How often a process due to sample a project's new dictionary looks for one another process made. */
 const RECHECK_MS = 600_000;
+/** How often ingest looks for the first dictionary of a project it has none for (`forQueue`). */
+const QUEUE_FIRST_LOOK_MS = 10_000;
 /** A sample is taken as complete after this many events in a row brought nothing new (a project with few distinct stacks)... */
 const SAMPLE_NOTHING_NEW = 50;
 /** ...or after this many events in all... */
@@ -117,6 +119,8 @@ export class BodyDictionaries {
   /** Dictionary contents for reading, by id, least recently used first. */
   readonly #loaded = new Map<number, Buffer>();
   readonly #projects = new Map<number, ProjectState>();
+  /** Projects `forQueue` is looking up. */
+  readonly #looking = new Set<number>();
   #samplers = 0;
   #reclaimed = 0;
   #unwritten: NewDictionary[] = [];
@@ -132,22 +136,21 @@ export class BodyDictionaries {
 
   /** Decodes bodies, first loading the dictionaries they name. */
   async decode(bodies: (Buffer | Uint8Array)[]): Promise<Record<string, unknown>[]> {
-    const missing = new Set<number>();
-    for (const b of bodies) {
-      const id = bodyDictionaryId(b);
-      if (id !== null && !this.#loaded.has(id)) missing.add(id);
-    }
-    if (missing.size) await this.#load([...missing]);
-    const lookup = (id: number) => this.#loaded.get(id);
-    return bodies.map((b) => decodeNode(b, lookup));
+    await this.load(bodies.map(bodyDictionaryId).filter((id): id is number => id !== null));
+    return bodies.map((b) => decodeNode(b, this.lookup));
   }
 
-  async #load(ids: number[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 100) {
-      const rows = await this.#db.selectFrom('nodestore_dictionaries').select(['id', 'data']).where('id', 'in', ids.slice(i, i + 100)).execute();
+  /** Loads the dictionaries of these ids that are not loaded yet (ids not in the database stay missing). */
+  async load(ids: number[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.#loaded.has(id));
+    for (let i = 0; i < missing.length; i += 100) {
+      const rows = await this.#db.selectFrom('nodestore_dictionaries').select(['id', 'data']).where('id', 'in', missing.slice(i, i + 100)).execute();
       for (const r of rows) this.#remember(Number(r.id), Buffer.from(r.data));
     }
   }
+
+  /** A loaded dictionary's content by id (`load` first). */
+  readonly lookup = (id: number): Buffer | undefined => this.#loaded.get(id);
 
   #remember(id: number, data: Buffer): void {
     this.#loaded.delete(id);
@@ -162,10 +165,10 @@ export class BodyDictionaries {
    * most every `RECHECK_MS`) while this process is due to sample a new one, so that the workers
    * of a fleet adopt the first one any of them makes instead of each keeping its own.
    */
-  async ready(projectId: number): Promise<void> {
+  async ready(projectId: number, recheckMs = RECHECK_MS): Promise<void> {
     const known = this.#projects.get(projectId);
     const now = this.#now();
-    if (known && (!this.#due(known, now) || now - known.checked < RECHECK_MS)) return;
+    if (known && (!this.#due(known, now) || now - known.checked < recheckMs)) return;
     if (known) known.checked = now;
     const row = await this.#db
       .selectFrom('nodestore_dictionaries')
@@ -188,6 +191,35 @@ export class BodyDictionaries {
         this.#samplers--;
       }
     }
+  }
+
+  /**
+   * The project's current dictionary for compressing its queued payloads (ingest), or null while
+   * this process knows none. Never waits and never samples: the project is looked up in the
+   * background, every 10 seconds while it has no dictionary (a new project gets one from the
+   * worker within its first events) and every 10 minutes while it is due for a new one.
+   */
+  forQueue(projectId: number): BodyDictionary | null {
+    const now = this.#now();
+    const st = this.#projects.get(projectId);
+    if (st) {
+      this.#projects.delete(projectId); // most recently used last
+      this.#projects.set(projectId, st);
+    }
+    const recheckMs = st?.current ? RECHECK_MS : QUEUE_FIRST_LOOK_MS;
+    if ((!st || (this.#due(st, now) && now - st.checked >= recheckMs)) && !this.#looking.has(projectId)) {
+      this.#looking.add(projectId);
+      this.ready(projectId, recheckMs)
+        .catch(() => undefined) // the database is away: payloads go without a dictionary, and the next request asks again
+        .finally(() => {
+          this.#looking.delete(projectId);
+          if (this.#projects.size > PROJECTS) this.#forget(this.#projects.keys().next().value as number);
+        });
+    }
+    const current = st?.current;
+    if (!current || now - current.created >= DICTIONARY_MAX_USE_MS) return null;
+    // One this process made is used only once it is committed: a queued payload must outlive a crash.
+    return this.#unwritten.some((d) => d.id === current.id) ? null : current;
   }
 
   /** The project has no dictionary young enough not to be replaced. */

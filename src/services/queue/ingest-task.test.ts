@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { decodeIngestTask, encodeIngestTask, type IngestTask } from './ingest-task.js';
+import { normalizeEvent } from '../../protocol/index.js';
+import { codeParts } from '../nodestore/dictionaries.js';
+import { decodeIngestTask, encodeIngestTask, TaskDictionaryMissing, type IngestTask } from './ingest-task.js';
 
 // A real Node SDK event (Relay's legacy_node_promise fixture, test/fixtures/payloads/README.md).
 const nodeEvent = readFileSync(new URL('../../../test/fixtures/payloads/relay-legacy_node_promise.json', import.meta.url), 'utf8');
@@ -77,5 +79,38 @@ describe('compressed ingest tasks (format 3)', () => {
   test('a frame cut short fails to decode instead of giving a partial payload', () => {
     const packed = encodeIngestTask(event, { compress: true });
     expect(() => decodeIngestTask(packed.subarray(0, packed.length - 20))).toThrow();
+  });
+});
+
+describe('ingest tasks compressed with the project\'s body dictionary (format 4)', () => {
+  const event = { ...task, payload: nodeEvent };
+  // What a worker samples from the project's events: their code (frames, source context, runtime).
+  const dictionary = { id: 0x1234_5678_9abc, data: Buffer.from(codeParts(normalizeEvent(JSON.parse(nodeEvent), { receivedAt: 1_700_000_000 }))) };
+  const dictionaries = new Map([[dictionary.id, dictionary.data]]);
+
+  test('round-trip an SDK event byte for byte, smaller than without the dictionary', () => {
+    const packed = encodeIngestTask(event, { compress: true, dictionary });
+    expect(packed.length).toBeLessThan(encodeIngestTask(event, { compress: true }).length * 0.7);
+    expect(decodeIngestTask(packed, (id) => dictionaries.get(id))).toEqual({ ...event, v: 4 });
+    const payload = task.payload.repeat(200);
+    expect(decodeIngestTask(encodeIngestTask({ ...task, payload }, { compress: true, dictionary }), (id) => dictionaries.get(id)).payload).toBe(payload);
+  });
+
+  test('name the dictionary a reader lacks, so it can load it and read again', () => {
+    const packed = encodeIngestTask(event, { compress: true, dictionary });
+    let missing: unknown;
+    try {
+      decodeIngestTask(packed, () => undefined);
+    } catch (err) {
+      missing = err;
+    }
+    expect(missing).toBeInstanceOf(TaskDictionaryMissing);
+    expect((missing as TaskDictionaryMissing).dictionaryId).toBe(dictionary.id);
+    expect(() => decodeIngestTask(packed)).toThrow(/needs body dictionary 20015998343868/);
+  });
+
+  test('are written only when compressing, and small payloads stay uncompressed', () => {
+    expect(decodeIngestTask(encodeIngestTask(event, { dictionary })).v).toBe(2);
+    expect(decodeIngestTask(encodeIngestTask(task, { compress: true, dictionary })).v).toBe(2);
   });
 });
