@@ -64,6 +64,10 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       const groups = await db.selectFrom('groups').select(['short_id', 'title', 'times_seen']).where('project_id', '=', project.id).orderBy('short_id').execute();
       expect(groups.map((g) => Number(g.short_id))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(groups.map((g) => g.title).sort()).toEqual(NAMES.map((n) => `problem ${n}`));
+      // The event sent again (a new task for an event id already saved) counts once: its batch
+      // fails on the events' unique key and is saved one event at a time, where it is found.
+      const seen = Object.fromEntries(groups.map((g) => [g.title, Number(g.times_seen)]));
+      expect(seen).toEqual({ 'problem alpha': 3, 'problem bravo': 2, 'problem charlie': 2, 'problem delta': 2, 'problem echo': 2, 'problem foxtrot': 2, 'problem golf': 1, 'problem hotel': 1 });
       const perRelease = await db
         .selectFrom('release_projects')
         .innerJoin('releases', 'releases.id', 'release_projects.release_id')

@@ -188,7 +188,18 @@ async function loadGroups(trx: Transaction<Database>, batch: ProcessedEvent[], c
   }
 }
 
-export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Promise<SaveResult> {
+export interface SaveOptions {
+  /**
+   * Look for events of the batch saved before (default true). A batch of tasks none of which was
+   * delivered before can skip the lookup: an event id the project already has (an SDK that sent
+   * it twice) then fails the events insert on its unique key, and the caller saves the batch again
+   * one event at a time with the lookup. On PostgreSQL the lookup was a tenth of the database's
+   * time per event.
+   */
+  checkSaved?: boolean;
+}
+
+export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts: SaveOptions = {}): Promise<SaveResult> {
   const { services } = ctx;
   const dialect = services.database.dialect;
   const result: SaveResult = { saved: 0, duplicates: 0, newGroups: 0, events: [] };
@@ -224,7 +235,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[]): Pro
         seen.add(dedupeKey);
         fresh.push(item);
       }
-      const before = await savedBefore(trx, fresh);
+      const before = opts.checkSaved === false ? new Map() : await savedBefore(trx, fresh);
       await loadGroups(trx, fresh, groupsByHash, known);
 
       for (const item of fresh) {

@@ -172,12 +172,15 @@ export class EventWorker {
   }
 
   async #save({ events, outcomes, sessionCounts, done }: PreparedBatch): Promise<void> {
+    // Tasks delivered for the first time cannot have been saved by an earlier delivery; an event id
+    // sent twice by an SDK fails the batch on the unique key and is found one by one below.
+    const checkSaved = events.some((e) => e.task.attempts > 1);
     try {
-      const saved = await saveBatch(this.#ctx, events.map((e) => e.processed));
+      const saved = await saveBatch(this.#ctx, events.map((e) => e.processed), { checkSaved });
       await enqueuePostProcess(this.#services.queue, saved.events.filter((e) => e.postProcess));
       done.push(...events.map((e) => e.task.id));
     } catch (err) {
-      this.#log.warn({ err }, 'batch save failed; saving events one by one');
+      this.#log[checkSaved ? 'warn' : 'info']({ err }, 'batch save failed; saving events one by one');
       for (const e of events) {
         try {
           const saved = await saveBatch(this.#ctx, [e.processed]);
