@@ -48,7 +48,7 @@ function backlogLine(results: BenchResult[]): string {
   if (!runs.length) return '';
   const each = runs.map((r) => {
     const { tasks, redisMb } = r.queuePeak!;
-    const redis = redisMb !== undefined ? `, for which Redis used ${redisMb} MB more${tasks ? ` (${Math.round((redisMb * 1048576) / tasks)} bytes per queued event)` : ''}` : '';
+    const redis = redisMb !== undefined ? `; Redis used up to ${redisMb} MB more than before the load${tasks ? `, ${Math.round((redisMb * 1048576) / tasks).toLocaleString('en-US')} bytes per queued task` : ''}` : '';
     return `${tasks.toLocaleString('en-US')} tasks (${r.layout}${redis})`;
   });
   return ` The queue's backlog peaked at ${each.join(' and ')}.`;
