@@ -76,11 +76,11 @@ export function dialectOfDb(db: { getExecutor(): { adapter: unknown } }): Dialec
 }
 
 /**
- * Inserts many rows. PostgreSQL gets one `INSERT ... SELECT * FROM unnest($1::type[], ...)`: one
- * array parameter per column, so the statement text and the parameter count stay the same however
- * many rows there are (a multi-row VALUES list of 200 rows × 7 columns is 1,400 parameters to bind
- * and a new statement for the server to parse every time), unless a column is `bytea`. SQLite,
- * MySQL and rows with bytes get multi-row VALUES in chunks of 200 rows. `types` names each
+ * Inserts many rows. PostgreSQL gets one `INSERT ... SELECT FROM unnest($1::type[], ...)`: one
+ * array parameter per column (`bytea` columns: `unnestInsert`), so the statement text and the
+ * parameter count stay the same however many rows there are (a multi-row VALUES list of 200 rows
+ * × 7 columns is 1,400 parameters to bind and a new statement for the server to parse every
+ * time). SQLite and MySQL get multi-row VALUES in chunks of 200 rows. `types` names each
  * column's PostgreSQL type; `finish` adds the conflict clause (`insertIgnore`, `upsert`).
  *
  * With `cacheKey` (one per call site: it stands for `table`, `types` and `finish`), the multi-row
@@ -98,12 +98,8 @@ export async function insertRows<Row extends Record<string, unknown>>(
 ): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(types) as (keyof Row & string)[];
-  // Binary columns go as VALUES: node-postgres sends a Buffer parameter as binary, but an array
-  // parameter only as text, where every byte of a body becomes two hex digits to write and parse.
-  if (dialect === 'postgres' && !columns.some((c) => types[c] === 'bytea')) {
-    const arrays = columns.map((c) => sql`${rows.map((r) => r[c] ?? null)}::${sql.raw(types[c])}[]`);
-    const qb = db.insertInto(table).columns(columns).expression(sql`select * from unnest(${sql.join(arrays)})`);
-    await finish(qb).execute();
+  if (dialect === 'postgres') {
+    await finish(unnestInsert(db, table, types, columns, rows)).execute();
     return;
   }
   for (let i = 0; i < rows.length; i += 200) {
@@ -123,6 +119,50 @@ export async function insertRows<Row extends Record<string, unknown>>(
     }
     await db.executeQuery(compiled);
   }
+}
+
+/**
+ * PostgreSQL: `INSERT ... SELECT FROM unnest(...)`, one array per column. node-postgres sends an
+ * array parameter only as text, where every byte of a body would become two hex digits to write
+ * and parse; so the rows' `bytea` values of a column go as ONE binary parameter, their bytes end
+ * to end, cut apart in the statement by offset and length arrays. (As a multi-row VALUES list,
+ * 100 bodies were 300 parameters and a new statement for the server to plan every time.)
+ */
+function unnestInsert<Row extends Record<string, unknown>>(db: Kysely<any>, table: string, types: { [K in keyof Row]: string }, columns: (keyof Row & string)[], rows: Row[]): AnyInsert {
+  const arrays: RawBuilder<unknown>[] = [];
+  const names: RawBuilder<unknown>[] = [];
+  const select: RawBuilder<unknown>[] = [];
+  for (const c of columns) {
+    const v = sql.ref(`v.${c}`);
+    if (types[c] !== 'bytea') {
+      arrays.push(sql`${rows.map((r) => r[c] ?? null)}::${sql.raw(types[c])}[]`);
+      names.push(sql.ref(c));
+      select.push(v);
+      continue;
+    }
+    const parts: Buffer[] = [];
+    const offsets: number[] = [];
+    const lengths: (number | null)[] = [];
+    let at = 1; // substring() counts from 1
+    for (const r of rows) {
+      const b = r[c] as Uint8Array | null | undefined;
+      offsets.push(at);
+      if (b === null || b === undefined) {
+        lengths.push(null);
+        continue;
+      }
+      const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      parts.push(buf);
+      lengths.push(buf.length);
+      at += buf.length;
+    }
+    const off = sql.ref(`v.${c}_off`);
+    const len = sql.ref(`v.${c}_len`);
+    arrays.push(sql`${offsets}::int[]`, sql`${lengths}::int[]`);
+    names.push(sql.ref(`${c}_off`), sql.ref(`${c}_len`));
+    select.push(sql`case when ${len} is null then null else substring(${Buffer.concat(parts)}::bytea from ${off} for ${len}) end`);
+  }
+  return db.insertInto(table).columns(columns).expression(sql`select ${sql.join(select)} from unnest(${sql.join(arrays)}) as v(${sql.join(names)})`);
 }
 
 /** Multi-row VALUES statements by dialect, call site and row count (insertRows). */

@@ -1,0 +1,65 @@
+/**
+ * `insertRows` on every SQL dialect: rows come back exactly as given, bytes included (on
+ * PostgreSQL a column's bytes travel as one parameter, cut apart by offset and length), and the
+ * conflict clause a caller adds still applies.
+ */
+import { describe, expect, it } from 'vitest';
+import { sqlDialects } from '../../test/helpers/databases.js';
+import { servicesOn } from '../../test/helpers/services.js';
+import { columnTypes } from './dialect.js';
+import { insertIgnore, insertRows, upsert } from './sql.js';
+
+for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
+  describe(`insertRows on ${dialect}`, () => {
+    const services = servicesOn(makeDb);
+
+    it('writes bytes of every size, empty and missing ones, and views into larger buffers, exactly', async () => {
+      const { db, dialect: d } = services().database;
+      const t = columnTypes(d);
+      await db.schema
+        .createTable('insert_rows_probe')
+        .addColumn('id', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('n', 'bigint')
+        .addColumn('data', t.blob)
+        .addColumn('note', t.text)
+        .execute();
+      try {
+        const big = Buffer.alloc(300_000, 7);
+        big[0] = 1;
+        big[big.length - 1] = 2;
+        const backing = Buffer.from('xxhello, worldyy');
+        const rows = [
+          { id: 'a', n: 1, data: Buffer.from([0, 1, 2, 255, 0]), note: 'first' },
+          { id: 'b', n: 2, data: Buffer.alloc(0), note: null },
+          { id: 'c', n: null, data: null, note: 'no bytes' },
+          { id: 'd', n: 4, data: backing.subarray(2, 14), note: 'a view' },
+          { id: 'e', n: 5, data: big, note: "quotes ' and \" and \\ and {braces}" },
+          { id: 'f', n: 6, data: new Uint8Array([9, 8, 7]), note: 'ünïcödé' },
+        ];
+        const types = { id: 'text', n: 'bigint', data: 'bytea', note: 'text' };
+        await insertRows(db, d, 'insert_rows_probe', types, rows);
+        const back = await db.selectFrom('insert_rows_probe' as any).selectAll().orderBy('id').execute();
+        expect(back.map((r: any) => [r.id, r.n === null ? null : Number(r.n), r.note])).toEqual(rows.map((r) => [r.id, r.n, r.note]));
+        const bytes = back.map((r: any) => (r.data === null ? null : Buffer.from(r.data)));
+        expect(bytes[0]!.equals(Buffer.from([0, 1, 2, 255, 0]))).toBe(true);
+        expect(bytes[1]!.length).toBe(0);
+        expect(bytes[2]).toBeNull();
+        expect(bytes[3]!.toString()).toBe('hello, world');
+        expect(bytes[4]!.equals(big)).toBe(true);
+        expect(bytes[5]!.equals(Buffer.from([9, 8, 7]))).toBe(true);
+
+        // The caller's conflict clause: a repeated id is skipped, or merged.
+        await insertRows(db, d, 'insert_rows_probe', types, [{ id: 'a', n: 100, data: Buffer.from('changed'), note: 'changed' }, { id: 'g', n: 7, data: Buffer.from('new'), note: 'new' }], (qb) =>
+          insertIgnore(qb, d, ['id']),
+        );
+        await insertRows(db, d, 'insert_rows_probe', { id: 'text', n: 'bigint' }, [{ id: 'f', n: 10 }], (qb) => upsert(qb, d, 'insert_rows_probe', ['id'], { n: 'add' }));
+        const after = await db.selectFrom('insert_rows_probe' as any).select(['id', 'n', 'data']).orderBy('id').execute();
+        expect(after.map((r: any) => [r.id, r.n === null ? null : Number(r.n)])).toEqual([['a', 1], ['b', 2], ['c', null], ['d', 4], ['e', 5], ['f', 16], ['g', 7]]);
+        expect(Buffer.from((after[0] as any).data).equals(Buffer.from([0, 1, 2, 255, 0]))).toBe(true);
+        expect(Buffer.from((after[6] as any).data).toString()).toBe('new');
+      } finally {
+        await db.schema.dropTable('insert_rows_probe').execute();
+      }
+    });
+  });
+}
