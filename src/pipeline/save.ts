@@ -1,8 +1,9 @@
 /**
  * Step 3: save a batch of grouped events in ONE transaction: find or create each issue by its
  * hashes, reopen resolved issues (regressions), write the event index row and the body, and add
- * counters (buffer), time series (tsdb) and tag values (tagstore). Idempotent: an event id
- * already saved for the project is skipped entirely, so a redelivered task never counts twice.
+ * counters (buffer), time series (tsdb) and tag values (tagstore; with a deferred buffer they go
+ * with its counters). Idempotent: an event id already saved for the project is skipped entirely,
+ * so a redelivered task never counts twice.
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
@@ -207,6 +208,9 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
   let lastPoints: TsdbIncrement[] = [];
   // Dictionaries the worker made while preparing: written with the first bodies that use them.
   const dictionaries = services.bodyDictionaries.unwritten();
+  // A deferred buffer takes each event's tag values with its counters (buffer/index.ts); otherwise
+  // they are written in this transaction.
+  const tagsWithCounters = services.buffer.carriesTagValues;
   try {
     await services.database.db.transaction().execute(async (trx) => {
       const groupsByHash = new Map<string, GroupState>();
@@ -247,7 +251,15 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
           // A redelivered event: a deferred buffer may have missed it (crash after commit); its
           // dedupe key lets the buffer count it if, and only if, it was not counted yet.
           if (!services.buffer.transactional && prior.group_id) {
-            counters.push({ groupId: prior.group_id, timesSeen: 1, firstSeen: prior.timestamp, lastSeen: prior.timestamp, lastRelease: prior.release, dedupeKey });
+            counters.push({
+              groupId: prior.group_id,
+              timesSeen: 1,
+              firstSeen: prior.timestamp,
+              lastSeen: prior.timestamp,
+              lastRelease: prior.release,
+              dedupeKey,
+              ...(tagsWithCounters ? { tagValues: { projectId: project.id, tags: event.tags } } : {}),
+            });
           }
           // Likewise time series kept outside SQL (they count each dedupe key once).
           if (!services.tsdb.transactional && prior.group_id) {
@@ -299,11 +311,21 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
         });
         group.fresh = false;
         bodies.push({ id: eventNodeId(project.id, event.event_id), data: item.body, timestamp: ts });
-        counters.push({ groupId: group.id, timesSeen: 1, firstSeen: ts, lastSeen: ts, lastRelease: event.release ?? null, dedupeKey });
+        counters.push({
+          groupId: group.id,
+          timesSeen: 1,
+          firstSeen: ts,
+          lastSeen: ts,
+          lastRelease: event.release ?? null,
+          dedupeKey,
+          ...(tagsWithCounters ? { tagValues: { projectId: project.id, tags: event.tags } } : {}),
+        });
         const prev = latest.get(group.id);
         if (!prev || prev.event.timestamp <= event.timestamp) latest.set(group.id, item);
-        for (const [key, value] of event.tags) {
-          tags.push({ projectId: project.id, groupId: group.id, key, value, count: 1, firstSeen: ts, lastSeen: ts });
+        if (!tagsWithCounters) {
+          for (const [key, value] of event.tags) {
+            tags.push({ projectId: project.id, groupId: group.id, key, value, count: 1, firstSeen: ts, lastSeen: ts });
+          }
         }
         points.push({ model: 'group', keyId: group.id, timestamp: ts, count: 1, dedupeKey });
         points.push({ model: 'project', keyId: project.id, timestamp: ts, count: 1, dedupeKey });

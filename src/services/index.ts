@@ -37,7 +37,7 @@ export interface Services {
  * connection: the buffer (counters flushed by the scheduler), tsdb, cache and quotas. Loaded only
  * when configured, so the embedded default never imports ioredis.
  */
-async function redisBackends(url: string) {
+async function redisBackends(url: string, tagstore: TagstoreBackend) {
   const { connectRedis, closeRedis } = await import('./redis.js');
   const { RedisBufferBackend } = await import('./buffer/backends/redis.js');
   const { RedisTsdbBackend } = await import('./tsdb/backends/redis.js');
@@ -45,7 +45,7 @@ async function redisBackends(url: string) {
   const { RedisQuotasBackend } = await import('./quotas/backends/redis.js');
   const redis = await connectRedis(url);
   return {
-    buffer: new RedisBufferBackend(redis),
+    buffer: new RedisBufferBackend(redis, { tagstore }),
     tsdb: new RedisTsdbBackend(redis),
     cache: new RedisCacheBackend(redis),
     quotas: new RedisQuotasBackend(redis),
@@ -58,7 +58,8 @@ export async function createServices(config: Config, opts: { migrate?: boolean }
   if (opts.migrate !== false) await migrate(database);
   const queue = await createQueue({ dataDir: config.dataDir, maxAttempts: config.queueMaxAttempts, queueUrl: config.queueUrl });
   const db = database.db;
-  const shared = config.redisUrl ? await redisBackends(config.redisUrl) : null;
+  const tagstore = new SqlTagstoreBackend(db, database.dialect);
+  const shared = config.redisUrl ? await redisBackends(config.redisUrl, tagstore) : null;
   // Through the delegator when FAULTLINE_NODESTORE_SECONDARY is set (nodestore/create.ts).
   const nodestore = await createNodestore(config, database, queue);
   return {
@@ -69,7 +70,7 @@ export async function createServices(config: Config, opts: { migrate?: boolean }
     bodyDictionaries: bodyDictionariesFor(database),
     buffer: shared?.buffer ?? new MemoryBufferBackend(),
     tsdb: shared?.tsdb ?? new SqlTsdbBackend(db, database.dialect),
-    tagstore: new SqlTagstoreBackend(db, database.dialect),
+    tagstore,
     search: new SqlSearchBackend(db, database.dialect),
     cache: shared?.cache ?? new MemoryCacheBackend(10_000, 10_000, `faultline-cache:${config.dataDir}`),
     quotas: shared?.quotas ?? new MemoryQuotasBackend(),

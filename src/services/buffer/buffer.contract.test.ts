@@ -1,13 +1,16 @@
 /**
  * Contract every buffer backend passes, against a real SQLite database: counters collapse and land
- * in one flush. Deferred backends (Redis) also: a dedupe key counts once, and concurrent workers
- * incrementing while a flusher flushes lose nothing and count nothing twice.
+ * in one flush. Deferred backends (Redis) also: a dedupe key counts once, the events' tag values go
+ * with the counters and land before the user count is taken, a failed flush puts back what it
+ * took, and concurrent workers incrementing while a flusher flushes lose nothing and count nothing
+ * twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../../../test/helpers/faultline.js';
 import { clearRedisPrefix, describeWithServer, uniquePrefix, type ServerVar } from '../../../test/helpers/servers.js';
 import { makeGroup, makeProject, testServices } from '../../../test/helpers/services.js';
 import { closeRedis, connectRedis, type Redis } from '../redis.js';
+import type { TagstoreBackend } from '../tagstore/index.js';
 import type { BufferBackend, GroupCounters } from './index.js';
 import { MemoryBufferBackend } from './backends/memory.js';
 import { RedisBufferBackend } from './backends/redis.js';
@@ -17,7 +20,7 @@ interface BackendCase {
   /** Incremented after commit with dedupe keys and flushed by a scheduled task (not `transactional`). */
   deferred: boolean;
   /** Opens a factory of instances (one per worker process); `close` releases what it opened. */
-  open(url: string): Promise<{ make(): Promise<BufferBackend>; close(): Promise<void> }>;
+  open(url: string): Promise<{ make(tagstore?: Pick<TagstoreBackend, 'incrMulti'>): Promise<BufferBackend>; close(): Promise<void> }>;
 }
 
 const BACKENDS: Record<string, BackendCase> = {
@@ -29,10 +32,10 @@ const BACKENDS: Record<string, BackendCase> = {
       const prefix = uniquePrefix('buffer');
       const clients: Redis[] = [];
       return {
-        make: async () => {
+        make: async (tagstore) => {
           const redis = await connectRedis(url);
           clients.push(redis);
-          return new RedisBufferBackend(redis, { prefix, flushBatch: 3 });
+          return new RedisBufferBackend(redis, { prefix, flushBatch: 3, tagstore });
         },
         close: async () => {
           for (const c of clients) await closeRedis(c);
@@ -89,11 +92,53 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
       expect((await groupRow(g)).times_seen).toBe(2);
     });
 
+    const tagCounts = async (g: number) =>
+      Object.fromEntries(
+        (await s.database.db.selectFrom('group_tag_values').select(['key', 'value', 'times_seen', 'first_seen', 'last_seen']).where('group_id', '=', g).execute()).map((r) => [
+          `${r.key}=${r.value}`,
+          [Number(r.times_seen), Number(r.first_seen), Number(r.last_seen)],
+        ]),
+      );
+
+    it.runIf(backend.deferred)("carries the events' tag values: once per dedupe key, written before the affected users are counted", async () => {
+      const buffer = await h.make(s.tagstore);
+      expect(buffer.carriesTagValues).toBe(true);
+      const g = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000 });
+      const event = (n: number, user: string, at: number) => ({
+        groupId: g,
+        timesSeen: 1,
+        firstSeen: at,
+        lastSeen: at,
+        dedupeKey: `tags-${g}-${n}`,
+        tagValues: { projectId, tags: [['user', user], ['level', 'error']] as [string, string][] },
+      });
+      await buffer.incr([event(1, 'id:a', 6000), event(2, 'id:b', 7000), event(1, 'id:a', 6000)]);
+      await buffer.incr([event(3, 'id:a', 5500), event(2, 'id:b', 7000)]);
+      expect(await buffer.flush(s.database.db)).toBe(1);
+      expect(await tagCounts(g)).toEqual({ 'user=id:a': [2, 5500, 6000], 'user=id:b': [1, 7000, 7000], 'level=error': [3, 5500, 7000] });
+      const row = await groupRow(g);
+      expect([row.times_seen, row.users_seen]).toEqual([3, 2]);
+    });
+
+    it.runIf(backend.deferred)('puts back the counters and tag values a flush took when the database fails', async () => {
+      // A stand-in tagstore that fails its first write, as a database outage would.
+      let failures = 1;
+      const flaky = { incrMulti: async (...args: Parameters<TagstoreBackend['incrMulti']>) => (failures-- > 0 ? Promise.reject(new Error('database away')) : s.tagstore.incrMulti(...args)) };
+      const buffer = await h.make(flaky);
+      const g = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000 });
+      await buffer.incr([{ groupId: g, timesSeen: 1, firstSeen: 6000, lastSeen: 6000, dedupeKey: `flaky-${g}`, tagValues: { projectId, tags: [['user', 'id:z']] } }]);
+      await expect(buffer.flush(s.database.db)).rejects.toThrow(/database away/);
+      expect((await groupRow(g)).times_seen).toBe(0);
+      await buffer.flush(s.database.db);
+      expect(await tagCounts(g)).toEqual({ 'user=id:z': [1, 6000, 6000] });
+      expect([(await groupRow(g)).times_seen, (await groupRow(g)).users_seen]).toEqual([1, 1]);
+    });
+
     it.runIf(backend.deferred)('loses and doubles nothing while workers increment during flushes', async () => {
       const groups = await Promise.all(Array.from({ length: 5 }, () => makeGroup(s, projectId, { first_seen: 1e12, last_seen: 0 })));
-      const workers = await Promise.all(Array.from({ length: 4 }, () => h.make()));
-      const flusher = await h.make();
-      const expected = new Map<number, { n: number; first: number; last: number }>(groups.map((g) => [g, { n: 0, first: 1e12, last: 0 }]));
+      const workers = await Promise.all(Array.from({ length: 4 }, () => h.make(s.tagstore)));
+      const flusher = await h.make(s.tagstore);
+      const expected = new Map<number, { n: number; first: number; last: number; shards: Map<string, number> }>(groups.map((g) => [g, { n: 0, first: 1e12, last: 0, shards: new Map() }]));
       let running = workers.length;
       const work = workers.map(async (buffer, w) => {
         const sent: GroupCounters[][] = [];
@@ -109,7 +154,9 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
                   e.n++;
                   e.first = Math.min(e.first, at);
                   e.last = Math.max(e.last, at);
-                  return { groupId, timesSeen: 1, firstSeen: at, lastSeen: at, dedupeKey: `w${w}-${i}-${j}` };
+                  const shard = `s${(i + j) % 3}`;
+                  e.shards.set(shard, (e.shards.get(shard) ?? 0) + 1);
+                  return { groupId, timesSeen: 1, firstSeen: at, lastSeen: at, dedupeKey: `w${w}-${i}-${j}`, tagValues: { projectId, tags: [['shard', shard]] as [string, string][] } };
                 });
           sent.push(batch);
           await buffer.incr(batch);
@@ -132,6 +179,8 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
         const row = await groupRow(g);
         const e = expected.get(g)!;
         expect([row.times_seen, row.first_seen, row.last_seen]).toEqual([e.n, e.first, e.last]);
+        const shards = Object.fromEntries(Object.entries(await tagCounts(g)).map(([k, [n]]) => [k, n]));
+        expect(shards).toEqual(Object.fromEntries([...e.shards].map(([k, n]) => [`shard=${k}`, n])));
       }
     });
   });

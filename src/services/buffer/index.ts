@@ -10,6 +10,12 @@
  *   `dedupeKey`, so a redelivered event is not counted twice; a scheduled task calls `flush`.
  * The affected-user count is not buffered: `flush` recounts it from the tagstore's distinct `user`
  * values, which is exact whatever the order of events.
+ *
+ * A deferred buffer also carries each event's tag values (`carriesTagValues`): counted once by the
+ * same dedupe key, and written to the tagstore at flush, before the counters (so the user count
+ * sees them), one upsert per (issue, key, value) per flush instead of one per batch of every
+ * worker. Sentry's legacy tagstore buffered its tag value counts the same way; a hot issue's tag
+ * rows are then updated by one flusher, not locked in turn by every worker's transaction.
  */
 import type { Executor } from '../executor.js';
 
@@ -21,10 +27,14 @@ export interface GroupCounters {
   lastRelease?: string | null;
   /** Identifies the event(s) behind this increment; a key seen before is not counted again. */
   dedupeKey?: string;
+  /** The event's tags, each value seen once between firstSeen and lastSeen: for a buffer that `carriesTagValues`. */
+  tagValues?: { projectId: number; tags: [string, string][] };
 }
 
 export interface BufferBackend {
   readonly transactional: boolean;
+  /** Writes the items' `tagValues` at flush; otherwise the caller writes tag values itself. */
+  readonly carriesTagValues: boolean;
   /** Adds to issues' pending counters. */
   incr(items: GroupCounters[]): Promise<void>;
   /** Writes all pending counters to SQL; returns how many issues were updated. */

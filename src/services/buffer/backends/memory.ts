@@ -5,6 +5,8 @@ import type { BufferBackend, GroupCounters } from '../index.js';
 
 export class MemoryBufferBackend implements BufferBackend {
   readonly transactional = true;
+  /** The worker writes tag values in the batch's transaction itself. */
+  readonly carriesTagValues = false;
   #pending = new Map<number, GroupCounters>();
 
   async incr(items: GroupCounters[]): Promise<void> {

@@ -3,16 +3,18 @@
  * committed; a scheduled task flushes them to SQL. Many workers increment while one flusher runs.
  *
  * Keys: `buffer:group:<id>` (hash: times_seen, first_seen, last_seen, last_release),
+ * `buffer:tags:<id>` (list: one JSON entry per event, `[projectId, firstSeen, lastSeen, tags]`),
  * `buffer:pending` (set of issue ids with a hash), `buffer:seen:<dedupeKey>` (15 minutes).
  * - incr is ONE Lua script per call: per item, `SET seen NX EX 900`, and only if that set the key,
- *   HINCRBY times_seen, min first_seen, max last_seen (its release with it), SADD pending. The
- *   dedupe check and the increment are one step, so a redelivered event is never counted twice
- *   and two workers never lose each other's increments.
- * - flush pops up to a batch of ids from the pending set and reads-and-deletes their hashes in one
- *   script: an increment lands either in a hash this flush took, or in a fresh hash and a fresh
- *   pending entry for the next flush. The counters then go to SQL through applyGroupCounters.
- *   When SQL fails, the counters not yet written are added back (same script as incr, without
- *   dedupe), so a database outage delays counts instead of dropping them.
+ *   HINCRBY times_seen, min first_seen, max last_seen (its release with it), RPUSH its tag values,
+ *   SADD pending. The dedupe check and the increment are one step, so a redelivered event is
+ *   never counted twice and two workers never lose each other's increments.
+ * - flush pops up to a batch of ids from the pending set and reads-and-deletes their hashes and
+ *   tag lists in one script: an increment lands either in what this flush took, or in a fresh
+ *   hash and a fresh pending entry for the next flush. The tag values go to the tagstore (summed
+ *   per issue, key and value), then the counters to SQL through applyGroupCounters. When SQL
+ *   fails, what was not yet written is added back (same script as incr, without dedupe), so a
+ *   database outage delays counts instead of dropping them.
  *
  * Left out: a crash of the flusher between the pop and the SQL write loses that batch's counts
  * (times_seen is a counter to show, not a ledger; events and tsdb points are kept exactly). A flush
@@ -21,6 +23,7 @@
 import type { Executor } from '../../executor.js';
 import { LuaScript, type Redis } from '../../redis.js';
 import { applyGroupCounters } from '../apply.js';
+import type { TagstoreBackend, TagValueIncrement } from '../../tagstore/index.js';
 import type { BufferBackend, GroupCounters } from '../index.js';
 
 export interface RedisBufferOptions {
@@ -30,16 +33,19 @@ export interface RedisBufferOptions {
   dedupeTtlSeconds?: number;
   /** Issues per flush round trip. */
   flushBatch?: number;
+  /** Where flush writes the tag values the buffer carries. */
+  tagstore?: Pick<TagstoreBackend, 'incrMulti'>;
 }
 
-// ARGV[1] = dedupe TTL, then 5 per item: groupId, timesSeen, firstSeen, lastSeen, lastRelease ('' =
-// none). KEYS[1] = pending set, then per item: seen key ('' = no dedupe key), group hash.
+// ARGV[1] = dedupe TTL, then 6 per item: groupId, timesSeen, firstSeen, lastSeen, lastRelease ('' =
+// none), tag values entry ('' = none). KEYS[1] = pending set, then per item: seen key ('' = no
+// dedupe key), group hash, tag list.
 const INCR = new LuaScript(`
 local ttl = ARGV[1]
-local n = (#ARGV - 1) / 5
+local n = (#ARGV - 1) / 6
 for i = 0, n - 1 do
-  local seen, hash = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
-  local a = 2 + 5 * i
+  local seen, hash, tags = KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i]
+  local a = 2 + 6 * i
   local fresh = true
   if seen ~= '' then fresh = redis.call('SET', seen, '1', 'NX', 'EX', ttl) end
   if fresh then
@@ -51,13 +57,15 @@ for i = 0, n - 1 do
       redis.call('HSET', hash, 'last_seen', ARGV[a + 3])
       if ARGV[a + 4] ~= '' then redis.call('HSET', hash, 'last_release', ARGV[a + 4]) end
     end
+    if ARGV[a + 5] ~= '' then redis.call('RPUSH', tags, ARGV[a + 5]) end
     redis.call('SADD', KEYS[1], ARGV[a])
   end
 end
 return 0
 `);
 
-// KEYS[1] = pending set; ARGV[1] = hash key prefix, ARGV[2] = batch size. Returns {id, fields}.
+// KEYS[1] = pending set; ARGV[1] = hash key prefix, ARGV[2] = batch size, ARGV[3] = tag list key
+// prefix. Returns {id, fields, tag entries}.
 const TAKE = new LuaScript(`
 local ids = redis.call('SPOP', KEYS[1], ARGV[2])
 local out = {}
@@ -65,17 +73,29 @@ for _, id in ipairs(ids) do
   local hash = ARGV[1] .. id
   local fields = redis.call('HGETALL', hash)
   redis.call('DEL', hash)
-  if #fields > 0 then out[#out + 1] = { id, fields } end
+  local list = ARGV[3] .. id
+  local tags = redis.call('LRANGE', list, 0, -1)
+  redis.call('DEL', list)
+  if #fields > 0 or #tags > 0 then out[#out + 1] = { id, fields, tags } end
 end
 return out
 `);
 
+/** A flushed issue: its counters (none if only tag values were put back) and its events' tag value entries. */
+interface Taken {
+  groupId: number;
+  counters: GroupCounters | null;
+  tags: string[];
+}
+
 export class RedisBufferBackend implements BufferBackend {
   readonly transactional = false;
+  readonly carriesTagValues = true;
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #ttl: number;
   readonly #batch: number;
+  readonly #tagstore: Pick<TagstoreBackend, 'incrMulti'> | null;
 
   /** Uses `redis` without owning it: the caller closes the connection. */
   constructor(redis: Redis, opts: RedisBufferOptions = {}) {
@@ -83,6 +103,7 @@ export class RedisBufferBackend implements BufferBackend {
     this.#prefix = opts.prefix ?? 'faultline:';
     this.#ttl = opts.dedupeTtlSeconds ?? 900;
     this.#batch = opts.flushBatch ?? 500;
+    this.#tagstore = opts.tagstore ?? null;
   }
 
   async incr(items: GroupCounters[]): Promise<void> {
@@ -94,18 +115,32 @@ export class RedisBufferBackend implements BufferBackend {
     let budget = await this.#redis.scard(`${this.#prefix}buffer:pending`);
     let written = 0;
     while (budget > 0) {
-      const taken = (await TAKE.run(this.#redis, [`${this.#prefix}buffer:pending`], [`${this.#prefix}buffer:group:`, this.#batch])) as [
+      const rows = (await TAKE.run(this.#redis, [`${this.#prefix}buffer:pending`], [`${this.#prefix}buffer:group:`, this.#batch, `${this.#prefix}buffer:tags:`])) as [
         string,
         string[],
+        string[],
       ][];
-      if (!taken.length) break;
-      budget -= taken.length;
-      const counters = taken.map(([id, fields]) => toCounters(Number(id), fields));
-      for (let i = 0; i < counters.length; i++) {
+      if (!rows.length) break;
+      budget -= rows.length;
+      const taken: Taken[] = rows.map(([id, fields, tags]) => ({ groupId: Number(id), counters: fields.length ? toCounters(Number(id), fields) : null, tags }));
+      // Tag values first: the counters' update recounts the affected users from them.
+      const tagValues = taken.flatMap((t) => tagIncrements(t.groupId, t.tags));
+      if (tagValues.length) {
         try {
-          written += await applyGroupCounters(executor, [counters[i]]);
+          if (!this.#tagstore) throw new Error('buffer: tag values to flush, but no tagstore to write them to');
+          await this.#tagstore.incrMulti(tagValues, executor);
         } catch (err) {
-          await this.#add(counters.slice(i), false);
+          await this.#readd(taken);
+          throw err;
+        }
+      }
+      for (let i = 0; i < taken.length; i++) {
+        const counters = taken[i].counters;
+        if (!counters) continue;
+        try {
+          written += await applyGroupCounters(executor, [counters]);
+        } catch (err) {
+          await this.#readd(taken.slice(i).map((t) => ({ ...t, tags: [] }))); // their tag values are written
           throw err;
         }
       }
@@ -116,6 +151,18 @@ export class RedisBufferBackend implements BufferBackend {
   /** Nothing to drop: increments reach Redis only after the batch committed. */
   discard(): void {}
 
+  /** Puts back what a failed flush took: its tag value entries, then its counters. */
+  async #readd(taken: Taken[]): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    for (const t of taken) if (t.tags.length) pipeline.rpush(`${this.#prefix}buffer:tags:${t.groupId}`, ...t.tags);
+    for (const t of taken) if (t.tags.length && !t.counters) pipeline.sadd(`${this.#prefix}buffer:pending`, t.groupId);
+    await pipeline.exec();
+    await this.#add(
+      taken.flatMap((t) => (t.counters ? [t.counters] : [])),
+      false,
+    );
+  }
+
   async #add(items: GroupCounters[], dedupe: boolean): Promise<void> {
     // Several thousand items make one script call of a few hundred kB; chunk to keep Redis
     // responsive to other clients while it runs.
@@ -124,12 +171,23 @@ export class RedisBufferBackend implements BufferBackend {
       const keys = [`${this.#prefix}buffer:pending`];
       const args: (string | number)[] = [this.#ttl];
       for (const c of chunk) {
-        keys.push(dedupe && c.dedupeKey ? `${this.#prefix}buffer:seen:${c.dedupeKey}` : '', `${this.#prefix}buffer:group:${c.groupId}`);
-        args.push(c.groupId, c.timesSeen, c.firstSeen, c.lastSeen, c.lastRelease ?? '');
+        keys.push(dedupe && c.dedupeKey ? `${this.#prefix}buffer:seen:${c.dedupeKey}` : '', `${this.#prefix}buffer:group:${c.groupId}`, `${this.#prefix}buffer:tags:${c.groupId}`);
+        const tags = c.tagValues?.tags.length ? JSON.stringify([c.tagValues.projectId, c.firstSeen, c.lastSeen, c.tagValues.tags]) : '';
+        args.push(c.groupId, c.timesSeen, c.firstSeen, c.lastSeen, c.lastRelease ?? '', tags);
       }
       await INCR.run(this.#redis, keys, args);
     }
   }
+}
+
+/** The tag value entries of one issue's events, as tagstore increments (incrMulti sums repeats). */
+function tagIncrements(groupId: number, entries: string[]): TagValueIncrement[] {
+  const out: TagValueIncrement[] = [];
+  for (const entry of entries) {
+    const [projectId, firstSeen, lastSeen, tags] = JSON.parse(entry) as [number, number, number, [string, string][]];
+    for (const [key, value] of tags) out.push({ projectId, groupId, key, value, count: 1, firstSeen, lastSeen });
+  }
+  return out;
 }
 
 function toCounters(groupId: number, fields: string[]): GroupCounters {
