@@ -118,6 +118,12 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
       expect(await tagCounts(g)).toEqual({ 'user=id:a': [2, 5500, 6000], 'user=id:b': [1, 7000, 7000], 'level=error': [3, 5500, 7000] });
       const row = await groupRow(g);
       expect([row.times_seen, row.users_seen]).toEqual([3, 2]);
+      // Tag values of an issue deleted (or merged away) before the flush are dropped with its counters.
+      const gone = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000 });
+      await buffer.incr([{ ...event(9, 'id:c', 8000), groupId: gone, dedupeKey: `tags-gone-${gone}` }]);
+      await s.database.db.deleteFrom('groups').where('id', '=', gone).execute();
+      await buffer.flush(s.database.db);
+      expect(await tagCounts(gone)).toEqual({});
     });
 
     it.runIf(backend.deferred)('puts back the counters and tag values a flush took when the database fails', async () => {

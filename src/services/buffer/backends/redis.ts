@@ -124,11 +124,14 @@ export class RedisBufferBackend implements BufferBackend {
       budget -= rows.length;
       const taken: Taken[] = rows.map(([id, fields, tags]) => ({ groupId: Number(id), counters: fields.length ? toCounters(Number(id), fields) : null, tags }));
       // Tag values first: the counters' update recounts the affected users from them.
-      const tagValues = taken.flatMap((t) => tagIncrements(t.groupId, t.tags));
-      if (tagValues.length) {
+      const withTags = taken.filter((t) => t.tags.length);
+      if (withTags.length) {
         try {
           if (!this.#tagstore) throw new Error('buffer: tag values to flush, but no tagstore to write them to');
-          await this.#tagstore.incrMulti(tagValues, executor);
+          // Not for an issue deleted or merged away since (its counters' UPDATE finds no row either).
+          const rows = await executor.selectFrom('groups').select('id').where('id', 'in', withTags.map((t) => t.groupId)).execute();
+          const live = new Set(rows.map((r) => Number(r.id)));
+          await this.#tagstore.incrMulti(withTags.filter((t) => live.has(t.groupId)).flatMap((t) => tagIncrements(t.groupId, t.tags)), executor);
         } catch (err) {
           await this.#readd(taken);
           throw err;
