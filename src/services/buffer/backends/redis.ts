@@ -137,15 +137,13 @@ export class RedisBufferBackend implements BufferBackend {
           throw err;
         }
       }
-      for (let i = 0; i < taken.length; i++) {
-        const counters = taken[i].counters;
-        if (!counters) continue;
-        try {
-          written += await applyGroupCounters(executor, [counters]);
-        } catch (err) {
-          await this.#readd(taken.slice(i).map((t) => ({ ...t, tags: [] }))); // their tag values are written
-          throw err;
-        }
+      const done = new Set<number>();
+      try {
+        written += await applyGroupCounters(executor, taken.flatMap((t) => (t.counters ? [t.counters] : [])), done);
+      } catch (err) {
+        // Their tag values are written; the counters not yet written go back.
+        await this.#readd(taken.filter((t) => t.counters && !done.has(t.groupId)).map((t) => ({ ...t, tags: [] })));
+        throw err;
       }
     }
     return written;
