@@ -1,6 +1,7 @@
 /**
  * The few statements whose SQL differs between SQLite, PostgreSQL and MySQL, as small builders:
- * insert-or-ignore, upsert-with-arithmetic, insert returning the new id, and LIKE escaping.
+ * insert-or-ignore, upsert-with-arithmetic, insert returning the new id, LIKE escaping, and rows
+ * as a table for bulk updates.
  * SQLite and PostgreSQL share `ON CONFLICT ... excluded.x` and RETURNING; MySQL has
  * `INSERT IGNORE`, `ON DUPLICATE KEY UPDATE ... VALUES(x)` and `insertId` instead.
  */
@@ -73,6 +74,25 @@ export function dialectOfDb(db: { getExecutor(): { adapter: unknown } }): Dialec
   if (adapter instanceof MysqlAdapter) return 'mysql';
   if (adapter instanceof PostgresAdapter) return 'postgres';
   return 'sqlite';
+}
+
+/**
+ * Rows as a derived table `v` with the columns of `types` (PostgreSQL types), for one
+ * `UPDATE ... FROM` over many rows instead of a statement per row: PostgreSQL gets `unnest` of one
+ * array per column, SQLite `json_each` over one JSON parameter. Null on MySQL (callers loop).
+ */
+export function rowsTable<Row extends Record<string, unknown>>(dialect: Dialect, types: { [K in keyof Row]: string }, rows: Row[]): RawBuilder<unknown> | null {
+  const columns = Object.keys(types) as (keyof Row & string)[];
+  if (dialect === 'postgres') {
+    const arrays = columns.map((c) => sql`${rows.map((r) => r[c] ?? null)}::${sql.raw(types[c])}[]`);
+    return sql`unnest(${sql.join(arrays)}) as v(${sql.join(columns.map((c) => sql.ref(c)))})`;
+  }
+  if (dialect === 'sqlite') {
+    const json = JSON.stringify(rows.map((r) => columns.map((c) => r[c] ?? null)));
+    const select = columns.map((c, i) => sql`value ->> ${sql.lit(i)} as ${sql.ref(c)}`);
+    return sql`(select ${sql.join(select)} from json_each(${json})) as v`;
+  }
+  return null;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
-import { insertIgnore, insertReturningId, insertRows } from '../db/sql.js';
+import { insertIgnore, insertReturningId, insertRows, rowsTable } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
@@ -124,6 +124,9 @@ const EVENT_ROW_TYPES = {
   size: 'bigint',
   post_process: 'integer',
 };
+
+/** PostgreSQL types of what an issue shows (`rowsTable`). */
+const SHOWN_TYPES = { id: 'bigint', title: 'text', culprit: 'text', level: 'text', metadata: 'text' };
 
 /** Rows per multi-row statement and values per IN list: far below every dialect's parameter limit. */
 const CHUNK = 200;
@@ -499,14 +502,11 @@ async function refreshGroups(trx: Transaction<Database>, dialect: Dialect, group
       .where('id', '=', groupId)
       .execute();
   }
-  if (dialect === 'postgres' && shownChanges.length > 1) {
-    // One statement for the batch: each UPDATE is a round trip to the server, and with messages
-    // that carry ids or numbers most issues of a batch get a new title.
-    const col = <K extends keyof (typeof shownChanges)[number]>(k: K) => shownChanges.map((c) => c[k]);
-    await sql`update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata
-      from unnest(${col('id')}::bigint[], ${col('title')}::text[], ${col('culprit')}::text[], ${col('level')}::text[], ${col('metadata')}::text[])
-        as v(id, title, culprit, level, metadata)
-      where g.id = v.id`.execute(trx);
+  const v = shownChanges.length > 1 ? rowsTable(dialect, SHOWN_TYPES, shownChanges) : null;
+  if (v) {
+    // One statement for the batch: with messages that carry ids or numbers most issues of a batch
+    // get a new title, and each UPDATE is a statement to build (on PostgreSQL a round trip too).
+    await sql`update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata from ${v} where g.id = v.id`.execute(trx);
   } else {
     for (const { id, ...shown } of shownChanges) await trx.updateTable('groups').set(shown).where('id', '=', id).execute();
   }

@@ -3,27 +3,30 @@
  * its dialect differences) lives in one place.
  */
 import { sql } from 'kysely';
-import { dialectOfDb } from '../../db/sql.js';
+import { dialectOfDb, rowsTable } from '../../db/sql.js';
 import type { Executor } from '../executor.js';
 import type { GroupCounters } from './index.js';
+
+/** PostgreSQL types of the counters' columns (`rowsTable`). */
+const COUNTER_TYPES = { id: 'bigint', times_seen: 'bigint', first_seen: 'bigint', last_seen: 'bigint', last_release: 'text' };
 
 /** `done`, if given, gets each issue whose counters are written, so a caller can put back the rest after a failure. */
 export async function applyGroupCounters(executor: Executor, counters: Iterable<GroupCounters>, done?: Set<number>): Promise<number> {
   const list = [...counters];
-  if (list.length > 1 && dialectOfDb(executor) === 'postgres') {
-    // One statement for all of them: per issue, the UPDATE's planning and round trip cost more
-    // than the row change. Ascending ids, so two writers lock shared rows in the same order.
-    list.sort((a, b) => a.groupId - b.groupId);
-    const col = <T>(f: (c: GroupCounters) => T) => list.map(f);
+  // Ascending ids, so two writers lock shared rows in the same order.
+  list.sort((a, b) => a.groupId - b.groupId);
+  const rows = list.map((c) => ({ id: c.groupId, times_seen: c.timesSeen, first_seen: c.firstSeen, last_seen: c.lastSeen, last_release: c.lastRelease || null }));
+  const v = list.length > 1 ? rowsTable(dialectOfDb(executor), COUNTER_TYPES, rows) : null;
+  if (v) {
+    // One statement for all of them: per issue, building the UPDATE (and on PostgreSQL planning
+    // it and the round trip) cost more than the row change.
     await sql`update groups as g set
         times_seen = g.times_seen + v.times_seen,
         users_seen = (select count(*) from group_tag_values t where t.group_id = g.id and t.key = 'user'),
-        first_seen = least(g.first_seen, v.first_seen),
-        last_seen = greatest(g.last_seen, v.last_seen),
+        first_seen = case when v.first_seen < g.first_seen then v.first_seen else g.first_seen end,
+        last_seen = case when v.last_seen > g.last_seen then v.last_seen else g.last_seen end,
         last_release = case when v.last_release is not null and g.last_seen <= v.last_seen then v.last_release else g.last_release end
-      from unnest(${col((c) => c.groupId)}::bigint[], ${col((c) => c.timesSeen)}::bigint[], ${col((c) => c.firstSeen)}::bigint[],
-          ${col((c) => c.lastSeen)}::bigint[], ${col((c) => c.lastRelease || null)}::text[])
-        as v(id, times_seen, first_seen, last_seen, last_release)
+      from ${v}
       where g.id = v.id`.execute(executor);
     for (const c of list) done?.add(c.groupId);
     return list.length;
