@@ -61,6 +61,39 @@ describe('scrubEvent', () => {
     expect(f.vars).toEqual({ api_key: FILTERED, n: 1 });
   });
 
+  it('scrubs card numbers and credentials in source context but keeps code, also in a frame whose lines were clean before', () => {
+    const o = opts(); // one project: its scrubber remembers source lines between events
+    const frame = (pre1: string, line = 'charge(order.card);') => ({
+      function: 'pay', filename: 'pay.js', lineno: 3,
+      pre_context: ['const password = input.password;', pre1], context_line: line, post_context: ['}'],
+    });
+    const scrubbed = (f: Record<string, unknown>) => {
+      const e = event({ exception: { values: [{ type: 'Error', value: 'declined', stacktrace: { frames: [f] } }] } });
+      scrubEvent(e, o);
+      const out = e.exception!.values[0].stacktrace!.frames[0];
+      return { pre: out.pre_context, line: out.context_line, meta: (e._meta as any)?.exception?.values?.['0']?.stacktrace?.frames?.['0'] };
+    };
+    // A later step (source maps) rewrites the lines of an event already scrubbed: what the
+    // scrubber remembered as clean must not change with them.
+    const first = event({ exception: { values: [{ type: 'Error', value: 'declined', stacktrace: { frames: [frame('const x = 0;', 'mapped();')] } }] } });
+    scrubEvent(first, o);
+    first.exception!.values[0].stacktrace!.frames[0].pre_context![1] = 'const card = "4111 1111 1111 1111";';
+    expect(scrubbed(frame('const card = "4111 1111 1111 1111";', 'mapped();')).pre![1]).toBe(`const card = "${FILTERED}";`);
+
+    const clean = scrubbed(frame('const total = 1;'));
+    expect(clean.pre).toEqual(['const password = input.password;', 'const total = 1;']); // code, not a credential
+    expect(clean.meta).toBeUndefined();
+    // The same context line again, now with a card number above it: seen clean before, scrubbed now.
+    const card = scrubbed(frame('const card = "4111 1111 1111 1111";'));
+    expect(card.pre).toEqual(['const password = input.password;', `const card = "${FILTERED}";`]);
+    expect(card.meta.pre_context['1']['']).toEqual({ rem: [['@creditcard:filter', 's']], len: 35 });
+    expect(scrubbed(frame('const total = 1;')).meta).toBeUndefined();
+    expect(scrubbed(frame('const card = "4111 1111 1111 1111";')).pre![1]).toBe(`const card = "${FILTERED}";`);
+    expect(scrubbed(frame('const total = 1;', 'fetch(url, { headers: { Authorization: "Bearer abc.def" } });')).line).toBe(
+      `fetch(url, { headers: { Authorization: "Bearer ${FILTERED}" } });`,
+    );
+  });
+
   it('honours safe fields, extra sensitive fields and switching the scrubber off', () => {
     const e = event({ message: 'x', extra: { auth_provider: 'github', customer_ssn: '123', password: 'p' } });
     scrubEvent(e, opts({ safeFields: ['auth_provider'], sensitiveFields: ['ssn'] }));

@@ -272,8 +272,45 @@ function scrubSourceLine(line: string, path: (string | number)[], sc: Scrubber, 
     if (memo.size >= 20_000) memo.clear();
     memo.set(line, r);
   }
+  if (r.rules.length) sourceLinesScrubbed++;
   for (const rule of r.rules) note(meta, path, rule, line, false);
   return r.value;
+}
+
+/** Source lines of a scrubber's frames, by context line, seen with nothing in them to scrub. */
+const cleanSources = new WeakMap<Scrubber, Map<string, { pre: unknown[] | undefined; post: unknown[] | undefined }>>();
+/** Counts the source lines `scrubSourceLine` changed, so a frame can tell whether it had any. */
+let sourceLinesScrubbed = 0;
+
+function sameLines(lines: unknown, seen: unknown[] | undefined): boolean {
+  if (lines === undefined || seen === undefined) return lines === seen;
+  if (!Array.isArray(lines) || lines.length !== seen.length) return false;
+  for (let i = 0; i < lines.length; i++) if (lines[i] !== seen[i]) return false;
+  return true;
+}
+
+/**
+ * Whether the frame's source context is exactly one seen before with nothing to scrub. Looking
+ * each of a frame's ~11 lines up in the line memo hashes every line; this hashes only the context
+ * line and compares the others to the lines seen with it.
+ */
+function sourceKnownClean(frame: Record<string, unknown>, sc: Scrubber): boolean {
+  const line = frame.context_line;
+  if (typeof line !== 'string') return false;
+  const seen = cleanSources.get(sc)?.get(line);
+  return seen !== undefined && sameLines(frame.pre_context, seen.pre) && sameLines(frame.post_context, seen.post);
+}
+
+/** Remembers a frame's source context as clean (after its lines were scrubbed and none changed). */
+function rememberCleanSource(frame: Record<string, unknown>, sc: Scrubber): void {
+  const { context_line: line, pre_context: pre, post_context: post } = frame;
+  if (typeof line !== 'string') return;
+  if ((pre !== undefined && !Array.isArray(pre)) || (post !== undefined && !Array.isArray(post))) return;
+  let memo = cleanSources.get(sc);
+  if (!memo) cleanSources.set(sc, (memo = new Map()));
+  if (memo.size >= 20_000) memo.clear();
+  // Copies: later steps (source maps) may change the event's arrays.
+  memo.set(line, { pre: pre?.slice(), post: post?.slice() });
 }
 
 function scrubSource(value: unknown, path: (string | number)[], sc: Scrubber, meta: Meta): unknown {
@@ -311,14 +348,19 @@ function scrubStackContainer(container: unknown, name: string, sc: Scrubber, met
         const frame = st.frames[j] as Record<string, any>;
         if (!frame || typeof frame !== 'object') continue;
         path.push(j);
+        const clean = sourceKnownClean(frame, sc);
+        const scrubbedBefore = sourceLinesScrubbed;
         for (const fk in frame) {
           if (!Object.hasOwn(frame, fk) || SKIP_FRAME.has(fk)) continue;
+          const source = SOURCE_FRAME.has(fk);
+          if (source && clean) continue;
           path.push(fk);
           const fv = frame[fk];
-          const nv = SOURCE_FRAME.has(fk) ? scrubSource(fv, path, sc, meta) : walk(fv, fk === 'vars' ? null : fk, path, sc, meta, 0);
+          const nv = source ? scrubSource(fv, path, sc, meta) : walk(fv, fk === 'vars' ? null : fk, path, sc, meta, 0);
           if (nv !== fv) frame[fk] = nv;
           path.pop();
         }
+        if (!clean && sourceLinesScrubbed === scrubbedBefore) rememberCleanSource(frame, sc);
         path.pop();
       }
       path.pop();
