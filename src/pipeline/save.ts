@@ -502,6 +502,9 @@ async function refreshGroups(trx: Transaction<Database>, dialect: Dialect, group
       .where('id', '=', groupId)
       .execute();
   }
+  // Ascending ids, as the buffer's flush writes them: writers that lock issue rows in one order
+  // wait for each other instead of deadlocking.
+  shownChanges.sort((a, b) => a.id - b.id);
   const v = shownChanges.length > 1 ? rowsTable(dialect, SHOWN_TYPES, shownChanges) : null;
   if (v) {
     // One statement for the batch: with messages that carry ids or numbers most issues of a batch
