@@ -77,6 +77,19 @@ export function dialectOfDb(db: { getExecutor(): { adapter: unknown } }): Dialec
 }
 
 /**
+ * PostgreSQL: locks the rows of `table` with these ids in ascending order (`SELECT ... ORDER BY id
+ * FOR UPDATE`), in the caller's transaction. A multi-row UPDATE locks rows in the order its plan
+ * visits them (a hash join: the table's order), not the ids' order; with the locks taken in one
+ * order first, two transactions writing the same rows (workers, the buffer's flush) wait for each
+ * other instead of deadlocking. Other dialects: nothing (SQLite has one writer; the MySQL callers
+ * update one row at a time).
+ */
+export async function lockRowsInOrder(trx: Kysely<any>, dialect: Dialect, table: string, ids: number[]): Promise<void> {
+  if (dialect !== 'postgres' || ids.length < 2) return;
+  await sql`select id from ${sql.table(table)} where id = any(${[...new Set(ids)]}::bigint[]) order by id for update`.execute(trx);
+}
+
+/**
  * Rows as a derived table `v` with the columns of `types` (PostgreSQL types), for one
  * `UPDATE ... FROM` over many rows instead of a statement per row: PostgreSQL gets `unnest` of one
  * array per column, SQLite `json_each` over one JSON parameter. Null on MySQL (callers loop).

@@ -7,7 +7,7 @@
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
-import { insertIgnore, insertReturningId, insertRows, rowsTable } from '../db/sql.js';
+import { insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsTable } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
@@ -472,16 +472,13 @@ async function refreshGroups(trx: Transaction<Database>, dialect: Dialect, group
   /** Issues whose title, culprit, level or metadata the batch's latest event changes. */
   const shownChanges: { id: number; title: string; culprit: string | null; level: string; metadata: string }[] = [];
   for (const g of groups.values()) states.set(g.id, g);
+  /** Regressed issues, with what they show now if the event changes it. */
+  const reopened: { groupId: number; item: ProcessedEvent; shown: Omit<(typeof shownChanges)[number], 'id'> | null }[] = [];
   for (const [groupId, item] of latest) {
     const state = states.get(groupId)!;
     const ts = Math.round(item.event.timestamp * 1000);
     const release = item.event.release ?? null;
     const regressed = state.status === 'resolved' && (await shouldRegress(trx, groupId, release, item.project.organizationId));
-    if (regressed) {
-      regressions.set(groupId, item.event.event_id);
-      await trx.deleteFrom('group_resolutions').where('group_id', '=', groupId).execute();
-      await recordActivity(trx, { projectId: item.project.id, groupId, type: 'set_regression', data: release ? { version: release } : {} });
-    }
     if (!regressed && ts < state.lastSeen) continue;
     const shown = {
       title: (item.event.title ?? '').slice(0, 1024),
@@ -490,21 +487,25 @@ async function refreshGroups(trx: Transaction<Database>, dialect: Dialect, group
       metadata: JSON.stringify(item.event.metadata ?? {}),
     };
     const changed = ts >= state.lastSeen && (shown.title !== state.title || shown.culprit !== state.culprit || shown.level !== state.level || shown.metadata !== state.metadata);
+    if (regressed) reopened.push({ groupId, item, shown: changed ? shown : null });
     // Most batches change nothing the issue shows: the counters are the buffer's (one UPDATE).
-    if (!regressed && !changed) continue;
-    if (!regressed) {
-      shownChanges.push({ id: groupId, ...shown });
-      continue;
-    }
+    else if (changed) shownChanges.push({ id: groupId, ...shown });
+  }
+  // Ascending ids, as the buffer's flush writes them, and locked in that order before the first
+  // write: writers of the same issues wait for each other instead of deadlocking.
+  shownChanges.sort((a, b) => a.id - b.id);
+  await lockRowsInOrder(trx, dialect, 'groups', [...reopened.map((r) => r.groupId), ...shownChanges.map((c) => c.id)]);
+  for (const { groupId, item, shown } of reopened) {
+    const release = item.event.release ?? null;
+    regressions.set(groupId, item.event.event_id);
+    await trx.deleteFrom('group_resolutions').where('group_id', '=', groupId).execute();
+    await recordActivity(trx, { projectId: item.project.id, groupId, type: 'set_regression', data: release ? { version: release } : {} });
     await trx
       .updateTable('groups')
-      .set({ ...(changed ? shown : {}), status: 'unresolved', substatus: 'regressed', resolved_at: null, status_details: '{}' })
+      .set({ ...(shown ?? {}), status: 'unresolved', substatus: 'regressed', resolved_at: null, status_details: '{}' })
       .where('id', '=', groupId)
       .execute();
   }
-  // Ascending ids, as the buffer's flush writes them: writers that lock issue rows in one order
-  // wait for each other instead of deadlocking.
-  shownChanges.sort((a, b) => a.id - b.id);
   const v = shownChanges.length > 1 ? rowsTable(dialect, SHOWN_TYPES, shownChanges) : null;
   if (v) {
     // One statement for the batch: with messages that carry ids or numbers most issues of a batch

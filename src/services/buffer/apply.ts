@@ -3,7 +3,7 @@
  * its dialect differences) lives in one place.
  */
 import { sql } from 'kysely';
-import { dialectOfDb, rowsTable } from '../../db/sql.js';
+import { dialectOfDb, lockRowsInOrder, rowsTable } from '../../db/sql.js';
 import type { Executor } from '../executor.js';
 import type { GroupCounters } from './index.js';
 
@@ -16,18 +16,25 @@ export async function applyGroupCounters(executor: Executor, counters: Iterable<
   // Ascending ids, so two writers lock shared rows in the same order.
   list.sort((a, b) => a.groupId - b.groupId);
   const rows = list.map((c) => ({ id: c.groupId, times_seen: c.timesSeen, first_seen: c.firstSeen, last_seen: c.lastSeen, last_release: c.lastRelease || null }));
-  const v = list.length > 1 ? rowsTable(dialectOfDb(executor), COUNTER_TYPES, rows) : null;
+  const dialect = dialectOfDb(executor);
+  const v = list.length > 1 ? rowsTable(dialect, COUNTER_TYPES, rows) : null;
   if (v) {
     // One statement for all of them: per issue, building the UPDATE (and on PostgreSQL planning
-    // it and the round trip) cost more than the row change.
-    await sql`update groups as g set
-        times_seen = g.times_seen + v.times_seen,
-        users_seen = (select count(*) from group_tag_values t where t.group_id = g.id and t.key = 'user'),
-        first_seen = case when v.first_seen < g.first_seen then v.first_seen else g.first_seen end,
-        last_seen = case when v.last_seen > g.last_seen then v.last_seen else g.last_seen end,
-        last_release = case when v.last_release is not null and g.last_seen <= v.last_seen then v.last_release else g.last_release end
-      from ${v}
-      where g.id = v.id`.execute(executor);
+    // it and the round trip) cost more than the row change. On PostgreSQL the rows are locked in
+    // id order first (lockRowsInOrder), in a transaction of its own unless the caller has one.
+    const write = async (ex: Executor) => {
+      await lockRowsInOrder(ex, dialect, 'groups', rows.map((r) => r.id));
+      await sql`update groups as g set
+          times_seen = g.times_seen + v.times_seen,
+          users_seen = (select count(*) from group_tag_values t where t.group_id = g.id and t.key = 'user'),
+          first_seen = case when v.first_seen < g.first_seen then v.first_seen else g.first_seen end,
+          last_seen = case when v.last_seen > g.last_seen then v.last_seen else g.last_seen end,
+          last_release = case when v.last_release is not null and g.last_seen <= v.last_seen then v.last_release else g.last_release end
+        from ${v}
+        where g.id = v.id`.execute(ex);
+    };
+    if (dialect === 'postgres' && !executor.isTransaction) await executor.transaction().execute(write);
+    else await write(executor);
     for (const c of list) done?.add(c.groupId);
     return list.length;
   }
