@@ -1,9 +1,11 @@
 /**
  * The save step's issue bookkeeping, on every SQL dialect: new issues take consecutive short ids,
  * each release counts the issues first seen in it, a redelivered batch counts nothing twice, and a
- * worker that dies between its commit and queueing post-processing loses no alert, and bodies are
- * compressed with a dictionary of the project's code.
+ * worker that dies between its commit and queueing post-processing loses no alert, bodies are
+ * compressed with a dictionary of the project's code, and two workers creating the same new issue
+ * at once end with one issue.
  */
+import { sql } from 'kysely';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
@@ -228,5 +230,60 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(later.get(eventNodeId(project.id, id(13)))!.user).toMatchObject({ email: 'person13@example.com' });
       expect((await s.queue.stats(INGEST_QUEUE)).dead).toBe(deadBefore + 1);
     });
+
+    // SQLite has one writer: two workers' transactions cannot overlap there.
+    if (dialect !== 'sqlite') {
+      it('joins the issue another worker created for the same stack a moment ago, instead of failing the batch', async () => {
+        const s = services();
+        const { project } = await makeProject(s, 'save', `race-${dialect}`);
+        const db = s.database.db;
+        const id = (n: number) => (n + 900).toString(16).padStart(32, '0');
+        // Learn the issue's hash from a first event, then start over without the issue.
+        await s.queue.enqueue(INGEST_QUEUE, [task(project.id, 'race', 'save@1.0', id(1), { fingerprint: ['race'] })]);
+        await drain();
+        const first = await db.selectFrom('groups').selectAll().where('project_id', '=', project.id).executeTakeFirstOrThrow();
+        const hashes = await db.selectFrom('group_hashes').select('hash').where('group_id', '=', first.id).execute();
+        await db.deleteFrom('group_hashes').where('group_id', '=', first.id).execute();
+        await db.deleteFrom('events').where('project_id', '=', project.id).execute();
+        await db.deleteFrom('groups').where('id', '=', first.id).execute();
+
+        // Another worker creates the issue and has not committed yet when this worker's batch
+        // looks the hash up; it commits while this worker is creating the issue too.
+        let commitOther!: () => void;
+        const otherMayCommit = new Promise<void>((resolve) => (commitOther = resolve));
+        let otherCreated!: () => void;
+        const created = new Promise<void>((resolve) => (otherCreated = resolve));
+        let otherId = 0;
+        const other = db.transaction().execute(async (trx) => {
+          await trx.updateTable('projects').set({ next_short_id: sql`next_short_id + 1` }).where('id', '=', project.id).execute();
+          const { id: _id, short_id: shortId, ...rest } = first;
+          await trx.insertInto('groups').values({ ...rest, short_id: Number(shortId) + 1, times_seen: 0 }).execute();
+          otherId = Number((await trx.selectFrom('groups').select('id').where('project_id', '=', project.id).executeTakeFirstOrThrow()).id);
+          await trx.insertInto('group_hashes').values(hashes.map((h) => ({ project_id: project.id, hash: h.hash, group_id: otherId }))).execute();
+          otherCreated();
+          await otherMayCommit;
+        });
+        await created;
+
+        const logs: string[] = [];
+        const worker = new EventWorker(s, pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }), { batchSize: 100, leaseMs: 60_000 });
+        await s.queue.enqueue(INGEST_QUEUE, [task(project.id, 'race', 'save@1.0', id(2), { fingerprint: ['race'] })]);
+        const draining = (async () => {
+          while ((await worker.runOnce()) > 0);
+        })();
+        await new Promise((r) => setTimeout(r, 300)); // the batch now waits on the other transaction
+        commitOther();
+        await Promise.all([other, draining]);
+
+        expect(logs.filter((l) => l.includes('one by one'))).toEqual([]);
+        const groups = await db.selectFrom('groups').select(['id', 'short_id']).where('project_id', '=', project.id).execute();
+        expect(groups.map((g) => Number(g.id))).toEqual([otherId]);
+        const event = await db.selectFrom('events').select('group_id').where('event_id', '=', id(2)).executeTakeFirstOrThrow();
+        expect(Number(event.group_id)).toBe(otherId);
+        // The short id the batch took for its own issue was given back: no gap.
+        const { next_short_id } = await db.selectFrom('projects').select('next_short_id').where('id', '=', project.id).executeTakeFirstOrThrow();
+        expect(Number(next_short_id)).toBe(Number(groups[0].short_id) + 1);
+      });
+    }
   });
 }

@@ -7,7 +7,7 @@
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
-import { insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsTable } from '../db/sql.js';
+import { dialectOfDb, insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsTable } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import type { NormalizedEvent } from '../protocol/index.js';
@@ -125,6 +125,9 @@ const EVENT_ROW_TYPES = {
   post_process: 'integer',
 };
 
+/** A new issue's row, short id aside (createGroupPostgres, createGroupPortable). */
+type NewGroupRow = Omit<Insertable<Database['groups']>, 'short_id'> & { project_id: number };
+
 /** PostgreSQL types of what an issue shows (`rowsTable`). */
 const SHOWN_TYPES = { id: 'bigint', title: 'text', culprit: 'text', level: 'text', metadata: 'text' };
 
@@ -167,8 +170,13 @@ async function savedBefore(trx: Transaction<Database>, batch: ProcessedEvent[]) 
   return found;
 }
 
-/** Loads the issues of every hash in the batch with one query per project (and chunk) into `cache`. */
-async function loadGroups(trx: Transaction<Database>, batch: ProcessedEvent[], cache: Map<string, GroupState>, rowsByHash: Map<string, GroupState>) {
+/**
+ * Loads the issues of every hash in the batch with one query per project (and chunk) into `cache`.
+ * `latest`: read rows committed after this transaction's first read too (MySQL's repeatable read
+ * would otherwise keep showing its snapshot; a locking read sees the newest rows).
+ */
+async function loadGroups(trx: Transaction<Database>, batch: ProcessedEvent[], cache: Map<string, GroupState>, rowsByHash: Map<string, GroupState>, latest = false) {
+  const locking = latest && dialectOfDb(trx) === 'mysql';
   for (const [projectId, items] of byProject(batch, (i) => i.project.id)) {
     const hashes = [...new Set(items.flatMap((i) => i.grouping.hashes))].filter((h) => !cache.has(`${projectId}:${h}`));
     for (const part of chunks(hashes)) {
@@ -178,6 +186,7 @@ async function loadGroups(trx: Transaction<Database>, batch: ProcessedEvent[], c
         .select(['group_hashes.hash', 'groups.id', 'groups.status', 'groups.last_seen', 'groups.title', 'groups.culprit', 'groups.level', 'groups.metadata'])
         .where('group_hashes.project_id', '=', projectId)
         .where('group_hashes.hash', 'in', part)
+        .$if(locking, (qb) => qb.modifyEnd(sql`lock in share mode`))
         .execute();
       const states = new Map<number, GroupState>();
       for (const r of rows) {
@@ -377,6 +386,7 @@ async function findOrCreateGroup(
   ts: number,
   result: SaveResult,
   newInRelease: { project: ProjectSettings; release: string }[],
+  lookedAgain = false,
 ): Promise<GroupState> {
   const { project, grouping, event } = item;
   const hashes = grouping.hashes;
@@ -421,16 +431,13 @@ async function findOrCreateGroup(
       last_release: event.release ?? null,
       resolved_at: null,
     };
-    let id: number;
-    if (dialect === 'postgres') {
-      id = await createGroupPostgres(trx, row, hashes);
-    } else {
-      const shortId = await nextShortIdIn(trx, project.id, dialect);
-      id = (await insertReturningId(trx.insertInto('groups').values({ ...row, short_id: shortId }), dialect))!;
-      await trx
-        .insertInto('group_hashes')
-        .values(hashes.map((hash) => ({ project_id: project.id, hash, group_id: id })))
-        .execute();
+    const id = dialect === 'postgres' ? await createGroupPostgres(trx, row, hashes) : await createGroupPortable(trx, dialect, row, hashes);
+    if (id === null) {
+      // Another worker created the issue for one of these hashes since this batch looked them
+      // up (a new error arriving at every worker at once): join that issue instead.
+      if (lookedAgain) throw new Error(`issue for hashes ${hashes.join(', ')} is neither found nor creatable`);
+      await loadGroups(trx, [item], cache, known, true);
+      return findOrCreateGroup(trx, dialect, cache, known, item, ts, result, newInRelease, true);
     }
     group = { id, status: 'unresolved', lastSeen: ts, title, culprit, level: event.level, metadata, fresh: true };
     result.newGroups++;
@@ -444,10 +451,11 @@ async function findOrCreateGroup(
  * A new issue on PostgreSQL in one round trip instead of three: the project's short id counter,
  * the issue row and its hashes in data-modifying CTEs. (Round trips are what a new issue costs
  * there: about 1.3 ms each on a busy machine, where the statements themselves take microseconds.)
+ * Returns null, with nothing left behind, when another transaction holds one of the hashes.
  */
-async function createGroupPostgres(trx: Transaction<Database>, row: Omit<Insertable<Database['groups']>, 'short_id'>, hashes: string[]): Promise<number> {
+async function createGroupPostgres(trx: Transaction<Database>, row: NewGroupRow, hashes: string[]): Promise<number | null> {
   const columns = Object.keys(row) as (keyof typeof row)[];
-  const r = await sql<{ id: number }>`
+  const r = await sql<{ id: number; inserted: number }>`
     with sid as (
       update projects set next_short_id = next_short_id + 1 where id = ${row.project_id} returning next_short_id - 1 as short_id
     ), g as (
@@ -456,9 +464,33 @@ async function createGroupPostgres(trx: Transaction<Database>, row: Omit<Inserta
       returning id, project_id
     ), h as (
       insert into group_hashes (project_id, hash, group_id) select g.project_id, x, g.id from g, unnest(${hashes}::text[]) as x
+      on conflict (project_id, hash) do nothing
+      returning hash
     )
-    select id from g`.execute(trx);
-  return Number(r.rows[0].id);
+    select id, (select count(*) from h) as inserted from g`.execute(trx);
+  const { id, inserted } = r.rows[0];
+  if (Number(inserted) === new Set(hashes).size) return Number(id);
+  // A hash is another issue's (ON CONFLICT waited for its transaction to commit). This
+  // transaction still holds the project row it bumped, so giving the short id back is safe.
+  await sql`with dh as (delete from group_hashes where group_id = ${id}), dg as (delete from groups where id = ${id})
+    update projects set next_short_id = next_short_id - 1 where id = ${row.project_id}`.execute(trx);
+  return null;
+}
+
+/** `createGroupPostgres` for SQLite and MySQL, in three statements (and their undo). */
+async function createGroupPortable(trx: Transaction<Database>, dialect: Dialect, row: NewGroupRow, hashes: string[]): Promise<number | null> {
+  const shortId = await nextShortIdIn(trx, row.project_id, dialect);
+  const id = (await insertReturningId(trx.insertInto('groups').values({ ...row, short_id: shortId }), dialect))!;
+  const r = await insertIgnore(
+    trx.insertInto('group_hashes').values([...new Set(hashes)].map((hash) => ({ project_id: row.project_id, hash, group_id: id }))),
+    dialect,
+    ['project_id', 'hash'],
+  ).executeTakeFirst();
+  if (Number(r.numInsertedOrUpdatedRows ?? 0) === new Set(hashes).size) return id;
+  await trx.deleteFrom('group_hashes').where('group_id', '=', id).execute();
+  await trx.deleteFrom('groups').where('id', '=', id).execute();
+  await trx.updateTable('projects').set({ next_short_id: sql`next_short_id - 1` }).where('id', '=', row.project_id).execute();
+  return null;
 }
 
 /**
