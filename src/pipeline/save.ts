@@ -344,7 +344,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
         if (event.release) await touchRelease(trx, dialect, project, event.release, ts);
       }
 
-      const regressed = await refreshGroups(trx, dialect, groupsByHash, latest);
+      const regressed = await refreshGroups(trx, dialect, groupsByHash, latest, services.buffer.transactional);
       for (const [groupId, eventId] of regressed) {
         const saved = savedNow.find((e) => e.groupId === groupId && e.eventId === eventId);
         if (saved) saved.isRegression = true;
@@ -498,7 +498,13 @@ async function createGroupPortable(trx: Transaction<Database>, dialect: Dialect,
  * resolution allows (regression.ts), with a `set_regression` activity. Returns the regressed
  * issues with the event that reopened each.
  */
-async function refreshGroups(trx: Transaction<Database>, dialect: Dialect, groups: Map<string, GroupState>, latest: Map<number, ProcessedEvent>) {
+async function refreshGroups(
+  trx: Transaction<Database>,
+  dialect: Dialect,
+  groups: Map<string, GroupState>,
+  latest: Map<number, ProcessedEvent>,
+  countersInBatch: boolean,
+) {
   const states = new Map<number, GroupState>();
   const regressions = new Map<number, string>();
   /** Issues whose title, culprit, level or metadata the batch's latest event changes. */
@@ -524,9 +530,11 @@ async function refreshGroups(trx: Transaction<Database>, dialect: Dialect, group
     else if (changed) shownChanges.push({ id: groupId, ...shown });
   }
   // Ascending ids, as the buffer's flush writes them, and locked in that order before the first
-  // write: writers of the same issues wait for each other instead of deadlocking.
+  // write: writers of the same issues wait for each other instead of deadlocking. When this
+  // transaction also writes the counters (an in-process buffer), that is every issue of the batch.
   shownChanges.sort((a, b) => a.id - b.id);
-  await lockRowsInOrder(trx, dialect, 'groups', [...reopened.map((r) => r.groupId), ...shownChanges.map((c) => c.id)]);
+  const writes = countersInBatch ? [...latest.keys()] : [...reopened.map((r) => r.groupId), ...shownChanges.map((c) => c.id)];
+  await lockRowsInOrder(trx, dialect, 'groups', writes);
   for (const { groupId, item, shown } of reopened) {
     const release = item.event.release ?? null;
     regressions.set(groupId, item.event.event_id);
