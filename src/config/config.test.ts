@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import type { Services } from '../services/index.js';
+import { DEFAULT_TASKS } from '../tasks/scheduler.js';
 import { compressesQueue, loadConfig } from './index.js';
 
 describe('FAULTLINE_QUEUE_COMPRESSION', () => {
@@ -16,5 +18,17 @@ describe('FAULTLINE_QUEUE_COMPRESSION', () => {
     expect(compressesQueue(setting({ FAULTLINE_QUEUE_COMPRESSION: 'on' }), embedded)).toBe(true);
     expect(compressesQueue(setting({ FAULTLINE_QUEUE_COMPRESSION: 'off' }), broker)).toBe(false);
     expect(() => loadConfig({}, { FAULTLINE_QUEUE_COMPRESSION: 'yes' })).toThrow(/queueCompression/);
+  });
+});
+
+describe('FAULTLINE_BUFFER_FLUSH_MS', () => {
+  test('sets how often the scheduler flushes the Redis buffer (1 s unless set)', () => {
+    const flushEvery = (env: Record<string, string>) => {
+      const config = loadConfig({}, env);
+      return DEFAULT_TASKS({ config } as Services).find((t) => t.name === 'buffer-flush')!.intervalMs;
+    };
+    expect(flushEvery({})).toBe(1_000);
+    expect(flushEvery({ FAULTLINE_BUFFER_FLUSH_MS: '10000' })).toBe(10_000);
+    expect(() => loadConfig({}, { FAULTLINE_BUFFER_FLUSH_MS: '0' })).toThrow(/bufferFlushMs/);
   });
 });

@@ -39,6 +39,8 @@ export const configSchema = z.object({
   queueUrl: z.string().optional(),
   /** Redis for the buffer, tsdb, cache and quotas when several processes share the work. */
   redisUrl: z.string().optional(),
+  /** How often the Redis buffer's counters and tag values are written to SQL (ms). */
+  bufferFlushMs: intFromEnv.positive().default(1_000),
   /** Password of the admin user created on first start; generated and printed when unset. */
   adminPassword: z.string().optional(),
   /** Email of the admin user created on first start. */
@@ -107,6 +109,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_DATABASE_URL: 'databaseUrl',
   FAULTLINE_QUEUE_URL: 'queueUrl',
   FAULTLINE_REDIS_URL: 'redisUrl',
+  FAULTLINE_BUFFER_FLUSH_MS: 'bufferFlushMs',
   FAULTLINE_ADMIN_PASSWORD: 'adminPassword',
   FAULTLINE_ADMIN_EMAIL: 'adminEmail',
   FAULTLINE_LOG_LEVEL: 'logLevel',

@@ -4,8 +4,13 @@ import { ScheduledTask } from './base-task.js';
 
 export class BufferFlushTask extends ScheduledTask {
   readonly name = 'buffer-flush';
-  readonly intervalMs = 1_000;
+  readonly intervalMs: number;
   override readonly leaseMs = 30_000;
+
+  constructor(intervalMs = 1_000) {
+    super();
+    this.intervalMs = intervalMs;
+  }
 
   override enabled(services: Services): boolean {
     return !services.buffer.transactional;

@@ -15,7 +15,7 @@ import { SnoozeExpiryTask } from './snooze-expiry-task.js';
 import { releaseLease, tryAcquireLease } from './lock.js';
 
 export const DEFAULT_TASKS = (services?: Services): ScheduledTask[] => [
-  new BufferFlushTask(),
+  new BufferFlushTask(services?.config.bufferFlushMs),
   new CleanupTask(),
   new SnoozeExpiryTask(),
   new DigestTask(services?.config.digestIntervalMs ?? 30 * 60_000),
