@@ -1,8 +1,8 @@
 /**
  * `insertRows` on every SQL dialect: rows come back exactly as given, bytes included (on
  * PostgreSQL a column's bytes travel as one parameter, cut apart by offset and length), and the
- * conflict clause a caller adds still applies. `lockRowsInOrder` holds the rows it locks until
- * the transaction ends.
+ * conflict clause a caller adds still applies. On PostgreSQL, `lockRowsInOrder` holds the rows it
+ * locks until the transaction ends.
  */
 import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -64,23 +64,24 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       }
     });
 
-    it('locks rows in id order until the transaction ends (PostgreSQL), so two writers of the same rows queue instead of deadlocking', async () => {
-      const { dialect: d } = services().database;
-      const db = services().database.db as Kysely<any>; // a table of its own, outside the schema's types
-      await db.schema.createTable('lock_rows_probe').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('n', 'integer').execute();
-      try {
-        await db.insertInto('lock_rows_probe').values([1, 2, 3].map((id) => ({ id, n: 0 }))).execute();
-        const tryLock = (id: number) =>
-          sql`select id from lock_rows_probe where id = ${id} for update nowait`.execute(db).then(() => 'free', (err: { code?: string }) => err.code);
-        let release!: () => void;
-        const held = new Promise<void>((resolve) => (release = resolve));
-        const writer = db.transaction().execute(async (trx) => {
-          await lockRowsInOrder(trx, d, 'lock_rows_probe', [3, 1, 2, 3]);
-          await held;
-          await trx.updateTable('lock_rows_probe').set({ n: 1 }).execute();
-        });
-        await new Promise((r) => setTimeout(r, 100));
-        if (d === 'postgres') {
+    // Only PostgreSQL takes these locks: SQLite has one writer, and the MySQL callers update row by row.
+    if (dialect === 'postgres') {
+      it('locks rows in id order until the transaction ends, so two writers of the same rows queue instead of deadlocking', async () => {
+        const { dialect: d } = services().database;
+        const db = services().database.db as Kysely<any>; // a table of its own, outside the schema's types
+        await db.schema.createTable('lock_rows_probe').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('n', 'integer').execute();
+        try {
+          await db.insertInto('lock_rows_probe').values([1, 2, 3].map((id) => ({ id, n: 0 }))).execute();
+          const tryLock = (id: number) =>
+            sql`select id from lock_rows_probe where id = ${id} for update nowait`.execute(db).then(() => 'free', (err: { code?: string }) => err.code);
+          let release!: () => void;
+          const held = new Promise<void>((resolve) => (release = resolve));
+          const writer = db.transaction().execute(async (trx) => {
+            await lockRowsInOrder(trx, d, 'lock_rows_probe', [3, 1, 2, 3]);
+            await held;
+            await trx.updateTable('lock_rows_probe').set({ n: 1 }).execute();
+          });
+          await new Promise((r) => setTimeout(r, 100));
           expect(await tryLock(2)).toBe('55P03'); // lock_not_available
           // A second writer taking the same rows in the same order waits for the first to commit.
           const second = db.transaction().execute(async (trx) => {
@@ -92,14 +93,10 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
           const rows = await db.selectFrom('lock_rows_probe').select('n').execute();
           expect(rows.map((r) => Number(r.n))).toEqual([2, 2, 2]);
           expect(await tryLock(2)).toBe('free');
-        } else {
-          release(); // SQLite has one writer and MySQL callers update row by row: nothing is locked here
-          await writer;
+        } finally {
+          await db.schema.dropTable('lock_rows_probe').execute();
         }
-      } finally {
-        await db.schema.dropTable('lock_rows_probe').execute();
-      }
-    });
+      });
+    }
   });
 }
-

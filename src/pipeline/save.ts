@@ -481,12 +481,13 @@ async function createGroupPostgres(trx: Transaction<Database>, row: NewGroupRow,
 async function createGroupPortable(trx: Transaction<Database>, dialect: Dialect, row: NewGroupRow, hashes: string[]): Promise<number | null> {
   const shortId = await nextShortIdIn(trx, row.project_id, dialect);
   const id = (await insertReturningId(trx.insertInto('groups').values({ ...row, short_id: shortId }), dialect))!;
+  const unique = [...new Set(hashes)];
   const r = await insertIgnore(
-    trx.insertInto('group_hashes').values([...new Set(hashes)].map((hash) => ({ project_id: row.project_id, hash, group_id: id }))),
+    trx.insertInto('group_hashes').values(unique.map((hash) => ({ project_id: row.project_id, hash, group_id: id }))),
     dialect,
     ['project_id', 'hash'],
   ).executeTakeFirst();
-  if (Number(r.numInsertedOrUpdatedRows ?? 0) === new Set(hashes).size) return id;
+  if (Number(r.numInsertedOrUpdatedRows ?? 0) === unique.length) return id;
   await trx.deleteFrom('group_hashes').where('group_id', '=', id).execute();
   await trx.deleteFrom('groups').where('id', '=', id).execute();
   await trx.updateTable('projects').set({ next_short_id: sql`next_short_id - 1` }).where('id', '=', row.project_id).execute();

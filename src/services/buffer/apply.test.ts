@@ -1,8 +1,8 @@
 /**
  * applyGroupCounters on every SQL dialect: several issues' counters written at once (PostgreSQL
  * and SQLite: one statement for all of them) give the same rows as one issue at a time would:
- * counts added, first/last seen widened, the last release moved only by a later event, the affected users
- * recounted from the tagstore; an issue deleted since is skipped.
+ * counts added, first/last seen widened, the last release moved only by a later event, the
+ * affected users recounted from the tagstore; an issue deleted since is skipped.
  */
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../../test/helpers/databases.js';

@@ -1,7 +1,8 @@
 /**
  * The buffer: issue counters (times_seen, first/last seen, last release) collected outside the
- * issue row and written to SQL once per issue per flush (on PostgreSQL in one statement for all the
- * issues of a flush round), instead of one row update per event. This is what keeps a hot issue from becoming a row-lock storm (Sentry's buffers).
+ * issue row and written to SQL once per issue per flush (on PostgreSQL and SQLite in one statement
+ * for all the issues of a flush round), instead of one row update per event. This is what keeps a
+ * hot issue from becoming a row-lock storm (Sentry's buffers).
  *
  * Two lifecycles, told apart by `transactional`:
  * - transactional (embedded, in memory): the worker calls `incr` and `flush` inside the batch's
