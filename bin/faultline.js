@@ -1,8 +1,10 @@
 #!/bin/sh
-":" //; exec node --max-semi-space-size=4 "$0" "$@"
+":" //; export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"; exec node --max-semi-space-size=4 "$0" "$@"
 // The two lines above: run as a program, sh starts node with a 4 MB young generation (8 MB of
 // semi-spaces instead of 32), which took about 35 MB off `faultline start` under load at no
-// measured cost in speed; node itself reads line 2 as a string and a comment.
+// measured cost in speed, and with at most two malloc arenas (glibc gives each thread that
+// allocates at once an arena of its own, up to 8 per core, and each keeps its freed memory:
+// about 15 MB less under load, docs/decisions.md); node reads line 2 as a string and a comment.
 // Entry point: the compiled CLI lives in dist/ (built by `npm run build`, run by npm's `prepare`).
 import('../dist/cli/index.js').catch((err) => {
   if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli')) {

@@ -57,8 +57,11 @@ export const configSchema = z.object({
   workerThread: z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean()).default(true),
   /** In `faultline start` with `workerThread`: how many worker threads process events. */
   workerThreads: intFromEnv.positive().default(1),
-  /** Events the worker takes from the queue per batch (one transaction per batch). */
-  workerBatchSize: intFromEnv.positive().default(100),
+  /**
+   * Events the worker takes from the queue per batch (one transaction per batch); unset: the
+   * database's default (`DEFAULT_BATCH_SIZE` in src/pipeline/worker.ts).
+   */
+  workerBatchSize: intFromEnv.positive().optional(),
   /** How long a taken queue task stays invisible before it is retried (ms). */
   queueLeaseMs: intFromEnv.positive().default(60_000),
   /** Attempts before a task goes to the dead letters. */

@@ -3,7 +3,7 @@
  * each release counts the issues first seen in it, a redelivered batch counts nothing twice, and a
  * worker that dies between its commit and queueing post-processing loses no alert, bodies are
  * compressed with a dictionary of the project's code, and two workers creating the same new issue
- * at once end with one issue.
+ * at once end with one issue. A batch is the database's default size unless one is set.
  */
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -14,6 +14,7 @@ import { A, C } from '../alerts/rules.js';
 import type { Services } from '../services/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { EventWorker, PostProcessProcessor } from './index.js';
+import { DEFAULT_BATCH_SIZE } from './worker.js';
 import { SqlNodestoreBackend } from '../services/nodestore/backends/sql.js';
 import { BodyDictionaries } from '../services/nodestore/dictionaries.js';
 import { eventNodeId } from '../services/nodestore/index.js';
@@ -83,6 +84,22 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       ]);
       const events = await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', project.id).executeTakeFirstOrThrow();
       expect(Number(events.n)).toBe(15);
+    });
+
+    it("saves the database's default number of events per transaction unless a batch size is set", async () => {
+      const s = services();
+      const { project } = await makeProject(s, 'batch', `b-${dialect}`);
+      const size = DEFAULT_BATCH_SIZE[s.database.dialect];
+      const id = (n: number) => (0xba00 + n).toString(16).padStart(32, '0');
+      await s.queue.enqueue(INGEST_QUEUE, Array.from({ length: size + 3 }, (_, i) => task(project.id, `batch ${NAMES[i % 8]}`, 'save@1.0', id(i))));
+      const byDefault = new EventWorker(s, pino({ level: 'silent' }), { leaseMs: 60_000 });
+      expect(await byDefault.runOnce()).toBe(size);
+      const set = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 2, leaseMs: 60_000 });
+      expect(await set.runOnce()).toBe(2);
+      expect(await set.runOnce()).toBe(1);
+      expect(await set.runOnce()).toBe(0);
+      const saved = await s.database.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', project.id).executeTakeFirstOrThrow();
+      expect(Number(saved.n)).toBe(size + 3);
     });
 
     it("shows each issue's latest event: title and level follow the newest event of a batch", async () => {
