@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, loadConfig } from '../src/config/index.js';
+import { DEFAULT_BATCH_SIZE } from '../src/pipeline/worker.js';
 import { PROTOCOL_ERROR_STATUS } from '../src/protocol/index.js';
 import { ROOT } from './helpers/faultline.js';
 
@@ -26,7 +27,9 @@ describe('docs/configuration.md', () => {
     expect(doc).toContain(`| \`${c.port}\` |`);
     expect(doc).toContain(`| \`${c.limits.maxEventSize}\``);
     expect(doc).toContain(`| \`${c.limits.maxEnvelopeSize}\``);
-    expect(doc).toContain(`| \`${c.workerBatchSize}\` |`);
+    expect(c.workerBatchSize).toBeUndefined(); // the database decides
+    expect(doc).toContain(`| \`${DEFAULT_BATCH_SIZE.sqlite}\` on SQLite, \`${DEFAULT_BATCH_SIZE.postgres}\` on PostgreSQL and MySQL |`);
+    expect(DEFAULT_BATCH_SIZE.mysql).toBe(DEFAULT_BATCH_SIZE.postgres);
   });
   it('rejects invalid values with a message naming the option', () => {
     expect(() => loadConfig({}, { FAULTLINE_PORT: 'ninety' })).toThrow(/port/);
