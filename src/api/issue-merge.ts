@@ -14,15 +14,15 @@ import { deleteIssueRows } from '../db/models/issues.js';
 import { insertIgnore, insertReturningId, upsert } from '../db/sql.js';
 import { nextShortIdIn } from '../pipeline/short-id.js';
 import { forgetTombstones } from '../pipeline/tombstones.js';
-import { eventNodeId } from '../services/nodestore/index.js';
+import { eventNodeIds } from '../services/nodestore/index.js';
 import type { ApiContext } from './context.js';
 
 /** Deletes issues with their hashes, events, bodies, tag values and triage state. */
 export async function deleteIssues(ctx: ApiContext, groups: { id: number; project_id: number }[]) {
   for (const g of groups) {
-    const events = await ctx.db.selectFrom('events').select('event_id').where('group_id', '=', g.id).execute();
+    const events = await ctx.db.selectFrom('events').select(['project_id', 'event_id', 'received']).where('group_id', '=', g.id).execute();
     await ctx.db.transaction().execute(async (trx) => {
-      await ctx.services.nodestore.delete(events.map((e) => eventNodeId(g.project_id, e.event_id)), trx);
+      await ctx.services.nodestore.delete(eventNodeIds(events), trx);
       await trx.deleteFrom('events').where('group_id', '=', g.id).execute();
       await deleteIssueRows(trx, [g.id]);
     });

@@ -1,19 +1,20 @@
 /**
  * Post-processing on every SQL dialect: a rule's frequency window is claimed together with the
  * record of its fire and the queueing of its actions, so a step that fails in between leaves the
- * rule free for the retry.
+ * rule free for the retry. A task queued by an earlier release finds its event's body.
  */
 import { sql } from 'kysely';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
 import { makeProject, servicesOn } from '../../test/helpers/services.js';
-import { A, C } from '../alerts/rules.js';
+import { A, C, F } from '../alerts/rules.js';
 import { insertReturningId } from '../db/sql.js';
 import { sendDigests } from '../notify/digest.js';
 import { NOTIFY_QUEUE } from '../notify/job.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { EventWorker, PostProcessProcessor } from './index.js';
+import { eventNodeId, legacyEventNodeId } from '../services/nodestore/index.js';
 import { POST_PROCESS_QUEUE } from './post-process-task.js';
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
@@ -83,6 +84,40 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect((await s.queue.stats(NOTIFY_QUEUE)).ready).toBe(notifyAfterFirst);
       const fires = await db.selectFrom('rule_fires').select('event_id').where('rule_id', '=', ruleId).execute();
       expect(fires.map((f) => f.event_id)).toEqual([eventId]);
+    });
+
+    it('reads the body of an event saved and queued by an earlier release (old body id, no receive time)', async () => {
+      const s = services();
+      const db = s.database.db;
+      const { project } = await makeProject(s, 'pp', `legacy-${dialect}`);
+      // Fires only for events whose body carries the tag: it must have been read.
+      const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 30, conditions: [{ id: C.firstSeen }], filters: [{ id: F.tagged, key: 'flavour', match: 'eq', value: 'legacy' }], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
+      const ruleId = await insertReturningId(
+        db.insertInto('alert_rules').values({ project_id: project.id, label: 'tagged', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
+        s.database.dialect,
+      );
+      const eventId = 'b'.repeat(32);
+      await s.queue.enqueue(INGEST_QUEUE, [
+        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify({ message: 'from before the upgrade', tags: { flavour: 'legacy' } }) }),
+      ]);
+      const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
+      while ((await worker.runOnce()) > 0);
+      const [task] = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
+      // As the earlier release left them: the body under e:<project>:<event id>, a task without the time.
+      const row = await db.selectFrom('events').select('received').where('event_id', '=', eventId).executeTakeFirstOrThrow();
+      const newId = eventNodeId(project.id, eventId, Number(row.received));
+      const body = await s.nodestore.get(newId);
+      expect(body).not.toBeNull();
+      await s.nodestore.setMulti([{ id: legacyEventNodeId(project.id, eventId), data: body!, timestamp: Date.now() }]);
+      await s.nodestore.delete([newId]);
+      const { received: _received, ...old } = JSON.parse(task.payload.toString('utf8'));
+      expect(_received).toBe(Number(row.received));
+
+      const notifyBefore = (await s.queue.stats(NOTIFY_QUEUE)).ready;
+      await new PostProcessProcessor(s, pino({ level: 'silent' })).process({ ...task, payload: Buffer.from(JSON.stringify(old)) });
+      const fires = await db.selectFrom('rule_fires').select('event_id').where('rule_id', '=', ruleId).execute();
+      expect(fires.map((f) => f.event_id)).toEqual([eventId]);
+      expect((await s.queue.stats(NOTIFY_QUEUE)).ready).toBe(notifyBefore + 1);
     });
 
     it("fires a rule on the retry when queueing its actions failed the first time", async () => {

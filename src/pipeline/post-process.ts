@@ -14,7 +14,7 @@ import { insertIgnore, dialectOfDb } from '../db/sql.js';
 import { rulePasses } from '../alerts/evaluate.js';
 import type { RuleData } from '../alerts/rules.js';
 import { enqueueNotify } from '../notify/job.js';
-import { eventNodeId } from '../services/nodestore/index.js';
+import { getEventBodies } from '../services/nodestore/index.js';
 import type { QueueTask } from '../services/queue/index.js';
 import { countEvents, countUsers } from './issue-counts.js';
 import { decodePostProcessTask, POST_PROCESS_QUEUE, type PostProcessTask } from './post-process-task.js';
@@ -66,7 +66,9 @@ export class PostProcessProcessor extends QueueProcessor {
     if (group.status !== 'unresolved') return;
     const rules = await db.selectFrom('alert_rules').selectAll().where('project_id', '=', t.projectId).execute();
     if (rules.length === 0) return;
-    const body = (await this.services.nodestore.get(eventNodeId(t.projectId, t.eventId))) as Record<string, any> | null;
+    const received =
+      t.received ?? (await db.selectFrom('events').select('received').where('project_id', '=', t.projectId).where('event_id', '=', t.eventId).executeTakeFirst())?.received;
+    const [body] = (received === undefined ? [null] : await getEventBodies(this.services.nodestore, [{ project_id: t.projectId, event_id: t.eventId, received }])) as (Record<string, any> | null)[];
     const event = {
       level: String(body?.level ?? 'error'),
       environment: (body?.environment as string | undefined) ?? null,

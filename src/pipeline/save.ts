@@ -59,6 +59,11 @@ export interface SavedEvent {
   projectId: number;
   groupId: number;
   eventId: string;
+  /**
+   * When ingest received it (Unix ms, `events.received`): with the project and event id, the id of
+   * its body. Absent from tasks queued by releases before time-ordered body ids.
+   */
+  received?: number;
   /** This event created its issue. */
   isNew: boolean;
   /** This event reopened its resolved issue. */
@@ -285,6 +290,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
               projectId: project.id,
               groupId: prior.group_id,
               eventId: event.event_id,
+              received: Number(prior.received),
               isNew: (prior.post_process & POST_PROCESS_NEW) !== 0,
               isRegression: (prior.post_process & POST_PROCESS_REGRESSION) !== 0,
               postProcess: true,
@@ -294,6 +300,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
           continue;
         }
         const ts = Math.round(event.timestamp * 1000);
+        const received = Math.round(event.received * 1000);
         const group = await findOrCreateGroup(trx, dialect, groupsByHash, known, item, ts, result, newInRelease);
         rows.push({
           project_id: project.id,
@@ -301,7 +308,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
           event_id: event.event_id,
           type: event.type,
           timestamp: ts,
-          received: Math.round(event.received * 1000),
+          received,
           title: (event.title ?? '').slice(0, 1024),
           message: item.message.slice(0, 8192),
           platform: event.platform,
@@ -317,12 +324,13 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
           projectId: project.id,
           groupId: group.id,
           eventId: event.event_id,
+          received,
           isNew: group.fresh === true,
           isRegression: false,
           postProcess: project.hasAlertRules || group.status !== 'unresolved',
         });
         group.fresh = false;
-        bodies.push({ id: eventNodeId(project.id, event.event_id), data: item.body, timestamp: ts });
+        bodies.push({ id: eventNodeId(project.id, event.event_id, received), data: item.body, timestamp: ts });
         counters.push({
           groupId: group.id,
           timesSeen: 1,

@@ -85,4 +85,4 @@ export async function createServices(config: Config, opts: { migrate?: boolean }
 
 export type { Executor } from './executor.js';
 export * from './queue/ingest-task.js';
-export { eventNodeId } from './nodestore/index.js';
+export { eventNodeId, eventNodeIds, getEventBodies, type EventRef } from './nodestore/index.js';

@@ -9,7 +9,7 @@
 import { sql } from 'kysely';
 import type { Services } from '../services/index.js';
 import { deleteIssueRows } from '../db/models/index.js';
-import { eventNodeId } from '../services/nodestore/index.js';
+import { eventNodeIds } from '../services/nodestore/index.js';
 import { dictionaryCutoff } from '../services/nodestore/dictionaries.js';
 import { deleteStaleChunks } from '../sourcemaps/index.js';
 
@@ -49,14 +49,14 @@ export async function cleanup(services: Services, opts: CleanupOptions = {}): Pr
     for (;;) {
       const rows = await db
         .selectFrom('events')
-        .select(['id', 'project_id', 'event_id'])
+        .select(['id', 'project_id', 'event_id', 'received'])
         .where('project_id', 'in', projectIds)
         .where('timestamp', '<', cutoff)
         .limit(batch)
         .execute();
       if (rows.length === 0) break;
       await db.transaction().execute(async (trx) => {
-        await services.nodestore.delete(rows.map((r) => eventNodeId(r.project_id, r.event_id)), trx);
+        await services.nodestore.delete(eventNodeIds(rows), trx);
         await trx.deleteFrom('events').where('id', 'in', rows.map((r) => r.id)).execute();
       });
       result.events += rows.length;

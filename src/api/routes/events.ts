@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EventRow } from '../../db/index.js';
 import type { NormalizedEvent } from '../../protocol/index.js';
-import { eventNodeId } from '../../services/nodestore/index.js';
+import { getEventBodies } from '../../services/nodestore/index.js';
 import { requireScope, type Principal } from '../auth.js';
 import { loadIssue, loadProject, type ApiContext } from '../context.js';
 import { notFound } from '../errors.js';
@@ -29,9 +29,6 @@ function summary(row: EventRow, body?: NormalizedEvent | null) {
   };
 }
 
-async function bodiesFor(ctx: ApiContext, rows: EventRow[]) {
-  return ctx.services.nodestore.getMulti(rows.map((r) => eventNodeId(r.project_id, r.event_id)));
-}
 
 /** Neighbours in the issue's timeline, by (timestamp, id). */
 async function neighbours(ctx: ApiContext, row: EventRow) {
@@ -59,7 +56,7 @@ async function neighbours(ctx: ApiContext, row: EventRow) {
 
 async function detailed(ctx: ApiContext, row: EventRow | undefined) {
   if (!row) throw notFound('Event not found');
-  const body = (await ctx.services.nodestore.get(eventNodeId(row.project_id, row.event_id))) as NormalizedEvent | null;
+  const [body] = (await getEventBodies(ctx.services.nodestore, [row])) as (NormalizedEvent | null)[];
   return serializeEvent(row, body, await neighbours(ctx, row));
 }
 
@@ -79,12 +76,9 @@ async function eventPage(ctx: ApiContext, request: FastifyRequest, reply: Fastif
     .execute();
   setLinkHeader(request, reply, ctx.baseUrl, offset, limit, rows.length > limit);
   const page = rows.slice(0, limit);
-  const bodies = await bodiesFor(ctx, page);
+  const bodies = (await getEventBodies(ctx.services.nodestore, page)) as (NormalizedEvent | null)[];
   const full = q.full === 'true' || q.full === '1';
-  return page.map((r) => {
-    const body = bodies.get(eventNodeId(r.project_id, r.event_id)) as NormalizedEvent | undefined;
-    return full ? serializeEvent(r, body ?? null) : summary(r, body);
-  });
+  return page.map((r, i) => (full ? serializeEvent(r, bodies[i]) : summary(r, bodies[i] ?? undefined)));
 }
 
 export function eventRoutes(app: FastifyInstance, ctx: ApiContext) {

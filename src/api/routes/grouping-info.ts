@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { groupEvent, type GroupingComponent, type GroupingVariant } from '../../grouping/index.js';
 import type { NormalizedEvent } from '../../protocol/index.js';
-import { eventNodeId } from '../../services/nodestore/index.js';
+import { getEventBodies } from '../../services/nodestore/index.js';
 import { requireScope, type Principal } from '../auth.js';
 import { loadProject, type ApiContext } from '../context.js';
 import { notFound } from '../errors.js';
@@ -59,9 +59,9 @@ export function groupingInfoRoutes(app: FastifyInstance, ctx: ApiContext) {
       requireScope(principal(request), 'event:read');
       const { project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
       const id = request.params.eventId.replace(/-/g, '').toLowerCase();
-      const row = await ctx.db.selectFrom('events').select(['project_id', 'event_id']).where('project_id', '=', project.id).where('event_id', '=', id).executeTakeFirst();
+      const row = await ctx.db.selectFrom('events').select(['project_id', 'event_id', 'received']).where('project_id', '=', project.id).where('event_id', '=', id).executeTakeFirst();
       if (!row) throw notFound();
-      const stored = (await ctx.services.nodestore.get(eventNodeId(row.project_id, row.event_id))) as NormalizedEvent | null;
+      const [stored] = (await getEventBodies(ctx.services.nodestore, [row])) as (NormalizedEvent | null)[];
       if (!stored || typeof stored !== 'object') throw notFound();
       // groupEvent may append notes to `errors`; never touch the cached body.
       const event = structuredClone(stored);

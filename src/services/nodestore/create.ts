@@ -41,7 +41,7 @@ export function nodestoreDelegatorDefaults(config: Config): { defaults: Delegato
   };
 }
 
-/** Body ids are `e:<projectId>:<eventId>` (eventNodeId): the project is in the id. */
+/** Body ids begin `e:<projectId>:` (eventNodeId): the project is in the id. */
 function scopeOf(method: string, args: unknown[]): CallScope {
   const a = args[0];
   const id = typeof a === 'string' ? a : Array.isArray(a) ? (typeof a[0] === 'string' ? a[0] : (a[0] as { id?: string } | undefined)?.id) : undefined;
