@@ -1,0 +1,35 @@
+/**
+ * The `faultline` executable's first lines: run as a program, sh starts node with a 4 MB young
+ * generation and at most two malloc arenas (docs/configuration.md, Memory), and an arena count the
+ * environment already sets wins. A stand-in `node` first on PATH records what it was started with.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/faultline.js';
+
+describe('bin/faultline.js', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-launcher-'));
+  writeFileSync(path.join(dir, 'node'), '#!/bin/sh\necho "arenas=${MALLOC_ARENA_MAX:-unset} args=$*"\n');
+  chmodSync(path.join(dir, 'node'), 0o755);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const launch = (env: Record<string, string>) => {
+    const r = spawnSync(path.join(ROOT, 'bin/faultline.js'), ['start', '--port', '9123'], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, ...env },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+
+  it('starts node with a 4 MB young generation and two malloc arenas, passing the arguments on', () => {
+    expect(launch({})).toBe(`arenas=2 args=--max-semi-space-size=4 ${path.join(ROOT, 'bin/faultline.js')} start --port 9123`);
+  });
+
+  it('keeps an arena count the environment sets', () => {
+    expect(launch({ MALLOC_ARENA_MAX: '8' })).toMatch(/^arenas=8 /);
+  });
+});
