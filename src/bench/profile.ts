@@ -80,32 +80,56 @@ export interface ProfileLayout {
 /**
  * With `keepDir`, the two .cpuprofile files are copied there (Chrome DevTools and speedscope open
  * them). With `scaleOut`, ingest and worker run on a fresh PostgreSQL database and Redis (queue
- * included), and a `web` process outside the profile answers the queue's depth.
+ * included), and a `web` process outside the profile answers the queue's depth. With `stored`,
+ * that many events are ingested and saved first, outside the profiles: a grown database's indexes
+ * no longer fit the page cache, and random keys cost more there than in a fresh one.
  */
-export async function profileWorker(events: number, log: (m: string) => void, keepDir?: string, scaleOut?: ProfileLayout): Promise<void> {
+export async function profileWorker(events: number, log: (m: string) => void, keepDir?: string, scaleOut?: ProfileLayout, stored = 0): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
   const ingestProfDir = path.join(dataDir, 'ingest-profiles');
-  const env: NodeJS.ProcessEnv = { ...process.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_ADMIN_PASSWORD: 'bench-password' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FAULTLINE_DATA_DIR: dataDir,
+    FAULTLINE_ADMIN_PASSWORD: 'bench-password',
+    FAULTLINE_MAX_QUEUE_BACKLOG: String(Math.max(200_000, stored, events) + 1),
+  };
   const db = scaleOut ? await scaleOutEnv(env, scaleOut.postgresUrl, scaleOut.redisUrl) : null;
   const others: Proc[] = [];
   try {
     // The web role migrates a fresh database; it also serves the queue depth.
     if (db) others.push(await startRole('web', env));
-    const ingest = await startRole('ingest', env, ['--cpu-prof', `--cpu-prof-dir=${ingestProfDir}`]);
-    const project = JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };
-    const key = new URL(project.dsn).username;
+    const depth = db ? () => queueDepth(others[0].port!) : embeddedQueueDepth(dataDir);
+    const drained = async () => {
+      while ((await depth()) > 0) await new Promise((r) => setTimeout(r, 100));
+    };
     const templates = buildCorpus({ size: 2000, issues: 1000, gzipShare: 0.1, largeShare: 0.05 });
+    let project: { id: string; dsn: string } | undefined;
+    const send = (ingest: Proc, n: number) => {
+      project ??= JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };
+      const key = new URL(project.dsn).username;
+      const target = { port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` };
+      return sendLoad({ targets: [target], templates, concurrency: 32, durationMs: 3_600_000, maxEvents: n });
+    };
+    if (stored > 0) {
+      log(`storing ${stored} events first (not profiled)`);
+      const ingest = await startRole('ingest', env);
+      await send(ingest, stored);
+      await stopAll([ingest]);
+      const worker = await startRole('worker', env);
+      await drained();
+      await stopAll([worker]);
+    }
+    const ingest = await startRole('ingest', env, ['--cpu-prof', `--cpu-prof-dir=${ingestProfDir}`]);
     log(`filling the queue with ${events} events (ingest under --cpu-prof)`);
     const before = usage(ingest.child.pid!).cpu;
-    const load = await sendLoad({ targets: [{ port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` }], templates, concurrency: 32, durationMs: 600_000, maxEvents: events });
+    const load = await send(ingest, events);
     const ingestCpu = usage(ingest.child.pid!).cpu - before;
     await stopAll([ingest]);
-    const depth = db ? () => queueDepth(others[0].port!) : embeddedQueueDepth(dataDir);
     log('draining with one worker under --cpu-prof');
     const started = performance.now();
     const worker = await startRole('worker', env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-    while ((await depth()) > 0) await new Promise((r) => setTimeout(r, 100));
+    await drained();
     const seconds = (performance.now() - started) / 1000;
     const cpu = usage(worker.child.pid!).cpu;
     await stopAll([worker]); // the profile is written on exit
@@ -131,7 +155,10 @@ function embeddedQueueDepth(dataDir: string): () => Promise<number> {
   return async () => {
     queue ??= new BetterSqlite3(path.join(dataDir, 'queue.db'), { readonly: true });
     const n = (queue.prepare("SELECT COUNT(*) AS n FROM tasks WHERE queue = 'ingest'").get() as { n: number }).n;
-    if (n === 0) queue.close();
+    if (n === 0) {
+      queue.close();
+      queue = null; // opened again for a later fill (--stored)
+    }
     return n;
   };
 }

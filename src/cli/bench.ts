@@ -19,6 +19,7 @@ export function benchCommand(program: Command): void {
     .option('--sweep', 'also measure the embedded layout at other concurrencies, issue counts and event sizes (scaling table)')
     .option('--profile-worker <events>', 'instead: fill a queue with this many events, drain it with one worker under --cpu-prof, print the top functions (with --layout postgres-redis: on PostgreSQL + Redis)')
     .option('--profile-out <dir>', 'with --profile-worker: keep the .cpuprofile files in this directory')
+    .option('--stored <events>', 'with --profile-worker: first store this many events (not profiled), to measure a grown database', '0')
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
     .action(async (o) => {
       if (o.profileWorker) {
@@ -29,7 +30,7 @@ export function benchCommand(program: Command): void {
         const redisUrl = process.env.FAULTLINE_BENCH_REDIS_URL;
         if (layout === 'postgres-redis' && (!pgUrl || !redisUrl)) throw new Error('set FAULTLINE_BENCH_POSTGRES_URL and FAULTLINE_BENCH_REDIS_URL for the postgres-redis layout');
         const scaleOut = layout === 'postgres-redis' ? { postgresUrl: pgUrl!, redisUrl: redisUrl! } : undefined;
-        return profileWorker(Number(o.profileWorker), (m) => process.stderr.write(`${m}\n`), o.profileOut, scaleOut);
+        return profileWorker(Number(o.profileWorker), (m) => process.stderr.write(`${m}\n`), o.profileOut, scaleOut, Number(o.stored));
       }
       const { runBench } = await import('../bench/run.js');
       const { writeReport } = await import('../bench/report.js');
