@@ -4,7 +4,7 @@
 // semi-spaces instead of 32), which took about 35 MB off `faultline start` under load at no
 // measured cost in speed, and with at most two malloc arenas (glibc gives each thread that
 // allocates at once an arena of its own, up to 8 per core, and each keeps its freed memory:
-// about 15 MB less under load, docs/decisions.md); node reads line 2 as a string and a comment.
+// about 20 MB less under load, docs/decisions.md); node reads line 2 as a string and a comment.
 // Entry point: the compiled CLI lives in dist/ (built by `npm run build`, run by npm's `prepare`).
 import('../dist/cli/index.js').catch((err) => {
   if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli')) {

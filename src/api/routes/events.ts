@@ -29,7 +29,6 @@ function summary(row: EventRow, body?: NormalizedEvent | null) {
   };
 }
 
-
 /** Neighbours in the timeline, by (timestamp, id). */
 async function neighbours(ctx: ApiContext, row: EventRow) {
   if (row.group_id === null) return { previous: null, next: null };
@@ -78,7 +77,7 @@ async function eventPage(ctx: ApiContext, request: FastifyRequest, reply: Fastif
   const page = rows.slice(0, limit);
   const bodies = (await getEventBodies(ctx.services.nodestore, page)) as (NormalizedEvent | null)[];
   const full = q.full === 'true' || q.full === '1';
-  return page.map((r, i) => (full ? serializeEvent(r, bodies[i]) : summary(r, bodies[i] ?? undefined)));
+  return page.map((r, i) => (full ? serializeEvent(r, bodies[i]) : summary(r, bodies[i])));
 }
 
 export function eventRoutes(app: FastifyInstance, ctx: ApiContext) {
