@@ -8,7 +8,7 @@
 import { CompiledQuery, MysqlAdapter, PostgresAdapter, sql, type InsertQueryBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Dialect } from './dialect.js';
 
-type AnyInsert = InsertQueryBuilder<any, any, any>;
+export type AnyInsert = InsertQueryBuilder<any, any, any>;
 
 /** INSERT that silently skips rows whose unique key already exists. */
 export function insertIgnore<QB extends AnyInsert>(qb: QB, dialect: Dialect, conflict: string[]): QB {
@@ -114,7 +114,8 @@ export function rowsTable<Row extends Record<string, unknown>>(dialect: Dialect,
  * parameter count stay the same however many rows there are (a multi-row VALUES list of 200 rows
  * × 7 columns is 1,400 parameters to bind and a new statement for the server to parse every
  * time). SQLite and MySQL get multi-row VALUES in chunks of 200 rows. `types` names each
- * column's PostgreSQL type; `finish` adds the conflict clause (`insertIgnore`, `upsert`).
+ * column's PostgreSQL type; `finish` adds the conflict clause (`insertIgnore`, `upsert`) and any
+ * RETURNING clause, whose rows are returned.
  *
  * With `cacheKey` (one per call site: it stands for `table`, `types` and `finish`), the multi-row
  * VALUES statement is built by Kysely once per row count and reused with new parameters: building
@@ -128,20 +129,18 @@ export async function insertRows<Row extends Record<string, unknown>>(
   rows: Row[],
   finish: (qb: AnyInsert) => AnyInsert = (qb) => qb,
   cacheKey?: string,
-): Promise<void> {
-  if (rows.length === 0) return;
+): Promise<Record<string, unknown>[]> {
+  if (rows.length === 0) return [];
   const columns = Object.keys(types) as (keyof Row & string)[];
-  if (dialect === 'postgres') {
-    await finish(unnestInsert(db, table, types, columns, rows)).execute();
-    return;
-  }
+  if (dialect === 'postgres') return (await finish(unnestInsert(db, table, types, columns, rows)).execute()) as Record<string, unknown>[];
+  const returned: Record<string, unknown>[] = [];
   for (let i = 0; i < rows.length; i += 200) {
     const chunk = rows.slice(i, i + 200);
     const params = cacheKey ? rowParameters(chunk, columns) : null;
     const key = `${dialect}:${cacheKey}:${chunk.length}`;
     const text = params && valuesStatements.get(key);
     if (params && text) {
-      await db.executeQuery(CompiledQuery.raw(text, params));
+      returned.push(...((await db.executeQuery(CompiledQuery.raw(text, params))).rows as Record<string, unknown>[]));
       continue;
     }
     const compiled = finish(db.insertInto(table).values(chunk)).compile();
@@ -150,8 +149,9 @@ export async function insertRows<Row extends Record<string, unknown>>(
       if (valuesStatements.size >= 400) valuesStatements.clear();
       valuesStatements.set(key, compiled.sql);
     }
-    await db.executeQuery(compiled);
+    returned.push(...((await db.executeQuery(compiled)).rows as Record<string, unknown>[]));
   }
+  return returned;
 }
 
 /**

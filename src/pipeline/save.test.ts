@@ -3,7 +3,8 @@
  * each release counts the issues first seen in it, a redelivered batch counts nothing twice, and a
  * worker that dies between its commit and queueing post-processing loses no alert, bodies are
  * compressed with a dictionary of the project's code, and two workers creating the same new issue
- * at once end with one issue. A batch is the database's default size unless one is set.
+ * at once end with one issue. A batch is the database's default size unless one is set. An issue
+ * with many users counts them exactly.
  */
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -19,6 +20,7 @@ import { SqlNodestoreBackend } from '../services/nodestore/backends/sql.js';
 import { BodyDictionaries } from '../services/nodestore/dictionaries.js';
 import { getEventBodies } from '../services/nodestore/index.js';
 import { POST_PROCESS_QUEUE } from './post-process-task.js';
+import { USERS_RECOUNT_BELOW } from '../services/buffer/index.js';
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
   describe(`save step on ${dialect}`, () => {
@@ -100,6 +102,23 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(await set.runOnce()).toBe(0);
       const saved = await s.database.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', project.id).executeTakeFirstOrThrow();
       expect(Number(saved.n)).toBe(size + 3);
+    });
+
+    it("counts an issue's affected users exactly, adding the new ones once it has many", async () => {
+      const s = services();
+      const { project } = await makeProject(s, 'users', `u-${dialect}`);
+      const id = (n: number) => (0xa5e0000 + n).toString(16).padStart(32, '0');
+      const ev = (n: number, user: string | null) => task(project.id, 'users problem', 'save@1.0', id(n), { fingerprint: ['many-users'], ...(user ? { user: { id: user } } : {}) });
+      // More users than are counted again at every flush, each user twice, over several batches.
+      const many = USERS_RECOUNT_BELOW + 5;
+      await s.queue.enqueue(INGEST_QUEUE, Array.from({ length: 2 * many }, (_, i) => ev(i, `u${i % many}`)));
+      await drain();
+      const users = async () => (await s.database.db.selectFrom('groups').select(['users_seen', 'times_seen']).where('project_id', '=', project.id).execute()).map((g) => [Number(g.users_seen), Number(g.times_seen)]);
+      expect(await users()).toEqual([[many, 2 * many]]);
+      // Known users, two new ones (one of them twice) and an event without a user, in one batch.
+      await s.queue.enqueue(INGEST_QUEUE, [ev(10_001, 'u1'), ev(10_002, 'new-1'), ev(10_003, 'u2'), ev(10_004, 'new-2'), ev(10_005, 'new-1'), ev(10_006, null)]);
+      await drain();
+      expect(await users()).toEqual([[many + 2, 2 * many + 6]]);
     });
 
     it("shows each issue's latest event: title and level follow the newest event of a batch", async () => {

@@ -366,9 +366,11 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
       await countNewGroups(trx, dialect, newInRelease);
       await services.bodyDictionaries.write(dictionaries, trx);
       await services.nodestore.setMulti(bodies, trx);
-      await services.tagstore.incrMulti(tags, trx);
+      const newUsers = await services.tagstore.incrMulti(tags, trx);
       if (services.tsdb.transactional) await services.tsdb.incrMulti(points, trx);
       if (services.buffer.transactional) {
+        // The tag values were written in this transaction: the issues' new affected users are known.
+        if (newUsers && !tagsWithCounters) withUsersAdded(counters, newUsers);
         await services.buffer.incr(counters);
         await services.buffer.flush(trx);
       }
@@ -383,6 +385,15 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
   // Time series outside SQL are written after the commit too: a rolled-back batch adds nothing.
   if (!services.tsdb.transactional) await services.tsdb.incrMulti(lastPoints);
   return result;
+}
+
+/** Gives each issue's first counter its new affected users (`usersAdded`), its others none. */
+export function withUsersAdded(counters: GroupCounters[], newUsers: Map<number, number>): void {
+  const seen = new Set<number>();
+  for (const c of counters) {
+    c.usersAdded = seen.has(c.groupId) ? 0 : (newUsers.get(c.groupId) ?? 0);
+    seen.add(c.groupId);
+  }
 }
 
 async function findOrCreateGroup(

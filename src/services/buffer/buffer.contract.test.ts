@@ -1,7 +1,8 @@
 /**
  * Contract every buffer backend passes, against a real SQLite database: counters collapse and land
  * in one flush. Deferred backends (Redis) also: a dedupe key counts once, the events' tag values go
- * with the counters and land before the user count is taken, a failed flush puts back what it
+ * with the counters and land before the user count is taken (an issue with many users gets its
+ * new ones added instead), a failed flush puts back what it
  * took, and concurrent workers incrementing while a flusher flushes lose nothing and count nothing
  * twice.
  */
@@ -11,7 +12,7 @@ import { clearRedisPrefix, describeWithServer, uniquePrefix, type ServerVar } fr
 import { makeGroup, makeProject, testServices } from '../../../test/helpers/services.js';
 import { closeRedis, connectRedis, type Redis } from '../redis.js';
 import type { TagstoreBackend } from '../tagstore/index.js';
-import type { BufferBackend, GroupCounters } from './index.js';
+import { USERS_RECOUNT_BELOW, type BufferBackend, type GroupCounters } from './index.js';
 import { MemoryBufferBackend } from './backends/memory.js';
 import { RedisBufferBackend } from './backends/redis.js';
 
@@ -124,6 +125,26 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
       await s.database.db.deleteFrom('groups').where('id', '=', gone).execute();
       await buffer.flush(s.database.db);
       expect(await tagCounts(gone)).toEqual({});
+    });
+
+    it.runIf(backend.deferred)('adds the new users of an issue with many instead of counting them all again', async () => {
+      const buffer = await h.make(s.tagstore);
+      // users_seen as a long-lived issue has it, next to two user values in the table: adding keeps
+      // the first, counting again would give 2 plus the new ones.
+      const g = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000, users_seen: USERS_RECOUNT_BELOW + 40 });
+      await s.tagstore.incrMulti(['id:a', 'id:b'].map((value) => ({ projectId, groupId: g, key: 'user', value, count: 1, firstSeen: 5000, lastSeen: 5000 })));
+      const event = (n: number, user: string) => ({
+        groupId: g,
+        timesSeen: 1,
+        firstSeen: 6000,
+        lastSeen: 6000,
+        dedupeKey: `many-${g}-${n}`,
+        tagValues: { projectId, tags: [['user', user]] as [string, string][] },
+      });
+      await buffer.incr([event(1, 'id:a'), event(2, 'id:new'), event(3, 'id:new'), event(4, 'id:b'), event(5, 'id:other')]);
+      await buffer.flush(s.database.db);
+      const row = await groupRow(g);
+      expect([row.times_seen, row.users_seen]).toEqual([5, USERS_RECOUNT_BELOW + 42]);
     });
 
     it.runIf(backend.deferred)('puts back the counters and tag values a flush took when the database fails', async () => {

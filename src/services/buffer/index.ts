@@ -9,8 +9,10 @@
  *   SQL transaction, so counts are exact and visible when the batch commits;
  * - deferred (Redis): the worker calls `incr` after the batch committed, with each event's
  *   `dedupeKey`, so a redelivered event is not counted twice; a scheduled task calls `flush`.
- * The affected-user count is not buffered: `flush` recounts it from the tagstore's distinct `user`
- * values, which is exact whatever the order of events.
+ * The affected-user count is the number of the issue's distinct `user` tag values. Where the
+ * tagstore said how many of those it just wrote for the first time (`usersAdded`), `flush` adds
+ * that many; otherwise, and for issues with fewer than `USERS_RECOUNT_BELOW` users, it counts them
+ * again, which is exact whatever happened before but costs a read of every value (apply.ts).
  *
  * A deferred buffer also carries each event's tag values (`carriesTagValues`): counted once by the
  * same dedupe key, and written to the tagstore at flush, before the counters (so the user count
@@ -28,6 +30,12 @@ export interface GroupCounters {
   lastRelease?: string | null;
   /** Identifies the event(s) behind this increment; a key seen before is not counted again. */
   dedupeKey?: string;
+  /**
+   * New affected users: `user` tag values the tagstore wrote for this issue for the first time, in
+   * the same transaction as these counters (or, for a deferred buffer, its flush). Unset: unknown,
+   * and the flush counts the issue's users again.
+   */
+  usersAdded?: number;
   /** The event's tags, each value seen once between firstSeen and lastSeen: for a buffer that `carriesTagValues`. */
   tagValues?: { projectId: number; tags: [string, string][] };
 }
@@ -45,4 +53,4 @@ export interface BufferBackend {
 }
 
 export { MemoryBufferBackend } from './backends/memory.js';
-export { applyGroupCounters } from './apply.js';
+export { applyGroupCounters, USERS_RECOUNT_BELOW } from './apply.js';

@@ -29,8 +29,11 @@ export interface TagValueSummary {
 }
 
 export interface TagstoreBackend {
-  /** Adds counts (collapsing repeats within the call). */
-  incrMulti(items: TagValueIncrement[], executor?: Executor): Promise<void>;
+  /**
+   * Adds counts (collapsing repeats within the call). Returns, per issue, how many `user` values
+   * it wrote for the first time (new affected users), or null where the database cannot tell.
+   */
+  incrMulti(items: TagValueIncrement[], executor?: Executor): Promise<Map<number, number> | null>;
   getGroupTagKeys(groupId: number, topValues?: number): Promise<TagKeySummary[]>;
   getGroupTagValues(groupId: number, key: string, limit: number): Promise<TagValueSummary[]>;
 }

@@ -17,6 +17,8 @@ export class MemoryBufferBackend implements BufferBackend {
         continue;
       }
       cur.timesSeen += d.timesSeen;
+      // Known only if known for every increment (unknown: the flush counts the users again).
+      cur.usersAdded = cur.usersAdded === undefined || d.usersAdded === undefined ? undefined : cur.usersAdded + d.usersAdded;
       cur.firstSeen = Math.min(cur.firstSeen, d.firstSeen);
       if (d.lastSeen >= cur.lastSeen) {
         cur.lastSeen = d.lastSeen;

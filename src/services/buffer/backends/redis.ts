@@ -123,7 +123,7 @@ export class RedisBufferBackend implements BufferBackend {
       if (!rows.length) break;
       budget -= rows.length;
       const taken: Taken[] = rows.map(([id, fields, tags]) => ({ groupId: Number(id), counters: fields.length ? toCounters(Number(id), fields) : null, tags }));
-      // Tag values first: the counters' update recounts the affected users from them.
+      // Tag values first: the counters' update counts the affected users from them, or adds the new ones.
       const withTags = taken.filter((t) => t.tags.length);
       if (withTags.length) {
         try {
@@ -131,7 +131,9 @@ export class RedisBufferBackend implements BufferBackend {
           // Not for an issue deleted or merged away since (its counters' UPDATE finds no row either).
           const rows = await executor.selectFrom('groups').select('id').where('id', 'in', withTags.map((t) => t.groupId)).execute();
           const live = new Set(rows.map((r) => Number(r.id)));
-          await this.#tagstore.incrMulti(withTags.filter((t) => live.has(t.groupId)).flatMap((t) => tagIncrements(t.groupId, t.tags)), executor);
+          const newUsers = await this.#tagstore.incrMulti(withTags.filter((t) => live.has(t.groupId)).flatMap((t) => tagIncrements(t.groupId, t.tags)), executor);
+          // This round wrote these issues' user values: their counters add the new ones.
+          if (newUsers) for (const t of taken) if (t.counters) t.counters.usersAdded = newUsers.get(t.groupId) ?? 0;
         } catch (err) {
           await this.#readd(taken);
           throw err;

@@ -1,7 +1,7 @@
 /** Tagstore in the `group_tag_values` table, upserted once per (issue, key, value) per batch. */
 import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from '../../../db/index.js';
-import { insertRows, upsert } from '../../../db/sql.js';
+import { insertRows, upsert, type AnyInsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import type { TagKeySummary, TagstoreBackend, TagValueIncrement, TagValueSummary } from '../index.js';
 
@@ -14,6 +14,19 @@ const TAG_VALUE_TYPES = {
   first_seen: 'bigint',
   last_seen: 'bigint',
 };
+
+/** The tag key whose distinct values are an issue's affected users. */
+const USER_KEY = 'user';
+
+interface TagValueRow extends Record<string, unknown> {
+  project_id: number;
+  group_id: number;
+  key: string;
+  value: string;
+  times_seen: number;
+  first_seen: number;
+  last_seen: number;
+}
 
 export class SqlTagstoreBackend implements TagstoreBackend {
   constructor(
@@ -34,18 +47,30 @@ export class SqlTagstoreBackend implements TagstoreBackend {
       }
     }
     const db = executor ?? this.db;
-    const rows = [...sums.values()].map((it) => ({
-      project_id: it.projectId,
-      group_id: it.groupId,
-      key: it.key,
-      value: it.value,
-      times_seen: it.count,
-      first_seen: it.firstSeen,
-      last_seen: it.lastSeen,
-    }));
-    await insertRows(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, rows, (qb) =>
-      upsert(qb, this.dialect, 'group_tag_values', ['group_id', 'key', 'value'], { times_seen: 'add', first_seen: 'min', last_seen: 'max' }),
-    'tagstore.incr');
+    const rows: TagValueRow[] = [];
+    const users: TagValueRow[] = [];
+    for (const it of sums.values()) {
+      const row = { project_id: it.projectId, group_id: it.groupId, key: it.key, value: it.value, times_seen: it.count, first_seen: it.firstSeen, last_seen: it.lastSeen };
+      (it.key === USER_KEY && this.dialect !== 'mysql' ? users : rows).push(row);
+    }
+    const merge = (qb: AnyInsert) => upsert(qb, this.dialect, 'group_tag_values', ['group_id', 'key', 'value'], { times_seen: 'add', first_seen: 'min', last_seen: 'max' });
+    await insertRows(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, rows, merge, 'tagstore.incr');
+    if (this.dialect === 'mysql') return null; // ON DUPLICATE KEY UPDATE tells inserts from updates only per statement
+    // The `user` values apart, returning which rows are new: the issue's affected-user count grows
+    // by that many (buffer/apply.ts) instead of being counted again from all its values.
+    const inserted =
+      this.dialect === 'postgres'
+        ? sql<boolean>`(xmax = 0)`.as('inserted') // a row version no transaction updated: this statement inserted it
+        : sql<number>`times_seen`.as('times_seen'); // SQLite: a row that existed had at least 1 before the add
+    const returned = await insertRows(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, users, (qb) => merge(qb).returning(['group_id', 'value', inserted] as any), 'tagstore.incr.users');
+    const added = new Map<number, number>();
+    const counts = new Map(users.map((u) => [`${u.group_id}\u0000${u.value}`, u.times_seen]));
+    for (const r of returned) {
+      const groupId = Number(r.group_id);
+      const isNew = this.dialect === 'postgres' ? r.inserted === true : Number(r.times_seen) === counts.get(`${groupId}\u0000${r.value as string}`);
+      if (isNew) added.set(groupId, (added.get(groupId) ?? 0) + 1);
+    }
+    return added;
   }
 
   async getGroupTagKeys(groupId: number, topValues = 9): Promise<TagKeySummary[]> {
