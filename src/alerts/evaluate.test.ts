@@ -25,6 +25,17 @@ describe('rule evaluation', () => {
     expect(await rulePasses(rule({ filters: [{ id: F.age, comparison_type: 'older', value: 30, time: 'minute' }] }), null, subject())).toBe(true);
     expect(await rulePasses(rule({}), 'staging', subject())).toBe(false);
   });
+
+  it('counts only as far as "more than" needs: one past the threshold', async () => {
+    const caps: number[] = [];
+    // An issue with 10,000 events and 3,000 users in the window, counted as far as asked.
+    const counting = (total: number) => async (_since: number, cap: number) => (caps.push(cap), Math.min(total, cap));
+    const s = subject({ countEvents: counting(10_000), countUsers: counting(3_000) });
+    expect(await rulePasses(rule({ conditions: [{ id: C.frequency, value: 100, interval: '1h' }] }), null, s)).toBe(true);
+    expect(await rulePasses(rule({ conditions: [{ id: C.uniqueUsers, value: 2_999, interval: '1d' }] }), null, s)).toBe(true);
+    expect(await rulePasses(rule({ conditions: [{ id: C.uniqueUsers, value: 3_000, interval: '1d' }] }), null, s)).toBe(false);
+    expect(caps).toEqual([101, 3_000, 3_001]);
+  });
 });
 
 describe('release comparison', () => {

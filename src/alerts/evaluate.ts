@@ -20,14 +20,19 @@ export interface RuleSubject {
   firstSeen: number;
   isNew: boolean;
   isRegression: boolean;
-  /** Events of the issue since `since` (Unix ms). */
-  countEvents(since: number): Promise<number>;
-  /** Distinct users of the issue's events since `since`. */
-  countUsers(since: number): Promise<number>;
+  /** Events of the issue since `since` (Unix ms), counted up to `cap` (enough to tell a threshold). */
+  countEvents(since: number, cap: number): Promise<number>;
+  /** Distinct users of the issue's events since `since`, counted up to `cap`. */
+  countUsers(since: number, cap: number): Promise<number>;
   now: number;
 }
 
 type Match = 'all' | 'any' | 'none';
+
+/** How far a count must go to tell whether it is "more than `value`". */
+function countCap(value: number): number {
+  return Math.max(0, Math.floor(value) + 1);
+}
 
 async function combine<T>(items: T[], match: Match, test: (item: T) => Promise<boolean> | boolean): Promise<boolean> {
   for (const item of items) {
@@ -46,9 +51,9 @@ async function conditionPasses(c: RuleCondition, s: RuleSubject): Promise<boolea
     case C.regression:
       return s.isRegression;
     case C.frequency:
-      return (await s.countEvents(s.now - INTERVALS[c.interval])) > c.value;
+      return (await s.countEvents(s.now - INTERVALS[c.interval], countCap(c.value))) > c.value;
     case C.uniqueUsers:
-      return (await s.countUsers(s.now - INTERVALS[c.interval])) > c.value;
+      return (await s.countUsers(s.now - INTERVALS[c.interval], countCap(c.value))) > c.value;
   }
 }
 

@@ -2,26 +2,30 @@
  * Counts of an issue's saved events and distinct users since a moment, read from the events index
  * (by `received`, so late-arriving SDK timestamps still count when they arrive). Rules and snoozes
  * read these after the batch committed, so the triggering event is always included.
+ *
+ * They only ask whether a count reaches a threshold, so counting stops at `cap`: a hot issue's
+ * "more than 100 in a week" reads 101 index entries, not a week of events. The index on
+ * (group_id, received, user_tag) keeps each count to the window and off the table rows.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
 
-export async function countEvents(db: Kysely<Database>, groupId: number, since: number): Promise<number> {
+/** The issue's events received since `since` (Unix ms), counted up to `cap`. */
+export async function countEvents(db: Kysely<Database>, groupId: number, since: number, cap = Number.MAX_SAFE_INTEGER): Promise<number> {
   const row = await db
-    .selectFrom('events')
+    .selectFrom((eb) => eb.selectFrom('events').select(sql<number>`1`.as('one')).where('group_id', '=', groupId).where('received', '>=', since).limit(cap).as('e'))
     .select(sql<number>`count(*)`.as('n'))
-    .where('group_id', '=', groupId)
-    .where('received', '>=', since)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 
-export async function countUsers(db: Kysely<Database>, groupId: number, since: number): Promise<number> {
+/** The distinct users of the issue's events received since `since` (Unix ms), counted up to `cap`. */
+export async function countUsers(db: Kysely<Database>, groupId: number, since: number, cap = Number.MAX_SAFE_INTEGER): Promise<number> {
   const row = await db
-    .selectFrom('events')
-    .select(sql<number>`count(distinct user_tag)`.as('n'))
-    .where('group_id', '=', groupId)
-    .where('received', '>=', since)
+    .selectFrom((eb) =>
+      eb.selectFrom('events').select('user_tag').distinct().where('group_id', '=', groupId).where('received', '>=', since).where('user_tag', 'is not', null).limit(cap).as('u'),
+    )
+    .select(sql<number>`count(*)`.as('n'))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

@@ -84,8 +84,8 @@ export class PostProcessProcessor extends QueueProcessor {
         firstSeen: Number(group.first_seen),
         isNew: t.isNew,
         isRegression: t.isRegression,
-        countEvents: (since: number) => countEvents(db, group.id, since),
-        countUsers: (since: number) => countUsers(db, group.id, since),
+        countEvents: (since: number, cap: number) => countEvents(db, group.id, since, cap),
+        countUsers: (since: number, cap: number) => countUsers(db, group.id, since, cap),
         now,
       };
       if (!(await rulePasses(data, rule.environment, subject))) continue;

@@ -16,8 +16,8 @@ async function countConditionMet(db: Kysely<Database>, groupId: number, now: num
   const s = await db.selectFrom('group_snoozes').selectAll().where('group_id', '=', groupId).executeTakeFirst();
   if (!s) return false;
   const since = (window: number | null) => Math.max(Number(s.date_added), window ? now - window * 60_000 : 0);
-  if (s.count !== null && (await countEvents(db, groupId, since(s.window))) >= s.count) return true;
-  if (s.user_count !== null && (await countUsers(db, groupId, since(s.user_window))) >= s.user_count) return true;
+  if (s.count !== null && (await countEvents(db, groupId, since(s.window), s.count)) >= s.count) return true;
+  if (s.user_count !== null && (await countUsers(db, groupId, since(s.user_window), s.user_count)) >= s.user_count) return true;
   return false;
 }
 
