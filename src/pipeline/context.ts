@@ -4,6 +4,7 @@
  */
 import { parseProjectOptions, type ProjectOptions } from '../db/models/project-options.js';
 import type { Services } from '../services/index.js';
+import type { RuleData } from '../alerts/rules.js';
 
 export interface ProjectSettings {
   id: number;
@@ -15,6 +16,14 @@ export interface ProjectSettings {
   options: ProjectOptions;
   /** The project has alert rules: its saved events need post-processing even on unresolved issues. */
   hasAlertRules: boolean;
+  /** Its alert rules, for post-processing (read with the rest, so not once per event). */
+  alertRules: ProjectAlertRule[];
+}
+
+export interface ProjectAlertRule {
+  id: number;
+  environment: string | null;
+  data: RuleData;
 }
 
 /** Cache key of a project's settings; whoever changes them (or its alert rules) deletes it. */
@@ -39,6 +48,8 @@ export function createBatchContext(services: Services): BatchContext {
         .select(['id', 'organization_id', 'slug', 'fingerprinting_rules', 'grouping_enhancements', 'options'])
         .where('id', '=', projectId)
         .executeTakeFirst();
+      const rules = row ? await services.database.db.selectFrom('alert_rules').select(['id', 'environment', 'data']).where('project_id', '=', projectId).orderBy('id').execute() : [];
+      const alertRules = rules.map((r) => ({ id: Number(r.id), environment: r.environment, data: JSON.parse(r.data) as RuleData }));
       const settings = row
         ? {
             id: row.id,
@@ -47,7 +58,8 @@ export function createBatchContext(services: Services): BatchContext {
             fingerprintingRules: row.fingerprinting_rules,
             groupingEnhancements: row.grouping_enhancements ?? '',
             options: parseProjectOptions(row.options),
-            hasAlertRules: !!(await services.database.db.selectFrom('alert_rules').select('id').where('project_id', '=', projectId).limit(1).executeTakeFirst()),
+            hasAlertRules: alertRules.length > 0,
+            alertRules,
           }
         : null;
       await services.cache.set(key, settings, 5_000);

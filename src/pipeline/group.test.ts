@@ -16,7 +16,7 @@ const dir = new URL('../grouping/testdata/', import.meta.url);
 const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as Record<string, { _rules?: string }>;
 
 function project(rules: { fingerprintingRules?: string; groupingEnhancements?: string } = {}): ProjectSettings {
-  return { id: 1, organizationId: 1, slug: 'p', hasAlertRules: false, fingerprintingRules: rules.fingerprintingRules ?? '', groupingEnhancements: rules.groupingEnhancements ?? '', options: {} as ProjectSettings['options'] };
+  return { id: 1, organizationId: 1, slug: 'p', hasAlertRules: false, alertRules: [], fingerprintingRules: rules.fingerprintingRules ?? '', groupingEnhancements: rules.groupingEnhancements ?? '', options: {} as ProjectSettings['options'] };
 }
 
 function load(name: string): { event: () => NormalizedEvent; rules: { fingerprintingRules?: string; groupingEnhancements?: string } } {

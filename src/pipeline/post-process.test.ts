@@ -1,7 +1,8 @@
 /**
  * Post-processing on every SQL dialect: a rule's frequency window is claimed together with the
  * record of its fire and the queueing of its actions, so a step that fails in between leaves the
- * rule free for the retry. A task queued by an earlier release finds its event's body.
+ * rule free for the retry. Rules read the event's level, environment and tags from the task; a
+ * task queued by an earlier release finds them in its event's body.
  */
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -86,6 +87,38 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(fires.map((f) => f.event_id)).toEqual([eventId]);
     });
 
+    it("judges rules by what the task carries, without reading the event's body", async () => {
+      const s = services();
+      const db = s.database.db;
+      const { project } = await makeProject(s, 'pp', `carried-${dialect}`);
+      // Fires only for error events in production tagged flavour=fresh.
+      const rule = {
+        actionMatch: 'all',
+        filterMatch: 'all',
+        frequency: 30,
+        conditions: [{ id: C.firstSeen }],
+        filters: [{ id: F.tagged, key: 'flavour', match: 'eq', value: 'fresh' }, { id: F.level, match: 'eq', level: 40 }], // 40: error
+        actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }],
+      };
+      const ruleId = await insertReturningId(
+        db.insertInto('alert_rules').values({ project_id: project.id, label: 'carried', environment: 'production', data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
+        s.database.dialect,
+      );
+      const eventId = 'f'.repeat(32);
+      const payload = { message: 'carried along', level: 'error', environment: 'production', tags: { flavour: 'fresh' } };
+      await s.queue.enqueue(INGEST_QUEUE, [encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify(payload) })]);
+      const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
+      while ((await worker.runOnce()) > 0);
+      const [task] = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
+      expect(JSON.parse(task.payload.toString('utf8')).ruleEvent).toMatchObject({ level: 'error', environment: 'production', tags: expect.arrayContaining([['flavour', 'fresh']]) });
+      // The body is gone: only the task can say the tag, level and environment.
+      const row = await db.selectFrom('events').select('received').where('event_id', '=', eventId).executeTakeFirstOrThrow();
+      await s.nodestore.delete([eventNodeId(project.id, eventId, Number(row.received))]);
+      await new PostProcessProcessor(s, pino({ level: 'silent' })).process(task);
+      const fires = await db.selectFrom('rule_fires').select('event_id').where('rule_id', '=', ruleId).execute();
+      expect(fires.map((f) => f.event_id)).toEqual([eventId]);
+    });
+
     it('reads the body of an event saved and queued by an earlier release (old body id, no receive time)', async () => {
       const s = services();
       const db = s.database.db;
@@ -110,7 +143,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(body).not.toBeNull();
       await s.nodestore.setMulti([{ id: legacyEventNodeId(project.id, eventId), data: body!, timestamp: Date.now() }]);
       await s.nodestore.delete([newId]);
-      const { received: _received, ...old } = JSON.parse(task.payload.toString('utf8'));
+      const { received: _received, ruleEvent: _ruleEvent, ...old } = JSON.parse(task.payload.toString('utf8'));
       expect(_received).toBe(Number(row.received));
 
       const notifyBefore = (await s.queue.stats(NOTIFY_QUEUE)).ready;

@@ -11,7 +11,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, Group } from '../db/index.js';
 import { insertIgnore, dialectOfDb } from '../db/sql.js';
-import { rulePasses } from '../alerts/evaluate.js';
+import { rulePasses, type RuleEvent } from '../alerts/evaluate.js';
 import type { RuleData } from '../alerts/rules.js';
 import { enqueueNotify } from '../notify/job.js';
 import { getEventBodies } from '../services/nodestore/index.js';
@@ -19,6 +19,7 @@ import type { QueueTask } from '../services/queue/index.js';
 import { countEvents, countUsers } from './issue-counts.js';
 import { decodePostProcessTask, POST_PROCESS_QUEUE, type PostProcessTask } from './post-process-task.js';
 import { QueueProcessor } from './queue-processor.js';
+import { createBatchContext } from './context.js';
 import { processSnooze } from './snooze.js';
 
 /** Claims the right to fire `ruleId` for `groupId` now; false while its frequency window is open. */
@@ -56,6 +57,7 @@ async function rulesFiredFor(db: Kysely<Database>, ruleIds: number[], eventId: s
 
 export class PostProcessProcessor extends QueueProcessor {
   readonly queue = POST_PROCESS_QUEUE;
+  readonly #ctx = createBatchContext(this.services);
 
   async process(task: QueueTask): Promise<void> {
     const t = decodePostProcessTask(task.payload);
@@ -64,21 +66,15 @@ export class PostProcessProcessor extends QueueProcessor {
     if (!group) return; // deleted or merged away since
     if (await processSnooze(db, group)) group = { ...group, status: 'unresolved' };
     if (group.status !== 'unresolved') return;
-    const rules = await db.selectFrom('alert_rules').selectAll().where('project_id', '=', t.projectId).execute();
+    // The project's rules come with its cached settings (the rules API clears them on a change).
+    const rules = (await this.#ctx.project(t.projectId))?.alertRules ?? [];
     if (rules.length === 0) return;
-    const received =
-      t.received ?? (await db.selectFrom('events').select('received').where('project_id', '=', t.projectId).where('event_id', '=', t.eventId).executeTakeFirst())?.received;
-    const [body] = (received === undefined ? [null] : await getEventBodies(this.services.nodestore, [{ project_id: t.projectId, event_id: t.eventId, received }])) as (Record<string, any> | null)[];
-    const event = {
-      level: String(body?.level ?? 'error'),
-      environment: (body?.environment as string | undefined) ?? null,
-      tags: Array.isArray(body?.tags) ? (body.tags as [string, string][]) : [],
-    };
+    const event = t.ruleEvent ?? (await this.#ruleEventFromBody(t));
     const now = Date.now();
     const firedBefore = t.redeliveredAfter ? await rulesFiredFor(db, rules.map((r) => r.id), t.eventId, t.redeliveredAfter) : new Set<number>();
     for (const rule of rules) {
       if (firedBefore.has(rule.id)) continue;
-      const data = JSON.parse(rule.data) as RuleData;
+      const data = rule.data;
       const subject = {
         event,
         firstSeen: Number(group.first_seen),
@@ -91,6 +87,19 @@ export class PostProcessProcessor extends QueueProcessor {
       if (!(await rulePasses(data, rule.environment, subject))) continue;
       await this.#fire(rule.id, data, group, t, now);
     }
+  }
+
+  /** What rules read of the event, from its body: for tasks queued before they carried it. */
+  async #ruleEventFromBody(t: PostProcessTask): Promise<RuleEvent> {
+    const db = this.services.database.db;
+    const received =
+      t.received ?? (await db.selectFrom('events').select('received').where('project_id', '=', t.projectId).where('event_id', '=', t.eventId).executeTakeFirst())?.received;
+    const [body] = (received === undefined ? [null] : await getEventBodies(this.services.nodestore, [{ project_id: t.projectId, event_id: t.eventId, received }])) as (Record<string, any> | null)[];
+    return {
+      level: String(body?.level ?? 'error'),
+      environment: (body?.environment as string | undefined) ?? null,
+      tags: Array.isArray(body?.tags) ? (body.tags as [string, string][]) : [],
+    };
   }
 
   /**

@@ -20,6 +20,7 @@ import type { TsdbIncrement } from '../services/tsdb/index.js';
 import type { BatchContext, ProjectSettings } from './context.js';
 import { shouldRegress } from './regression.js';
 import { recordActivity } from '../db/models/activity.js';
+import type { RuleEvent } from '../alerts/evaluate.js';
 
 /** Parts of an event only its stored body needs: the save step reads its small fields. */
 const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'contexts', 'extra', 'request', 'debug_meta', 'modules', 'sdk', 'logentry', '_meta', 'errors', 'user'];
@@ -74,11 +75,20 @@ export interface SavedEvent {
    */
   postProcess: boolean;
   /**
+   * What alert rule filters read of the event (level, environment, tags), so post-processing need
+   * not read its body. Absent from tasks queued by earlier releases.
+   */
+  ruleEvent?: RuleEvent;
+  /**
    * Saved by an earlier delivery of its task (received then, Unix ms): the worker that saved it
    * may have died before queueing its post-process task, or after; rules that fired for this
    * event since then must not fire again.
    */
   redeliveredAfter?: number;
+}
+
+function ruleEventOf(event: NormalizedEvent): RuleEvent {
+  return { level: event.level, environment: event.environment ?? null, tags: event.tags };
 }
 
 /** `events.post_process` flags: the event needs post-processing, created its issue, reopened it. */
@@ -294,6 +304,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
               isNew: (prior.post_process & POST_PROCESS_NEW) !== 0,
               isRegression: (prior.post_process & POST_PROCESS_REGRESSION) !== 0,
               postProcess: true,
+              ruleEvent: ruleEventOf(event),
               redeliveredAfter: prior.received,
             });
           }
@@ -328,6 +339,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
           isNew: group.fresh === true,
           isRegression: false,
           postProcess: project.hasAlertRules || group.status !== 'unresolved',
+          ruleEvent: ruleEventOf(event),
         });
         group.fresh = false;
         bodies.push({ id: eventNodeId(project.id, event.event_id, received), data: item.body, timestamp: ts });

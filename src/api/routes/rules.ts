@@ -71,6 +71,7 @@ export function ruleRoutes(app: FastifyInstance, ctx: ApiContext) {
     const input = parseRule(request.body);
     const set = { label: input.name, environment: input.environment ?? null, data: JSON.stringify(ruleData(input)) };
     await ctx.db.updateTable('alert_rules').set(set).where('id', '=', rule.id).execute();
+    await ctx.services.cache.delete(projectSettingsKey(rule.project_id)); // workers read rules with the project's settings
     return serializeRule({ ...rule, ...set });
   });
 
