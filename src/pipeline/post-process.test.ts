@@ -87,6 +87,30 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(fires.map((f) => f.event_id)).toEqual([eventId]);
     });
 
+    it('parks the fires of a noisy rule for the digest once it fired the threshold number of times', async () => {
+      const s = services();
+      const db = s.database.db;
+      const { project } = await makeProject(s, 'pp', `noisy-${dialect}`);
+      // No condition and no quiet period: fires for every event.
+      const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 0, conditions: [], filters: [], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
+      const ruleId = await insertReturningId(
+        db.insertInto('alert_rules').values({ project_id: project.id, label: 'noisy', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
+        s.database.dialect,
+      );
+      const ids = [1, 2, 3, 4, 5].map((n) => n.toString(16).padStart(32, 'a'));
+      await s.queue.enqueue(INGEST_QUEUE, ids.map((eventId) => encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify({ message: 'noisy' }) })));
+      const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
+      while ((await worker.runOnce()) > 0);
+      const tasks = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
+      expect(tasks).toHaveLength(5);
+      const notifyBefore = (await s.queue.stats(NOTIFY_QUEUE)).ready;
+      const processor = new PostProcessProcessor({ ...s, config: { ...s.config, digestThreshold: 2 } }, pino({ level: 'silent' }));
+      for (const task of tasks) await processor.process(task);
+      const fires = await db.selectFrom('rule_fires').select(['event_id', 'digest']).where('rule_id', '=', ruleId).orderBy('id').execute();
+      expect(fires.map((f) => Number(f.digest))).toEqual([0, 0, 1, 1, 1]);
+      expect((await s.queue.stats(NOTIFY_QUEUE)).ready).toBe(notifyBefore + 2);
+    });
+
     it("judges rules by what the task carries, without reading the event's body", async () => {
       const s = services();
       const db = s.database.db;
