@@ -1,6 +1,6 @@
 /** Tagstore in the `group_tag_values` table, upserted once per (issue, key, value) per batch. */
 import { sql, type Kysely } from 'kysely';
-import type { Database, Dialect } from '../../../db/index.js';
+import type { Database, Dialect, GroupTagValueTable } from '../../../db/index.js';
 import { insertRows, upsert, type AnyInsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
 import type { TagKeySummary, TagstoreBackend, TagValueIncrement, TagValueSummary } from '../index.js';
@@ -18,15 +18,7 @@ const TAG_VALUE_TYPES = {
 /** The tag key whose distinct values are an issue's affected users. */
 const USER_KEY = 'user';
 
-interface TagValueRow extends Record<string, unknown> {
-  project_id: number;
-  group_id: number;
-  key: string;
-  value: string;
-  times_seen: number;
-  first_seen: number;
-  last_seen: number;
-}
+type TagValueRow = GroupTagValueTable & Record<string, unknown>;
 
 export class SqlTagstoreBackend implements TagstoreBackend {
   constructor(
