@@ -114,10 +114,11 @@ export async function scaleOutEnv(env: NodeJS.ProcessEnv, adminUrl: string, redi
   return { url: u.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-/** Tasks ready or leased in the queue, as a role's health endpoint reports them. */
+/** Tasks ready or leased in the ingest and post-process queues, as a role's health endpoint reports them. */
 export async function queueDepth(port: number): Promise<number> {
-  const r = (await (await fetch(`http://127.0.0.1:${port}/_health/?queue=1`)).json()) as { queue?: { ready: number; leased: number } };
-  return (r.queue?.ready ?? 0) + (r.queue?.leased ?? 0);
+  type Stats = { ready: number; leased: number } | undefined;
+  const r = (await (await fetch(`http://127.0.0.1:${port}/_health/?queue=1`)).json()) as { queue?: Stats; postProcessQueue?: Stats };
+  return [r.queue, r.postProcessQueue].reduce((n, q) => n + (q?.ready ?? 0) + (q?.leased ?? 0), 0);
 }
 
 /**

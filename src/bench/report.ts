@@ -109,6 +109,7 @@ export const SWEEP: { label: string; options: Partial<BenchOptions> }[] = [
   { label: '10,000 issues', options: { issues: 10_000, corpusSize: 10_000 } },
   { label: 'no 50 KB events', options: { largeShare: 0 } },
   { label: '50 % 50 KB events', options: { largeShare: 0.5 } },
+  { label: 'two alert rules', options: { alertRules: true } },
 ];
 
 /** Writes bench/results/scaling.json and the table between the scaling markers in docs/benchmarks.md. */

@@ -5,6 +5,8 @@
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { yardstickMs } from './calibrate.js';
@@ -22,6 +24,12 @@ export interface BenchOptions {
   largeShare: number;
   /** Worker processes in the postgres-redis layout. */
   workers?: number;
+  /**
+   * Give the project two alert rules (a new issue; more than 100 events of an issue in an hour),
+   * each calling a webhook this process answers: every event is then post-processed, as in most
+   * real projects, and "processed" waits for post-processing too.
+   */
+  alertRules?: boolean;
   postgresUrl?: string;
   redisUrl?: string;
   log?: (msg: string) => void;
@@ -110,6 +118,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     benchDb = await scaleOutEnv(env, opts.postgresUrl, opts.redisUrl);
   }
   const procs: Proc[] = [];
+  let hooks: { url: string; close(): Promise<void> } | null = null;
   try {
     log(`${opts.layout}: starting`);
     if (opts.layout === 'embedded') procs.push(await startRole('start', env));
@@ -123,6 +132,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const key = new URL(project.dsn).username;
     const ingest = procs.find((p) => p.role === 'start' || p.role === 'ingest')!;
     const health = procs.find((p) => p.port)!;
+    if (opts.alertRules) {
+      hooks = await webhookSink();
+      await createAlertRules(env, health.port!, hooks.url);
+    }
     log(`${opts.layout}: building corpus of ${opts.corpusSize}`);
     const templates = buildCorpus({ size: opts.corpusSize, issues: opts.issues, gzipShare: opts.gzipShare, largeShare: opts.largeShare });
     const yardstickBefore = yardstickMs();
@@ -187,6 +200,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         gzipShare: opts.gzipShare,
         largeShare: opts.largeShare,
         ...(opts.layout === 'postgres-redis' ? { workers: opts.workers ?? 1 } : {}),
+        ...(opts.alertRules ? { alertRules: true } : {}),
       },
       sent: load.sent,
       accepted: load.accepted,
@@ -206,7 +220,37 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     };
   } finally {
     await stopAll(procs);
+    await hooks?.close();
     await benchDb?.drop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A webhook receiver on loopback that answers every call at once. */
+async function webhookSink(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The `alertRules` option's rules, created through the API as a user would (Sentry's rule shape). */
+async function createAlertRules(env: NodeJS.ProcessEnv, port: number, hookUrl: string): Promise<void> {
+  const { token } = JSON.parse(runCli(['token', 'create', '--json', '--org', 'bench', '--scopes', 'project:read', 'project:write'], env)) as { token: string };
+  const action = { id: 'sentry.rules.actions.notify_event_service.NotifyEventServiceAction', url: hookUrl };
+  const rules = [
+    { name: 'new issue', conditions: [{ id: 'sentry.rules.conditions.first_seen_event.FirstSeenEventCondition' }] },
+    { name: 'busy issue', conditions: [{ id: 'sentry.rules.conditions.event_frequency.EventFrequencyCondition', value: 100, interval: '1h' }] },
+  ];
+  for (const rule of rules) {
+    const r = await fetch(`http://127.0.0.1:${port}/api/0/projects/bench/app/rules/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...rule, actionMatch: 'all', filterMatch: 'all', frequency: 30, actions: [action] }),
+    });
+    if (r.status !== 201) throw new Error(`creating alert rule "${rule.name}": ${r.status} ${await r.text()}`);
   }
 }

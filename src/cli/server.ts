@@ -10,6 +10,7 @@ import type { Services } from '../services/index.js';
 import type { EventWorker } from '../pipeline/index.js';
 import type { Scheduler } from '../tasks/scheduler.js';
 import { VERSION } from './version.js';
+import { POST_PROCESS_QUEUE } from '../pipeline/post-process-task.js';
 
 export type Role = 'ingest' | 'web' | 'worker' | 'scheduler';
 
@@ -42,11 +43,12 @@ export async function buildApp(
     trustProxy: fastifyTrustProxy(config.trustProxy),
   });
   if (onRoute) app.addHook('onRoute', onRoute);
-  // `?queue=1` adds the ingest queue's depth, for operators and the benchmark's drain wait.
+  // `?queue=1` adds the depth of the ingest queue and of post-processing after it, for operators
+  // and the benchmark's drain wait.
   app.get<{ Querystring: { queue?: string } }>('/_health/', async (request) => ({
     status: 'ok',
     roles: [...roles],
-    ...(request.query.queue ? { queue: await services.queue.stats('ingest') } : {}),
+    ...(request.query.queue ? { queue: await services.queue.stats('ingest'), postProcessQueue: await services.queue.stats(POST_PROCESS_QUEUE) } : {}),
   }));
   if (roles.has('ingest')) {
     const { ingestRoutes } = await import('../ingest/index.js');
