@@ -5,7 +5,7 @@
  * SQLite and PostgreSQL share `ON CONFLICT ... excluded.x` and RETURNING; MySQL has
  * `INSERT IGNORE`, `ON DUPLICATE KEY UPDATE ... VALUES(x)` and `insertId` instead.
  */
-import { CompiledQuery, MysqlAdapter, PostgresAdapter, sql, type InsertQueryBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { CompiledQuery, MysqlAdapter, PostgresAdapter, sql, type InsertQueryBuilder, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Dialect } from './dialect.js';
 
 export type AnyInsert = InsertQueryBuilder<any, any, any>;
@@ -35,6 +35,15 @@ export function upsert<QB extends AnyInsert>(qb: QB, dialect: Dialect, table: st
   }
   if (dialect === 'mysql') return qb.onDuplicateKeyUpdate(updates as any) as QB;
   return qb.onConflict((oc) => oc.columns(conflict as any).doUpdateSet(updates as any)) as QB;
+}
+
+/**
+ * How many rows `query` gives, counted only up to `cap` (`LIMIT` in a subquery): enough to tell
+ * whether a threshold is reached without reading every row past it.
+ */
+export async function countUpTo(db: Kysely<any>, query: SelectQueryBuilder<any, any, any>, cap: number): Promise<number> {
+  const row = await db.selectFrom(query.limit(cap).as('counted')).select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+  return Number((row as { n?: unknown } | undefined)?.n ?? 0);
 }
 
 /** Runs an INSERT of one row and returns the new row's `id` (null when an ignore skipped it). */

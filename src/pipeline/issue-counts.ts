@@ -9,23 +9,15 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
+import { countUpTo } from '../db/sql.js';
 
 /** The issue's events received since `since` (Unix ms), counted up to `cap`. */
-export async function countEvents(db: Kysely<Database>, groupId: number, since: number, cap = Number.MAX_SAFE_INTEGER): Promise<number> {
-  const row = await db
-    .selectFrom((eb) => eb.selectFrom('events').select(sql<number>`1`.as('one')).where('group_id', '=', groupId).where('received', '>=', since).limit(cap).as('e'))
-    .select(sql<number>`count(*)`.as('n'))
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
+export function countEvents(db: Kysely<Database>, groupId: number, since: number, cap = Number.MAX_SAFE_INTEGER): Promise<number> {
+  return countUpTo(db, db.selectFrom('events').select(sql<number>`1`.as('one')).where('group_id', '=', groupId).where('received', '>=', since), cap);
 }
 
 /** The distinct users of the issue's events received since `since` (Unix ms), counted up to `cap`. */
-export async function countUsers(db: Kysely<Database>, groupId: number, since: number, cap = Number.MAX_SAFE_INTEGER): Promise<number> {
-  const row = await db
-    .selectFrom((eb) =>
-      eb.selectFrom('events').select('user_tag').distinct().where('group_id', '=', groupId).where('received', '>=', since).where('user_tag', 'is not', null).limit(cap).as('u'),
-    )
-    .select(sql<number>`count(*)`.as('n'))
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
+export function countUsers(db: Kysely<Database>, groupId: number, since: number, cap = Number.MAX_SAFE_INTEGER): Promise<number> {
+  const users = db.selectFrom('events').select('user_tag').distinct().where('group_id', '=', groupId).where('received', '>=', since).where('user_tag', 'is not', null);
+  return countUpTo(db, users, cap);
 }

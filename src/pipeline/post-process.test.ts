@@ -9,6 +9,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
 import { makeProject, servicesOn } from '../../test/helpers/services.js';
+import type { Services } from '../services/index.js';
 import { A, C, F } from '../alerts/rules.js';
 import { insertReturningId } from '../db/sql.js';
 import { sendDigests } from '../notify/digest.js';
@@ -22,17 +23,25 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
   describe(`post-processing on ${dialect}`, () => {
     const services = servicesOn(makeDb);
 
+    /** Adds a rule to the project as stored rows are (the API's parsed shape), returning its id. */
+    const addRule = async (s: Services, projectId: number, label: string, rule: Record<string, unknown>, environment: string | null = null) =>
+      (await insertReturningId(
+        s.database.db.insertInto('alert_rules').values({ project_id: projectId, label, environment, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
+        s.database.dialect,
+      ))!;
+
+    /** An ingest task for an event of the project, as ingest queues it. */
+    const eventTask = (projectId: number, eventId: string, payload: Record<string, unknown>) =>
+      encodeIngestTask({ v: 2, itemType: 'event', projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify(payload) });
+
     /** A project with a "new issue" webhook rule and the post-process task of its first event. */
     async function firstEventWithRule(slug: string, eventId: string) {
       const s = services();
       const { project } = await makeProject(s, 'pp', `${slug}-${dialect}`);
       const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 30, conditions: [{ id: C.firstSeen }], filters: [], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
-      const ruleId = await insertReturningId(
-        s.database.db.insertInto('alert_rules').values({ project_id: project.id, label: 'new issue', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
-        s.database.dialect,
-      );
+      const ruleId = await addRule(s, project.id, 'new issue', rule);
       await s.queue.enqueue(INGEST_QUEUE, [
-        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify({ message: `first of its kind (${slug})` }) }),
+        eventTask(project.id, eventId, { message: `first of its kind (${slug})` }),
       ]);
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
       while ((await worker.runOnce()) > 0);
@@ -75,7 +84,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       await sendDigests(s);
       // The ingest task of that event comes back (its first worker died before the ack).
       await s.queue.enqueue(INGEST_QUEUE, [
-        encodeIngestTask({ v: 2, itemType: 'event', projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify({ message: `first of its kind (${slug})` }) }),
+        eventTask(projectId, eventId, { message: `first of its kind (${slug})` }),
       ]);
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
       while ((await worker.runOnce()) > 0);
@@ -93,12 +102,9 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       const { project } = await makeProject(s, 'pp', `noisy-${dialect}`);
       // No condition and no quiet period: fires for every event.
       const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 0, conditions: [], filters: [], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
-      const ruleId = await insertReturningId(
-        db.insertInto('alert_rules').values({ project_id: project.id, label: 'noisy', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
-        s.database.dialect,
-      );
+      const ruleId = await addRule(s, project.id, 'noisy', rule);
       const ids = [1, 2, 3, 4, 5].map((n) => n.toString(16).padStart(32, 'a'));
-      await s.queue.enqueue(INGEST_QUEUE, ids.map((eventId) => encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify({ message: 'noisy' }) })));
+      await s.queue.enqueue(INGEST_QUEUE, ids.map((eventId) => eventTask(project.id, eventId, { message: 'noisy' })));
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
       while ((await worker.runOnce()) > 0);
       const tasks = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
@@ -124,13 +130,10 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         filters: [{ id: F.tagged, key: 'flavour', match: 'eq', value: 'fresh' }, { id: F.level, match: 'eq', level: 40 }], // 40: error
         actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }],
       };
-      const ruleId = await insertReturningId(
-        db.insertInto('alert_rules').values({ project_id: project.id, label: 'carried', environment: 'production', data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
-        s.database.dialect,
-      );
+      const ruleId = await addRule(s, project.id, 'carried', rule, 'production');
       const eventId = 'f'.repeat(32);
       const payload = { message: 'carried along', level: 'error', environment: 'production', tags: { flavour: 'fresh' } };
-      await s.queue.enqueue(INGEST_QUEUE, [encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify(payload) })]);
+      await s.queue.enqueue(INGEST_QUEUE, [eventTask(project.id, eventId, payload)]);
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
       while ((await worker.runOnce()) > 0);
       const [task] = await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000);
@@ -149,13 +152,10 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       const { project } = await makeProject(s, 'pp', `legacy-${dialect}`);
       // Fires only for events whose body carries the tag: it must have been read.
       const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 30, conditions: [{ id: C.firstSeen }], filters: [{ id: F.tagged, key: 'flavour', match: 'eq', value: 'legacy' }], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
-      const ruleId = await insertReturningId(
-        db.insertInto('alert_rules').values({ project_id: project.id, label: 'tagged', environment: null, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
-        s.database.dialect,
-      );
+      const ruleId = await addRule(s, project.id, 'tagged', rule);
       const eventId = 'b'.repeat(32);
       await s.queue.enqueue(INGEST_QUEUE, [
-        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify({ message: 'from before the upgrade', tags: { flavour: 'legacy' } }) }),
+        eventTask(project.id, eventId, { message: 'from before the upgrade', tags: { flavour: 'legacy' } }),
       ]);
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
       while ((await worker.runOnce()) > 0);

@@ -10,7 +10,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database, Group } from '../db/index.js';
-import { insertIgnore, dialectOfDb } from '../db/sql.js';
+import { countUpTo, insertIgnore, dialectOfDb } from '../db/sql.js';
 import { rulePasses, type RuleEvent } from '../alerts/evaluate.js';
 import type { RuleData } from '../alerts/rules.js';
 import { enqueueNotify } from '../notify/job.js';
@@ -114,13 +114,8 @@ export class PostProcessProcessor extends QueueProcessor {
       if (!(await claimRule(trx, ruleId, group.id, data.frequency, now))) return;
       // Counted only as far as the threshold: a rule that fires for every event of a busy issue
       // has thousands of fires in the window.
-      const recent = await trx
-        .selectFrom((eb) =>
-          eb.selectFrom('rule_fires').select(sql<number>`1`.as('one')).where('rule_id', '=', ruleId).where('date_added', '>', now - digestIntervalMs).limit(digestThreshold).as('f'),
-        )
-        .select(sql<number>`count(*)`.as('n'))
-        .executeTakeFirst();
-      const digest = Number(recent?.n ?? 0) >= digestThreshold;
+      const fires = trx.selectFrom('rule_fires').select(sql<number>`1`.as('one')).where('rule_id', '=', ruleId).where('date_added', '>', now - digestIntervalMs);
+      const digest = (await countUpTo(trx, fires, digestThreshold)) >= digestThreshold;
       await trx.insertInto('rule_fires').values({ rule_id: ruleId, group_id: group.id, event_id: t.eventId, digest: digest ? 1 : 0, date_added: now }).execute();
       if (digest) return;
       await enqueueNotify(

@@ -400,7 +400,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
 }
 
 /** Gives each issue's first counter its new affected users (`usersAdded`), its others none. */
-export function withUsersAdded(counters: GroupCounters[], newUsers: Map<number, number>): void {
+function withUsersAdded(counters: GroupCounters[], newUsers: Map<number, number>): void {
   const seen = new Set<number>();
   for (const c of counters) {
     c.usersAdded = seen.has(c.groupId) ? 0 : (newUsers.get(c.groupId) ?? 0);
