@@ -9,6 +9,10 @@
 export interface QueueTask {
   id: string;
   queue: string;
+  /**
+   * Read it once, before the task is acked: the embedded queue reads it from its segment file at
+   * each access (so a batch's payloads do not outlive their decoding).
+   */
   payload: Buffer;
   /** How many times this task has been taken, including this time. */
   attempts: number;

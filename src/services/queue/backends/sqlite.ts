@@ -191,16 +191,25 @@ export class SqliteQueueBackend implements QueueBackend {
       return [];
     }
     leased.sort((a, b) => a.id - b.id); // RETURNING gives no order
-    // Read after the commit: a segment is deleted only once no task refers to it, and these are leased.
-    const refs = leased.map(refOf).filter((r): r is PayloadRef => r !== null);
-    const fromLog = refs.length && this.#log ? this.#log.read(refs) : [];
-    let k = 0;
-    return leased.map((r) => ({
-      id: String(r.id),
-      queue,
-      payload: r.log_segment === null ? (inTable.get(r.id) ?? Buffer.alloc(0)) : fromLog[k++],
-      attempts: r.attempts,
-    }));
+    // A payload in the log is read when the consumer asks for it, each into a buffer of its own:
+    // read together, a batch's payloads shared one buffer that lived until the whole batch was
+    // saved, outlived V8's young generation and, 2-3 MB a batch, held 60-70 MB of the worker's
+    // memory until a full collection (docs/decisions.md). The segment stays while the task is leased.
+    const log = this.#log;
+    return leased.map((r): QueueTask => {
+      const ref = refOf(r);
+      if (ref && log) {
+        return {
+          id: String(r.id),
+          queue,
+          get payload() {
+            return log.read([ref])[0];
+          },
+          attempts: r.attempts,
+        };
+      }
+      return { id: String(r.id), queue, payload: inTable.get(r.id) ?? Buffer.alloc(0), attempts: r.attempts };
+    });
   }
 
   /**
