@@ -272,7 +272,12 @@ const framePasses = new LRUCache<string, number[]>({ max: 20_000 });
 /** Per stack: screen index → the frames that pass it. */
 const stackPasses = new WeakMap<MatchFrame[], Map<number, number[]>>();
 
+/** The same, per frame object: a stack is matched twice (classifier rules, then contribution rules). */
+const passesByFrame = new WeakMap<MatchFrame, number[]>();
+
 function passesOf(frame: MatchFrame): number[] {
+  const known = passesByFrame.get(frame);
+  if (known) return known;
   const key = `${frame.family}\u0001${frame.function}\u0001${frame.module ?? '\u0000'}\u0001${frame.package ?? '\u0000'}\u0001${frame.path ?? '\u0000'}\u0001${frame.filename ?? '\u0000'}`;
   let passes = framePasses.get(key);
   if (!passes) {
@@ -280,6 +285,7 @@ function passesOf(frame: MatchFrame): number[] {
     for (let i = 0; i < screens.length; i++) if (screens[i].every((m) => positiveMatch(m, frame, NO_EXCEPTION))) passes.push(i);
     framePasses.set(key, passes);
   }
+  passesByFrame.set(frame, passes);
   return passes;
 }
 
