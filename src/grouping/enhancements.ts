@@ -268,7 +268,7 @@ for (const rule of DEFAULT_RULES) {
 }
 const NO_EXCEPTION: ExceptionData = {};
 /** A frame's name and place → the screens it passes (a few hundred bytes an entry). */
-const framePasses = new LRUCache<string, number[]>({ max: 20_000 });
+const framePasses = new LRUCache<string, number[]>({ max: 5_000 });
 /** Per stack: screen index → the frames that pass it. */
 const stackPasses = new WeakMap<MatchFrame[], Map<number, number[]>>();
 
