@@ -240,8 +240,7 @@ function matcherMatches(m: Matcher, frames: MatchFrame[], idx: number, exc: Exce
   return m.negated ? !rv : rv;
 }
 
-/** Indices of the frames a rule matches (exception matchers are checked once for the stack). */
-/** Per rule: its exception and frame matchers, and the families it is limited to (null: any). */
+/** Per rule: its exception and frame matchers, the families it is limited to (null: any), and whether it needs a category. */
 const splitMatchers = new WeakMap<Rule, { exc: Matcher[]; frame: Matcher[]; families: string[] | null; category: boolean }>();
 /** The families present in a stack, computed once per stack. */
 const stackFamilies = new WeakMap<MatchFrame[], Set<string>>();
@@ -306,6 +305,7 @@ function screenedFrames(frames: MatchFrame[], screen: number): number[] | undefi
   return byScreen.get(screen);
 }
 
+/** Indices of the frames a rule matches (exception matchers are checked once for the stack). */
 function matchingIndices(rule: Rule, frames: MatchFrame[], exc: ExceptionData): number[] {
   let split = splitMatchers.get(rule);
   if (!split) {
