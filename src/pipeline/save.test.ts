@@ -96,6 +96,8 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       await s.queue.enqueue(INGEST_QUEUE, Array.from({ length: size + 3 }, (_, i) => task(project.id, `batch ${NAMES[i % 8]}`, 'save@1.0', id(i))));
       const byDefault = new EventWorker(s, pino({ level: 'silent' }), { leaseMs: 60_000 });
       expect(await byDefault.runOnce()).toBe(size);
+      // runOnce returns once the batch's save has started; stop() waits for it to finish.
+      await byDefault.stop();
       const set = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 2, leaseMs: 60_000 });
       expect(await set.runOnce()).toBe(2);
       expect(await set.runOnce()).toBe(1);

@@ -7,8 +7,10 @@
  * The copy walks the source in small chunks (scan → getEncodedMulti → setMulti: the stored bytes
  * move, so bodies keep their format) and stores its position in `nodestore_migration_checkpoints`
  * after each chunk, so an interrupted run resumes where it stopped. The verification pass reads both sides in the same chunks and compares bodies with the
- * delegator's similarity; an id that differs is read again after a short pause before it counts,
- * because a dual-write that is still in flight is not a difference. Sentry's lesson applies: with
+ * delegator's similarity; an id that differs is read again after a pause before it counts,
+ * because a dual-write that is still in flight is not a difference. The pause doubles for the ids
+ * still differing (1 s, 2 s, 4 s, 8 s by default): on a busy machine a secondary's write can land
+ * seconds after the primary's commit, while a body that was really lost differs every time. Sentry's lesson applies: with
  * live writes, comparing two stores "generally requires that both databases are in read-only
  * mode" — a re-check of the few mismatches is the cheap substitute (seeds/001).
  *
@@ -33,8 +35,10 @@ export interface NodestoreMigrationOptions {
   /** Forget the checkpoint and copy from the start. */
   restart?: boolean;
   verify?: boolean;
-  /** Pause before a mismatch is read again (ms). */
+  /** Pause before a mismatch is read again (ms); it doubles for each further re-check. */
   recheckDelayMs?: number;
+  /** How many times a mismatch is read again before it counts. */
+  rechecks?: number;
   onProgress?: (phase: 'copy' | 'verify', done: number, total: number) => void;
 }
 
@@ -101,24 +105,31 @@ async function verify(opts: NodestoreMigrationOptions, total: number): Promise<O
   const chunk = opts.chunkSize ?? 100;
   let cursor: string | null = null;
   let verified = 0;
-  const suspects: string[] = [];
+  let missing: string[] = [];
+  let different: string[] = [];
   do {
     const page = await opts.from.scan(cursor, chunk);
     const m = await mismatches(opts.from, opts.to, page.items.map((i) => i.id));
-    suspects.push(...m.missing, ...m.different);
+    missing.push(...m.missing);
+    different.push(...m.different);
     verified += page.items.length;
     cursor = page.next;
     opts.onProgress?.('verify', verified, Math.max(total, verified));
   } while (cursor !== null);
-  if (suspects.length === 0) return { verified, missing: 0, different: 0 };
-  await sleep(opts.recheckDelayMs ?? 1_000);
-  const result = { verified, missing: 0, different: 0 };
-  for (let i = 0; i < suspects.length; i += chunk) {
-    const m = await mismatches(opts.from, opts.to, suspects.slice(i, i + chunk));
-    result.missing += m.missing.length;
-    result.different += m.different.length;
+  let pending = [...missing, ...different];
+  const rechecks = opts.rechecks ?? 4;
+  for (let round = 0, pause = opts.recheckDelayMs ?? 1_000; round < rechecks && pending.length > 0; round++, pause *= 2) {
+    await sleep(pause);
+    missing = [];
+    different = [];
+    for (let i = 0; i < pending.length; i += chunk) {
+      const m = await mismatches(opts.from, opts.to, pending.slice(i, i + chunk));
+      missing.push(...m.missing);
+      different.push(...m.different);
+    }
+    pending = [...missing, ...different];
   }
-  return result;
+  return { verified, missing: missing.length, different: different.length };
 }
 
 export async function migrateNodestore(opts: NodestoreMigrationOptions): Promise<NodestoreMigrationResult> {

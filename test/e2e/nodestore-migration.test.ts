@@ -71,7 +71,7 @@ describe('nodestore migration under live ingest', () => {
     const run = await runMigrate(['--from', 'sql', '--to', 'filesystem', '--chunk', '10']);
     sending = false;
     await sender;
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/verified \d+: 0 missing, 0 different/);
     expect(run.stderr).toContain('copy 100%');
     expect(sent).toBeGreaterThan(60); // events really flowed during the copy
