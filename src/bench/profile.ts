@@ -84,7 +84,20 @@ export interface ProfileLayout {
  * that many events are ingested and saved first, outside the profiles: a grown database's indexes
  * no longer fit the page cache, and random keys cost more there than in a fresh one.
  */
-export async function profileWorker(events: number, log: (m: string) => void, keepDir?: string, scaleOut?: ProfileLayout, stored = 0): Promise<void> {
+export interface ProfileOptions {
+  /** Copy the .cpuprofile files here. */
+  keepDir?: string;
+  /** Run on PostgreSQL + Redis instead of the embedded layout. */
+  scaleOut?: ProfileLayout;
+  /** Events stored (and drained) before the profiled fill. */
+  stored?: number;
+  /** Distinct issues and event templates of the corpus (as `bench --issues/--corpus`). */
+  issues?: number;
+  corpusSize?: number;
+}
+
+export async function profileWorker(events: number, log: (m: string) => void, opts: ProfileOptions = {}): Promise<void> {
+  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000 } = opts;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
   const ingestProfDir = path.join(dataDir, 'ingest-profiles');
@@ -103,7 +116,7 @@ export async function profileWorker(events: number, log: (m: string) => void, ke
     const drained = async () => {
       while ((await depth()) > 0) await new Promise((r) => setTimeout(r, 100));
     };
-    const templates = buildCorpus({ size: 2000, issues: 1000, gzipShare: 0.1, largeShare: 0.05 });
+    const templates = buildCorpus({ size: corpusSize, issues, gzipShare: 0.1, largeShare: 0.05 });
     let project: { id: string; dsn: string } | undefined;
     const send = (ingest: Proc, n: number) => {
       project ??= JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };

@@ -17,7 +17,7 @@ export function benchCommand(program: Command): void {
     .option('--workers <n>', 'worker processes in the postgres-redis layout', '1')
     .option('--layout <name...>', 'embedded and/or postgres-redis (default: every layout that can run)')
     .option('--sweep', 'also measure the embedded layout at other concurrencies, issue counts and event sizes (scaling table)')
-    .option('--profile-worker <events>', 'instead: fill a queue with this many events, drain it with one worker under --cpu-prof, print the top functions (with --layout postgres-redis: on PostgreSQL + Redis)')
+    .option('--profile-worker <events>', 'instead: fill a queue with this many events of the corpus (--issues, --corpus), drain it with one worker under --cpu-prof, print the top functions (with --layout postgres-redis: on PostgreSQL + Redis)')
     .option('--profile-out <dir>', 'with --profile-worker: keep the .cpuprofile files in this directory')
     .option('--stored <events>', 'with --profile-worker: first store this many events (not profiled), to measure a grown database', '0')
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
@@ -30,7 +30,13 @@ export function benchCommand(program: Command): void {
         const redisUrl = process.env.FAULTLINE_BENCH_REDIS_URL;
         if (layout === 'postgres-redis' && (!pgUrl || !redisUrl)) throw new Error('set FAULTLINE_BENCH_POSTGRES_URL and FAULTLINE_BENCH_REDIS_URL for the postgres-redis layout');
         const scaleOut = layout === 'postgres-redis' ? { postgresUrl: pgUrl!, redisUrl: redisUrl! } : undefined;
-        return profileWorker(Number(o.profileWorker), (m) => process.stderr.write(`${m}\n`), o.profileOut, scaleOut, Number(o.stored));
+        return profileWorker(Number(o.profileWorker), (m) => process.stderr.write(`${m}\n`), {
+          keepDir: o.profileOut,
+          scaleOut,
+          stored: Number(o.stored),
+          issues: Number(o.issues),
+          corpusSize: Number(o.corpus),
+        });
       }
       const { runBench } = await import('../bench/run.js');
       const { writeReport } = await import('../bench/report.js');
