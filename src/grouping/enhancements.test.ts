@@ -5,7 +5,7 @@
  * again at another place in another stack, and one seen again with a category.
  */
 import { expect, test } from 'vitest';
-import { classifyFrames, type MatchFrame } from './enhancements.js';
+import { classifyFrames, DEFAULT_RULES, type MatchFrame } from './enhancements.js';
 
 const NO_EXCEPTION = {};
 const frame = (over: Partial<MatchFrame>): MatchFrame => ({
@@ -37,4 +37,39 @@ test('a rule that reads the category sees the category the frame has', () => {
   const stack = [frame({ function: 'malloc', package: '/usr/lib/libc.so.6' }), frame({ function: 'malloc', package: '/usr/lib/libc.so.6' })];
   classifyFrames(stack, NO_EXCEPTION);
   expect(stack.map((f) => f.category)).toEqual(['malloc', 'internals']);
+});
+
+test('the screen index leaves out no frame that a built-in rule matches', () => {
+  // For every name or place pattern of a built-in rule, values it matches (wildcards filled in),
+  // written as clients do: with and without a leading slash, in capitals, with backslashes. Each
+  // is classified through the screens and through copies of the rules, which are not screened.
+  const fill = (pattern: string) => pattern.replace(/\\(.)/g, '$1').replace(/\*\*/g, 'a/b').replace(/\*/g, 'x').replace(/\?/g, 'q').replace(/\[!?\^?([^\]])[^\]]*\]/g, '$1');
+  const families = new Set(['javascript', 'native', 'python', 'other']);
+  const values: { key: 'function' | 'module' | 'package' | 'path' | 'filename'; value: string }[] = [];
+  for (const rule of DEFAULT_RULES) {
+    for (const m of rule.matchers) {
+      if (m.key === 'family') for (const f of m.pattern.split(',')) families.add(f);
+      if (!['function', 'module', 'package', 'path', 'filename'].includes(m.key)) continue;
+      const v = fill(m.pattern);
+      const key = m.key as (typeof values)[number]['key'];
+      values.push({ key, value: v });
+      if (['package', 'path', 'filename'].includes(key)) {
+        values.push({ key, value: v.startsWith('/') ? v.slice(1) : `/${v}` }, { key, value: v.toUpperCase() }, { key, value: v.replace(/\//g, '\\') });
+      }
+    }
+  }
+  const unscreened = DEFAULT_RULES.map((r) => structuredClone(r));
+  let matched = 0;
+  for (const family of families) {
+    for (const { key, value } of values) {
+      const make = () => [frame({ family, function: 'main', package: null, [key]: value }), frame({ family, function: 'run', package: null, path: value })];
+      const a = make();
+      const b = make();
+      const screened = classifyFrames(a, NO_EXCEPTION);
+      expect(screened, `${family} ${key}=${value}`).toEqual(classifyFrames(b, NO_EXCEPTION, unscreened));
+      expect(a).toEqual(b);
+      if (screened.some((r) => r.inApp !== null || r.category !== null)) matched++;
+    }
+  }
+  expect(matched).toBeGreaterThan(500); // the values do reach the rules
 });
