@@ -78,12 +78,10 @@ export function singleException(exc: GroupingException, platform: string, rules:
     : new Map([['!app', makeComponent('stacktrace')]]);
 
   const out: ComponentsByVariant = new Map();
+  const normalized = exc.value !== null ? normalizeMessage(exc.value) : '';
   for (const [variant, stack] of stacks) {
     const value = makeComponent('value');
-    if (exc.value !== null) {
-      const normalized = normalizeMessage(exc.value);
-      if (normalized) updateComponent(value, { values: [normalized], hint: exc.value !== normalized ? 'stripped event-specific values' : null });
-    }
+    if (normalized) updateComponent(value, { values: [normalized], hint: exc.value !== normalized ? 'stripped event-specific values' : null });
     if (stack.contributes && value.contributes) {
       updateComponent(value, { contributes: false, hint: 'ignored because stacktrace takes precedence' });
     }

@@ -25,11 +25,18 @@ function isRecursion(frame: GroupingFrame, prev: GroupingFrame | null): boolean 
   return RECURSION_FIELDS.every((k) => (frame[k] ?? null) === (prev[k] ?? null));
 }
 
-function singleVariant(variant: 'app' | 'system', frames: GroupingFrame[], platform: string, matches: ContributionMatches): GroupingComponent {
+/** A copy of a component tree (frame components are built once per stack and copied for the second variant). */
+function copyComponent(c: GroupingComponent): GroupingComponent {
+  return { ...c, values: c.values.map((v) => (typeof v === 'string' ? v : copyComponent(v))) };
+}
+
+/** `built`: each frame's component, as frameComponent made it; the variant takes them as they are. */
+function singleVariant(variant: 'app' | 'system', frames: GroupingFrame[], platform: string, built: GroupingComponent[], matches: ContributionMatches): GroupingComponent {
   const components: GroupingComponent[] = [];
   let prev: GroupingFrame | null = null;
-  for (const frame of frames) {
-    const c = frameComponent(frame, platform);
+  for (let i = 0; i < frames.length; i++) {
+    const frame = frames[i];
+    const c = built[i];
     frameInApp.set(c, frame.inApp);
     if (isRecursion(frame, prev)) updateComponent(c, { contributes: false, hint: 'ignored due to recursion' });
     if (variant === 'app' && !frame.inApp) updateComponent(c, { contributes: false });
@@ -77,8 +84,9 @@ export function stacktraceVariants(
     exc,
     rules,
   );
-  const app = singleVariant('app', frames, platform, matches);
-  const system = singleVariant('system', frames, platform, matches);
+  const built = frames.map((f) => frameComponent(f, platform));
+  const app = singleVariant('app', frames, platform, built.map(copyComponent), matches);
+  const system = singleVariant('system', frames, platform, built, matches);
   let inApp = 0;
   let contributing = 0;
   let inAppContributing = 0;
