@@ -82,11 +82,29 @@ export function iterValues(component: GroupingComponent, out: string[] = []): st
   return out;
 }
 
-/** md5 over the UTF-8 bytes of `values`, concatenated without separator (Sentry's `hash_from_values`). */
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+/**
+ * md5 over the UTF-8 bytes of `values`, concatenated without separator (Sentry's `hash_from_values`).
+ * The values are joined and hashed in one update: a stack's hash has a hundred values or more, and
+ * each update is a call into the crypto binding. Joining changes the bytes only where a value ends
+ * in half a surrogate pair and the next begins with the other half (each half alone is encoded as
+ * U+FFFD); such values are hashed one by one, as before.
+ */
 export function hashFromValues(values: Iterable<string>): string {
-  const md5 = createHash('md5');
-  for (const value of values) md5.update(value, 'utf8');
-  return md5.digest('hex');
+  const list = Array.isArray(values) ? (values as string[]) : [...values];
+  let prev = '';
+  for (const value of list) {
+    if (value === '') continue;
+    if (prev !== '' && isHighSurrogate(prev.charCodeAt(prev.length - 1)) && isLowSurrogate(value.charCodeAt(0))) {
+      const md5 = createHash('md5');
+      for (const v of list) md5.update(v, 'utf8');
+      return md5.digest('hex');
+    }
+    prev = value;
+  }
+  return createHash('md5').update(list.join(''), 'utf8').digest('hex');
 }
 
 /** The hash of a component tree, or null when it does not contribute. */

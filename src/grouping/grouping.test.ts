@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import type { NormalizedEvent } from '../protocol/event.js';
 import { applyInAppDefaults, groupEvent, GroupingRulesError, parameterize, parseFingerprintingRules } from './index.js';
 import { normalizeMessage } from './message.js';
+import { hashFromValues } from './components.js';
 
 const md5 = (...parts: string[]) => createHash('md5').update(parts.join('')).digest('hex');
 
@@ -185,5 +186,31 @@ describe('applyInAppDefaults', () => {
     const e = event({ platform: 'node', exception: { values: [{ type: 'E', stacktrace: { frames } }] } });
     applyInAppDefaults(e);
     expect(frames.map((f) => f.in_app)).toEqual([false, false, false, false, true, true, undefined]);
+  });
+});
+
+describe('hashFromValues', () => {
+  // The reference: one md5 update per value, each value encoded as UTF-8 on its own (Sentry's
+  // `hash_from_values` updates with each value's UTF-8 bytes).
+  const oneByOne = (values: string[]) => {
+    const md5 = createHash('md5');
+    for (const v of values) md5.update(v, 'utf8');
+    return md5.digest('hex');
+  };
+  test('is md5 of the values run together', () => {
+    expect(hashFromValues([])).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(hashFromValues(['foo', 'bar'])).toBe('3858f62230ac3c915f300c664312c63f'); // md5("foobar")
+    expect(hashFromValues(new Set(['foo', 'bar']))).toBe('3858f62230ac3c915f300c664312c63f');
+  });
+  test('encodes each value on its own, also where two values hold the halves of one character', () => {
+    const cases = [
+      ['caf\u00e9', '\u{1F600} ok', ''],
+      ['a\uD83D', '\uDE00b'], // a pair split across two values: two U+FFFD, not one emoji
+      ['a\uD83D', '', '\uDE00b'],
+      ['\uDE00', '\uD83D'], // halves in the other order pair with nothing
+      ['x\uD83D'],
+    ];
+    for (const values of cases) expect(hashFromValues(values), JSON.stringify(values)).toBe(oneByOne(values));
+    expect(hashFromValues(['a\uD83D', '\uDE00b'])).not.toBe(oneByOne(['a\uD83D\uDE00b']));
   });
 });
