@@ -247,4 +247,36 @@ describe('grouping input digest', () => {
     expect(groupingInputKey(withDefault)).not.toBeNull();
     expect(groupingInputKey(jsEvent(), { fingerprintingRules: 'tags.browser:Chrome -> chrome' })).toBeNull();
   });
+
+  test('keeps apart frames whose fields differ only in where one ends and the next begins', () => {
+    const split = (path: string, file: string) => {
+      const e = jsEvent();
+      Object.assign(frame(e, 1), { abs_path: path, filename: file }); // two fields read one after the other
+      return groupingInputKey(e);
+    };
+    expect(split('ab', 'c')).not.toBe(split('a', 'bc'));
+    expect(split('a', 's:b')).not.toBe(split('as:', 'b'));
+    expect(split('a', 's1:b')).not.toBe(split('as1:', 'b'));
+  });
+
+  test.each<[string, unknown, unknown]>([
+    ['a string and a number', '4', 4],
+    ['true and a string', true, 't'],
+    ['half a surrogate pair and the replacement character', '\uD83D', '\uFFFD'],
+    ['an object and its JSON', { a: 1 }, '{"a":1}'],
+  ])('keeps apart %s in the same field', (_label, a, b) => {
+    const withValue = (v: unknown) => {
+      const e = jsEvent();
+      frame(e, 0).lineno = v;
+      frame(e, 1).context_line = v;
+      return groupingInputKey(e);
+    };
+    expect(withValue(a)).not.toBe(withValue(b));
+  });
+
+  test('takes null and a missing field as the same', () => {
+    const e = jsEvent();
+    frame(e, 0).module = null;
+    expect(groupingInputKey(e)).toBe(base);
+  });
 });
