@@ -375,7 +375,7 @@ function screenedFrames(frames: MatchFrame[], screen: number): number[] | undefi
 }
 
 /** Indices of the frames a rule matches (exception matchers are checked once for the stack). */
-function matchingIndices(rule: Rule, frames: MatchFrame[], exc: ExceptionData): number[] {
+function splitOf(rule: Rule) {
   let split = splitMatchers.get(rule);
   if (!split) {
     const family = rule.matchers.find((m) => m.key === 'family' && !m.negated && m.offset === 0);
@@ -388,12 +388,27 @@ function matchingIndices(rule: Rule, frames: MatchFrame[], exc: ExceptionData): 
     };
     splitMatchers.set(rule, split);
   }
+  return split;
+}
+
+function familiesOf(frames: MatchFrame[]): Set<string> {
+  let present = stackFamilies.get(frames);
+  if (!present) stackFamilies.set(frames, (present = new Set(frames.map((f) => f.family))));
+  return present;
+}
+
+/** Whether a rule limited to some families names one the stack has. */
+function familiesAllow(rule: Rule, frames: MatchFrame[]): boolean {
+  const families = splitOf(rule).families;
+  if (!families) return true;
+  const present = familiesOf(frames);
+  return families.some((f) => present.has(f));
+}
+
+function matchingIndices(rule: Rule, frames: MatchFrame[], exc: ExceptionData): number[] {
+  const split = splitOf(rule);
   // Most built-in rules name a family (native, javascript, ...): skip them for stacks without it.
-  if (split.families) {
-    let present = stackFamilies.get(frames);
-    if (!present) stackFamilies.set(frames, (present = new Set(frames.map((f) => f.family))));
-    if (!split.families.some((f) => present.has(f))) return [];
-  }
+  if (!familiesAllow(rule, frames)) return [];
   // A frame's category comes from its data (native symbolication) or a `category=` rule, and most
   // stacks have none: then a rule that needs one cannot match (categories change during
   // classification, so this is asked for each rule).
@@ -487,18 +502,11 @@ const rulesByFamilies = new Map<string, readonly Rule[]>();
 
 function rulesFor(kind: 'classify' | 'contribute', rules: readonly Rule[], frames: MatchFrame[]): readonly Rule[] {
   if (rules !== DEFAULT_RULES) return rules;
-  let present = stackFamilies.get(frames);
-  if (!present) stackFamilies.set(frames, (present = new Set(frames.map((f) => f.family))));
-  const key = `${kind}\u0001${[...present].sort().join(',')}`;
+  const key = `${kind}\u0001${[...familiesOf(frames)].sort().join(',')}`;
   let list = rulesByFamilies.get(key);
   if (!list) {
-    const has = present;
-    list = rules.filter((rule) => {
-      if ((kind === 'classify' ? classifyActions(rule) : contributionActions(rule)).length === 0) return false;
-      const family = rule.matchers.find((m) => m.key === 'family' && !m.negated && m.offset === 0);
-      const flags = family ? family.pattern.split(',') : null;
-      return !flags || flags.includes('all') || flags.some((f) => has.has(f));
-    });
+    const actionsOf = kind === 'classify' ? classifyActions : contributionActions;
+    list = rules.filter((rule) => actionsOf(rule).length > 0 && familiesAllow(rule, frames));
     if (rulesByFamilies.size < 64) rulesByFamilies.set(key, list);
   }
   return list;
