@@ -3,7 +3,7 @@
  * which are only counted, which are skipped. Unknown item types are skipped, never rejected
  * (protocol.md §3.1: "Unknown item types must be skipped gracefully").
  */
-import { parseJson, ProtocolError, type Envelope } from '../protocol/index.js';
+import { parseJson, ProtocolError, validateJson, type Envelope } from '../protocol/index.js';
 
 /** Items whose JSON payload the worker reads. */
 const QUEUED_JSON_ITEMS = new Set([
@@ -38,14 +38,15 @@ export function planEnvelope(env: Envelope, limits: { maxEventSize: number }, al
       skipped[type] = (skipped[type] ?? 0) + 1;
       continue;
     }
-    const text = item.payload.toString('utf8');
-    // Validate at the edge so a client hears about broken JSON (400) instead of a silent drop.
-    const parsed = parseJson(text, { allowNonFinite }) as Record<string, unknown> | null;
+    // Validate at the edge so a client hears about broken JSON (400) instead of a silent drop;
+    // the values are built only by the worker (and here when the event id is only in the payload).
+    const kind = validateJson(item.payload, { allowNonFinite });
     if (EVENT_ITEMS.has(type)) {
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        throw new ProtocolError('invalid_json', `${type} item is not a JSON object`, 400);
+      if (kind !== 'object') throw new ProtocolError('invalid_json', `${type} item is not a JSON object`, 400);
+      if (!eventId) {
+        const parsed = parseJson(item.payload, { allowNonFinite }) as Record<string, unknown>;
+        if (typeof parsed.event_id === 'string') eventId = parsed.event_id;
       }
-      if (!eventId && typeof parsed.event_id === 'string') eventId = parsed.event_id;
     }
     items.push({ itemType: type, payload: item.payload });
   }

@@ -9,6 +9,9 @@
  * Left out: deciding which clients get the leniency (the caller knows `sentry_client`).
  */
 import { ProtocolError } from './errors.js';
+import { checkJson, type JsonKind } from './json-check.js';
+
+export type { JsonKind } from './json-check.js';
 
 /** Options for {@link parseJson}. */
 export interface ParseJsonOptions {
@@ -38,6 +41,20 @@ export function parseJson(text: string | Buffer, opts: ParseJsonOptions = {}): u
     }
     throw new ProtocolError('invalid_json', `invalid JSON: ${describe(err, s)}`, 400);
   }
+}
+
+/**
+ * What {@link parseJson} would accept, without building the value: the kind of the top-level value.
+ * A document the byte scan rejects goes through `parseJson`, which either accepts it after all
+ * (non-finite numbers, when allowed) or throws its `invalid_json` error with the position.
+ */
+export function validateJson(bytes: Buffer, opts: ParseJsonOptions = {}): JsonKind {
+  const kind = checkJson(bytes);
+  if (kind !== null) return kind;
+  const value = parseJson(bytes, opts);
+  if (Array.isArray(value)) return 'array';
+  if (value === null || typeof value === 'boolean') return 'literal';
+  return typeof value as 'object' | 'string' | 'number';
 }
 
 function describe(err: unknown, s: string): string {

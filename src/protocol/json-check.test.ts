@@ -1,0 +1,167 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { prng, seeds } from '../../test/helpers/fuzz.js';
+import { ROOT } from '../../test/helpers/faultline.js';
+import { buildCorpus } from '../bench/corpus.js';
+import { parseEnvelope } from './envelope.js';
+import { checkJson } from './json-check.js';
+import { parseJson, validateJson } from './json.js';
+import { ProtocolError } from './errors.js';
+
+/** What JSON.parse says of the bytes' UTF-8 text (after a BOM, as parseJson strips it). */
+function reference(bytes: Buffer): string | null {
+  let s = bytes.toString('utf8');
+  if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+  let v: unknown;
+  try {
+    v = JSON.parse(s);
+  } catch {
+    return null;
+  }
+  if (Array.isArray(v)) return 'array';
+  if (v === null || typeof v === 'boolean') return 'literal';
+  return typeof v;
+}
+
+/** JSON documents from real clients: every JSON line of the captured requests, and the payload files. */
+function documents(): Buffer[] {
+  const docs: Buffer[] = [];
+  for (const seed of seeds()) {
+    if (seed.store) {
+      docs.push(seed.body);
+      continue;
+    }
+    try {
+      for (const item of parseEnvelope(seed.body).items) docs.push(Buffer.from(item.payload));
+    } catch {
+      // Fixtures of broken envelopes: their lines still serve as documents below.
+    }
+    for (const line of seed.body.toString('latin1').split('\n')) if (line.startsWith('{')) docs.push(Buffer.from(line, 'latin1'));
+  }
+  const dir = path.join(ROOT, 'test/fixtures/payloads');
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json'))) docs.push(readFileSync(path.join(dir, f)));
+  return docs;
+}
+
+const agree = (bytes: Buffer) => expect({ doc: bytes.toString('latin1').slice(0, 200), kind: checkJson(bytes) }).toEqual({ doc: bytes.toString('latin1').slice(0, 200), kind: reference(bytes) });
+
+describe('checkJson', () => {
+  it('accepts every real client payload and every benchmark corpus event as objects', () => {
+    const docs = documents();
+    expect(docs.length).toBeGreaterThan(30);
+    for (const d of docs) agree(d);
+    for (const t of buildCorpus({ size: 50, issues: 50, gzipShare: 0, largeShare: 0.1 })) {
+      const event = Buffer.from(t.text).toString().split('\n')[2];
+      expect(checkJson(Buffer.from(event))).toBe('object');
+    }
+  });
+
+  it('agrees with JSON.parse on the edges of the grammar', () => {
+    const cases = [
+      '', ' ', '{}', '[]', ' {} ', '{} {}', '{}x', '{,}', '{"a"}', '{"a":}', '{"a":1,}', '[1,]', '[,1]', '[1 2]', '{"a":1 "b":2}',
+      '{"a" : 1 , "b" :[ true , false , null ]}', '"x"', '0', '-0', '01', '-', '1.', '.5', '1.5e', '1e+', '1E-7', '-1.25e+10', '2e308',
+      'tru', 'true', 'nul', 'nulll', 'False', '"\\u12G4"', '"\\u00e9"', '"\\ud800"', '"\\x41"', '"\\/"', '"a\tb"', '"a\u007fb"',
+      '"unterminated', '"esc at end\\', '"\\u12"', '\ufeff{}', '\ufeff', '{"a":[{"b":[{"c":[]}]}]}', '[[[]]]]', '[[[]]', '{"a":1}}',
+      '\t\n\r {"k":"v"}\n', '\u00a0{}', '{}\u0000', 'NaN', '[Infinity]', '{"a":-Infinity}',
+    ];
+    for (const c of cases) agree(Buffer.from(c));
+  });
+
+  it('treats bytes of 0x80 and above as JSON.parse does after UTF-8 decoding', () => {
+    const cases = [
+      Buffer.from([0x22, 0xff, 0xfe, 0x22]), // broken UTF-8 inside a string: U+FFFD, still a string
+      Buffer.from([0x22, 0xe2, 0x22]), // a truncated sequence does not swallow the closing quote
+      Buffer.from([0x22, 0xe2, 0x82, 0x22]),
+      Buffer.from([0x22, 0xf0, 0x9f, 0x98, 0x80, 0x22]), // an emoji
+      Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), // an encoded surrogate
+      Buffer.from([0x22, 0xc0, 0x5c, 0x22]), // an overlong lead byte before an escape that runs to the end
+      Buffer.from([0x5b, 0x31, 0xc2, 0xa0, 0x5d]), // a no-break space between tokens
+      Buffer.from([0x7b, 0x7d, 0xe2, 0x80, 0xa8]), // U+2028 after the document
+      Buffer.from([0xef, 0xbb, 0x5b, 0x5d]), // half a BOM
+    ];
+    for (const c of cases) agree(c);
+  });
+
+  it('handles nesting deeper than its first stack', () => {
+    for (const depth of [63, 64, 65, 1000, 100_000]) {
+      agree(Buffer.from('['.repeat(depth) + ']'.repeat(depth)));
+      agree(Buffer.from('['.repeat(depth) + ']'.repeat(depth - 1)));
+      agree(Buffer.from('{"a":'.repeat(depth) + '1' + '}'.repeat(depth)));
+    }
+  });
+
+  it('agrees with JSON.parse on 30,000 mutated client payloads and random token soups', () => {
+    const rand = prng(20261206);
+    const docs = documents();
+    const alphabet = ['{', '}', '[', ']', '"', ':', ',', ' ', '\n', '\\', 'u', '0', '1', '9', '-', '+', '.', 'e', 'E', 'a', 'true', 'false', 'null', '\u0001', '\u007f', '\u00e9', '\\u00', '\\"', '"k":', '1e5', 'NaN'];
+    const bytes = [0x00, 0x09, 0x1f, 0x20, 0x22, 0x2c, 0x3a, 0x5b, 0x5c, 0x5d, 0x7b, 0x7d, 0x80, 0xbf, 0xc3, 0xe2, 0xef, 0xff];
+    let valid = 0;
+    for (let n = 0; n < 30_000; n++) {
+      let doc: Buffer;
+      if (n % 3 === 2) {
+        let s = '';
+        const len = 1 + Math.floor(rand() * 14);
+        for (let k = 0; k < len; k++) s += alphabet[Math.floor(rand() * alphabet.length)];
+        doc = Buffer.from(s);
+      } else {
+        const base = docs[Math.floor(rand() * docs.length)];
+        doc = Buffer.from(base);
+        const pos = () => Math.floor(rand() * doc.length);
+        switch (Math.floor(rand() * 5)) {
+          case 0:
+            doc = doc.subarray(0, pos());
+            break;
+          case 1:
+            doc[pos()] = bytes[Math.floor(rand() * bytes.length)];
+            break;
+          case 2: {
+            const at = pos();
+            doc = Buffer.concat([doc.subarray(0, at), doc.subarray(at + 1)]);
+            break;
+          }
+          case 3: {
+            const at = pos();
+            doc = Buffer.concat([doc.subarray(0, at), Buffer.from(alphabet[Math.floor(rand() * alphabet.length)]), doc.subarray(at)]);
+            break;
+          }
+          default:
+            doc[pos()] ^= 1 << Math.floor(rand() * 8);
+        }
+      }
+      const want = reference(doc);
+      if (want !== null) valid++;
+      if (checkJson(doc) !== want) agree(doc);
+    }
+    // Both outcomes must be well represented for the comparison to mean anything.
+    expect(valid).toBeGreaterThan(3_000);
+    expect(valid).toBeLessThan(27_000);
+  });
+});
+
+describe('validateJson', () => {
+  it('names the top-level kind, as parseJson would build it', () => {
+    expect(validateJson(Buffer.from('{"a":[1]}'))).toBe('object');
+    expect(validateJson(Buffer.from('[{}]'))).toBe('array');
+    expect(validateJson(Buffer.from('"s"'))).toBe('string');
+    expect(validateJson(Buffer.from('null'))).toBe('literal');
+  });
+
+  it('accepts Python non-finite numbers only where parseJson does', () => {
+    const doc = Buffer.from('{"a": NaN, "b": [Infinity, -Infinity]}');
+    expect(validateJson(doc, { allowNonFinite: true })).toBe('object');
+    expect(() => validateJson(doc)).toThrow(ProtocolError);
+  });
+
+  it("throws parseJson's invalid_json error, with its position", () => {
+    const doc = Buffer.from('{"a":1,}');
+    let expected: unknown;
+    try {
+      parseJson(doc);
+    } catch (err) {
+      expected = err;
+    }
+    expect(expected).toBeInstanceOf(ProtocolError);
+    expect(() => validateJson(doc)).toThrow((expected as Error).message);
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * Checks that bytes hold one JSON document without building it: the ingest answers 400 for broken
+ * JSON, while only the worker needs the values. `JSON.parse` of a corpus event (about 15 KB) costs
+ * the ingest 55–75 µs, most of it making the objects and strings it then drops; this scan of the
+ * bytes costs a fraction of that (docs/decisions.md).
+ *
+ * It accepts exactly what `JSON.parse(bytes.toString('utf8'))` accepts (a leading BOM skipped, as
+ * parseJson does): bytes of 0x80 and above are allowed only inside strings, where the UTF-8 decoder
+ * turns any broken sequence into U+FFFD without swallowing the ASCII byte after it, so they never
+ * decide validity. json-check.test.ts holds it to `JSON.parse` on corpus events and on many
+ * thousands of mutated documents.
+ */
+
+/** What the document's top-level value is. */
+export type JsonKind = 'object' | 'array' | 'string' | 'number' | 'literal';
+
+/** Bytes that end the plain run of a string: `"`, `\` and the control characters. */
+const STRING_STOP = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STRING_STOP[c] = 1;
+STRING_STOP[0x22] = 1;
+STRING_STOP[0x5c] = 1;
+
+/** The characters allowed after `\` (besides `u`). */
+const SIMPLE_ESCAPE = new Uint8Array(256);
+for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1;
+
+const HEX = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+
+const OBJECT = 1;
+const ARRAY = 2;
+
+function skipSpace(b: Uint8Array, i: number, n: number): number {
+  while (i < n) {
+    const c = b[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
+/** Index after the string that opens at `i` (a `"`), or -1. */
+function scanString(b: Uint8Array, i: number, n: number): number {
+  i++;
+  for (;;) {
+    while (i < n && STRING_STOP[b[i]] === 0) i++;
+    if (i >= n) return -1;
+    const c = b[i];
+    if (c === 0x22) return i + 1;
+    if (c !== 0x5c) return -1; // a raw control character
+    const e = b[i + 1];
+    if (e === 0x75 /* u */) {
+      if (i + 5 >= n || !HEX[b[i + 2]] || !HEX[b[i + 3]] || !HEX[b[i + 4]] || !HEX[b[i + 5]]) return -1;
+      i += 6;
+    } else if (i + 1 < n && SIMPLE_ESCAPE[e]) {
+      i += 2;
+    } else {
+      return -1;
+    }
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** Index after the number that starts at `i`, or -1. */
+function scanNumber(b: Uint8Array, i: number, n: number): number {
+  if (b[i] === 0x2d /* - */) i++;
+  if (i >= n) return -1;
+  if (b[i] === 0x30) i++;
+  else if (b[i] >= 0x31 && b[i] <= 0x39) while (i < n && isDigit(b[i])) i++;
+  else return -1;
+  if (i < n && b[i] === 0x2e /* . */) {
+    i++;
+    if (i >= n || !isDigit(b[i])) return -1;
+    while (i < n && isDigit(b[i])) i++;
+  }
+  if (i < n && (b[i] === 0x65 || b[i] === 0x45) /* e E */) {
+    i++;
+    if (i < n && (b[i] === 0x2b || b[i] === 0x2d)) i++;
+    if (i >= n || !isDigit(b[i])) return -1;
+    while (i < n && isDigit(b[i])) i++;
+  }
+  return i;
+}
+
+function scanWord(b: Uint8Array, i: number, n: number, word: string): number {
+  if (i + word.length > n) return -1;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return -1;
+  return i + word.length;
+}
+
+/**
+ * The kind of the one JSON value `bytes` hold, or null when `JSON.parse` of their UTF-8 text would
+ * throw. Nesting depth is bounded only by memory, as it is for `JSON.parse`.
+ */
+export function checkJson(bytes: Uint8Array): JsonKind | null {
+  const b = bytes;
+  const n = b.length;
+  let i = n >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  let stack = new Uint8Array(64);
+  let depth = 0;
+  let kind: JsonKind | null = null;
+  for (;;) {
+    // A value starts at i (after optional space).
+    i = skipSpace(b, i, n);
+    if (i >= n) return null;
+    const c = b[i];
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      kind ??= c === 0x7b ? 'object' : 'array';
+      i = skipSpace(b, i + 1, n);
+      const close = c === 0x7b ? 0x7d : 0x5d;
+      if (b[i] === close) {
+        i++;
+      } else {
+        if (depth === stack.length) {
+          const grown = new Uint8Array(stack.length * 2);
+          grown.set(stack);
+          stack = grown;
+        }
+        stack[depth++] = c === 0x7b ? OBJECT : ARRAY;
+        if (c === 0x7b) {
+          // The first key and its colon; the value follows at the top of the loop.
+          if (b[i] !== 0x22) return null;
+          i = scanString(b, i, n);
+          if (i < 0) return null;
+          i = skipSpace(b, i, n);
+          if (b[i] !== 0x3a /* : */) return null;
+          i++;
+        }
+        continue;
+      }
+    } else if (c === 0x22) {
+      kind ??= 'string';
+      i = scanString(b, i, n);
+    } else if (c === 0x2d || isDigit(c)) {
+      kind ??= 'number';
+      i = scanNumber(b, i, n);
+    } else if (c === 0x74 /* t */) {
+      kind ??= 'literal';
+      i = scanWord(b, i, n, 'true');
+    } else if (c === 0x66 /* f */) {
+      kind ??= 'literal';
+      i = scanWord(b, i, n, 'false');
+    } else if (c === 0x6e /* n */) {
+      kind ??= 'literal';
+      i = scanWord(b, i, n, 'null');
+    } else {
+      return null;
+    }
+    if (i < 0) return null;
+    // After a value: close containers, or go on to the next member.
+    for (;;) {
+      i = skipSpace(b, i, n);
+      if (depth === 0) return i === n ? kind : null;
+      const d = b[i];
+      const top = stack[depth - 1];
+      if (d === 0x2c /* , */) {
+        i++;
+        if (top === OBJECT) {
+          i = skipSpace(b, i, n);
+          if (b[i] !== 0x22) return null;
+          i = scanString(b, i, n);
+          if (i < 0) return null;
+          i = skipSpace(b, i, n);
+          if (b[i] !== 0x3a) return null;
+          i++;
+        }
+        break;
+      }
+      if ((d === 0x7d && top === OBJECT) || (d === 0x5d && top === ARRAY)) {
+        depth--;
+        i++;
+        continue;
+      }
+      return null;
+    }
+  }
+}
