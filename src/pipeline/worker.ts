@@ -74,6 +74,11 @@ export class EventWorker {
     this.#opts = { idleMs: 250, ...opts, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE[services.database.dialect] };
     const sqlite = services.database.sqlite;
     sqlite?.pragma(`wal_autocheckpoint = ${walPages(sqlite, WORKER_CHECKPOINT_BYTES)}`);
+    // SQLite collects a statement's RETURNING rows (the user tag values' upsert) in a temporary
+    // table, by default backed by a file opened for each statement: in memory, a 200-row upsert
+    // took 790 instead of 1,000 µs. The worker's statements are batch-sized, so this stays small;
+    // the API's connection keeps spilling large sorts to a file.
+    sqlite?.pragma('temp_store = MEMORY');
     this.#polling = new PollingLoop(() => this.runOnce(), this.#opts.idleMs, (err) => this.#log.error({ err }, 'worker batch failed'));
   }
 

@@ -183,6 +183,8 @@ export class SqliteQueueBackend implements QueueBackend {
     if (!this.#consumer) {
       this.#consumer = true;
       this.#db.pragma(`wal_autocheckpoint = ${CONSUMER_CHECKPOINT_PAGES}`);
+      // The lease's RETURNING rows go to a temporary table: in memory, not a file per statement.
+      this.#db.pragma('temp_store = MEMORY');
     }
     const { leased, inTable } = this.#take.immediate(queue, Date.now(), leaseMs, max);
     this.#collect();
