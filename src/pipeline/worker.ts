@@ -126,7 +126,7 @@ export class EventWorker {
       if (++n % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
       let ingest: IngestTask;
       try {
-        ingest = await this.#decode(task.payload);
+        ingest = await this.#decode(task);
       } catch (err) {
         await this.#services.queue.nack(task.id, `undecodable task: ${(err as Error).message}`, 0);
         continue;
@@ -175,15 +175,20 @@ export class EventWorker {
     return { events, outcomes, sessionCounts, done };
   }
 
-  /** Reads a task, first loading the body dictionary its payload was compressed with (format 4). */
-  async #decode(payload: Buffer): Promise<IngestTask> {
-    const dictionaries = this.#services.bodyDictionaries;
+  /**
+   * Reads a task, first loading the body dictionary its payload was compressed with (format 4).
+   * `decodeIngestTask` keeps nothing of the bytes it is given (the payload becomes a string), so it
+   * may read them from the queue's reused buffer.
+   */
+  async #decode(task: QueueTask): Promise<IngestTask> {
+    const { lookup } = this.#services.bodyDictionaries;
+    const decode = () => (task.readPayload ? task.readPayload((bytes) => decodeIngestTask(bytes, lookup)) : decodeIngestTask(task.payload, lookup));
     try {
-      return decodeIngestTask(payload, dictionaries.lookup);
+      return decode();
     } catch (err) {
       if (!(err instanceof TaskDictionaryMissing)) throw err;
-      await dictionaries.load([err.dictionaryId]);
-      return decodeIngestTask(payload, dictionaries.lookup);
+      await this.#services.bodyDictionaries.load([err.dictionaryId]);
+      return decode();
     }
   }
 

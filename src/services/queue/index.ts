@@ -14,6 +14,12 @@ export interface QueueTask {
    * each access (so a batch's payloads do not outlive their decoding).
    */
   payload: Buffer;
+  /**
+   * Where a backend offers it: hands `use` the payload in a buffer it reuses for the next read, so
+   * a consumer that only decodes the bytes allocates none. The bytes are valid only during the
+   * call; `use` copies whatever it keeps.
+   */
+  readPayload?<T>(use: (bytes: Buffer) => T): T;
   /** How many times this task has been taken, including this time. */
   attempts: number;
 }

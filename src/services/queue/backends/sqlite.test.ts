@@ -170,4 +170,22 @@ describe('SqliteQueueBackend file format', () => {
     expect(seen.sort()).toEqual([...Array.from({ length: 60 }, (_, i) => `a${i}`), ...Array.from({ length: 60 }, (_, i) => `b${i}`)].sort());
     for (const q of [a, b, consumer]) await q.close();
   });
+
+  it('reads a payload into its reused buffer for readPayload, the same bytes as payload, at any size', async () => {
+    dir = tempDataDir();
+    const q = new SqliteQueueBackend({ dataDir: dir, maxAttempts: 3 });
+    // A small one, one larger than the reused buffer (256 KB), and a small one after it.
+    const payloads = [Buffer.from('{"a":1}'), Buffer.alloc(300_000, 0x61), Buffer.from('second small')];
+    await q.enqueue('ingest', payloads);
+    const tasks = await q.take('ingest', 10, 60_000);
+    expect(tasks).toHaveLength(3);
+    const copies = tasks.map((t) => t.readPayload!((bytes) => Buffer.from(bytes)));
+    expect(copies).toEqual(payloads);
+    expect(tasks.map((t) => t.payload)).toEqual(payloads);
+    // The bytes handed to `use` are the reused buffer's: a later read overwrites what was not copied.
+    const kept = tasks[0].readPayload!((bytes) => bytes);
+    tasks[2].readPayload!((bytes) => bytes.length);
+    expect(kept.toString()).not.toBe('{"a":1}');
+    await q.close();
+  });
 });

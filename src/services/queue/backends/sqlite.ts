@@ -30,6 +30,9 @@ import { PayloadLog, type PayloadRef } from './payload-log.js';
  * pages, 45 µs with 16 KB, 73 µs with 64 KB (checkpoints copy more); to take and ack 33, 27, 30 µs.
  */
 const PAGE_SIZE = 16_384;
+/** `readPayload` reads payloads up to this size into one reused buffer (SDK events are far smaller). */
+const SCRATCH_BYTES = 256 * 1024;
+
 /** 64 MB of WAL: a producer checkpoints only when no consumer does. */
 const PRODUCER_CHECKPOINT_PAGES = (64 * 1024 * 1024) / PAGE_SIZE;
 /** SQLite's usual 1,000 pages of 4 KB, for the consumer. */
@@ -67,6 +70,8 @@ export class SqliteQueueBackend implements QueueBackend {
   readonly #take: BetterSqlite3.Transaction<(queue: string, now: number, leaseMs: number, max: number) => { leased: LeasedRow[]; inTable: Map<number, Buffer> }>;
   readonly #delete: BetterSqlite3.Transaction<(ids: number[]) => void>;
   #pending: { queue: string; payloads: Buffer[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** `readPayload`'s buffer, shared by this connection's consumers (each read is used synchronously). */
+  readonly #scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
   #flushScheduled = false;
   /** This connection takes tasks, so it does the checkpoints. */
   #consumer = false;
@@ -193,11 +198,13 @@ export class SqliteQueueBackend implements QueueBackend {
       return [];
     }
     leased.sort((a, b) => a.id - b.id); // RETURNING gives no order
-    // A payload in the log is read when the consumer asks for it, each into a buffer of its own:
-    // read together, a batch's payloads shared one buffer that lived until the whole batch was
-    // saved, outlived V8's young generation and, 2-3 MB a batch, held 60-70 MB of the worker's
-    // memory until a full collection (docs/decisions.md). The segment stays while the task is leased.
+    // A payload in the log is read when the consumer asks for it: `payload` into a buffer of its
+    // own, `readPayload` into this connection's reused one. Read together, a batch's payloads shared
+    // one buffer that lived until the whole batch was saved, outlived V8's young generation and,
+    // 2-3 MB a batch, held 60-70 MB of the worker's memory until a full collection
+    // (docs/decisions.md). The segment stays while the task is leased.
     const log = this.#log;
+    const scratch = this.#scratch;
     return leased.map((r): QueueTask => {
       const ref = refOf(r);
       if (ref && log) {
@@ -207,6 +214,7 @@ export class SqliteQueueBackend implements QueueBackend {
           get payload() {
             return log.read([ref])[0];
           },
+          readPayload: (use) => use(log.readInto(ref, scratch)),
           attempts: r.attempts,
         };
       }
