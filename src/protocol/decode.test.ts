@@ -146,6 +146,27 @@ describe('readBody: size caps', () => {
     expect(stream.destroyed).toBe(true);
   });
 
+  it('rejects a Node stream that fails or closes before its end (a client that hung up) instead of waiting', async () => {
+    const failing = new Readable({ read() {} });
+    failing.push(Buffer.from('{"par'));
+    setTimeout(() => failing.destroy(new Error('socket hang up')), 5);
+    await expect(readBody(failing, LIMITS)).rejects.toThrow('socket hang up');
+    const closed = new Readable({ read() {} });
+    closed.push(Buffer.from('{"par'));
+    setTimeout(() => closed.destroy(), 5);
+    await expect(readBody(closed, LIMITS)).rejects.toThrow(/ended before it was complete/);
+    await expect(readBody(closed, LIMITS)).rejects.toThrow(/ended before it was complete/);
+  });
+
+  it('reads a Node stream in chunks, and one that already ended as empty', async () => {
+    const chunks = ['{"a":', '1,"b"', ':[2]}'].map((c) => Buffer.from(c));
+    expect((await readBody(Readable.from(chunks), LIMITS)).toString()).toBe('{"a":1,"b":[2]}');
+    const ended = Readable.from([]);
+    await readBody(ended, LIMITS);
+    expect(ended.readableEnded).toBe(true);
+    expect((await readBody(ended, LIMITS)).length).toBe(0);
+  });
+
   it('applies maxCompressed to Buffers and maxDecompressed to identity bodies', async () => {
     expect(await reasonOf(readBody(Buffer.alloc(11), { maxCompressed: 10, maxDecompressed: 100 }))).toBe('too_large');
     expect(await reasonOf(readBody(Buffer.alloc(11), { maxCompressed: 100, maxDecompressed: 10 }))).toBe('too_large');
