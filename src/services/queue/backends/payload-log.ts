@@ -105,20 +105,19 @@ export class PayloadLog {
   }
 
   /**
-   * Reads one payload into `scratch` when it fits (its first `length` bytes; the caller reuses the
-   * buffer), else into a buffer of its own. A fresh buffer per payload cost the worker about 20 µs of
-   * page faults and allocation per event, the copy itself about 3 (docs/decisions.md).
+   * Reads up to `length` bytes at `offset` of `segment` into the start of `into` (a buffer the
+   * caller reuses); returns how many it got (fewer at the end of a file cut short, 0 if the
+   * segment is gone).
    */
-  readInto(ref: PayloadRef, scratch: Buffer): Buffer {
-    const buf = ref.length <= scratch.length ? scratch : Buffer.allocUnsafe(ref.length);
+  readAt(segment: number, offset: number, length: number, into: Buffer): number {
     let got = 0;
     try {
-      const fd = this.#readFd(ref.segment);
-      for (let n = 1; got < ref.length && n > 0; got += n) n = readSync(fd, buf, got, ref.length - got, ref.offset + got);
+      const fd = this.#readFd(segment);
+      for (let n = 1; got < length && n > 0; got += n) n = readSync(fd, into, got, length - got, offset + got);
     } catch {
       got = 0;
     }
-    return buf.subarray(0, got);
+    return got;
   }
 
   /** Flushes a segment's written bytes to the disk (an OS crash then loses at most what came after). */

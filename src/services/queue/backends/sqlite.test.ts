@@ -188,4 +188,31 @@ describe('SqliteQueueBackend file format', () => {
     expect(kept.toString()).not.toBe('{"a":1}');
     await q.close();
   });
+
+  it('reads neighbouring payloads together for readPayload, and always the bytes of the task asked for', async () => {
+    dir = tempDataDir();
+    const q = new SqliteQueueBackend({ dataDir: dir, maxAttempts: 3 });
+    const sizes = [10, 20_000, 5, 70_000, 1, 120_000, 300, 260_000, 15_000, 3];
+    const made: Buffer[] = [];
+    let n = 0;
+    const next = (size: number) => {
+      const b = Buffer.alloc(size, 0x30 + (n % 40));
+      b.write(`#${n++}#`.slice(0, size));
+      made.push(b);
+      return b;
+    };
+    // Tasks arrive while others are being read: each take's reads stay within what was committed.
+    await q.enqueue('ingest', sizes.slice(0, 4).map(next));
+    const seen: Buffer[] = [];
+    for (let round = 0; round < 4; round++) {
+      const tasks = await q.take('ingest', 3, 60_000);
+      for (const t of tasks) seen.push(t.readPayload!((bytes) => Buffer.from(bytes)));
+      await q.enqueue('ingest', sizes.slice(4 + round * 2, 6 + round * 2).map(next));
+      await q.ack(tasks.map((t) => t.id));
+    }
+    for (const t of await q.take('ingest', 100, 60_000)) seen.push(t.readPayload!((bytes) => Buffer.from(bytes)));
+    expect(seen.map((b) => b.toString('latin1', 0, 8))).toEqual(made.map((b) => b.toString('latin1', 0, 8)));
+    expect(seen).toEqual(made);
+    await q.close();
+  });
 });
