@@ -85,6 +85,16 @@ function scanNumber(b: Uint8Array, i: number, n: number): number {
   return i;
 }
 
+/** Index after an object key that starts at `i` (after optional space) and its colon, or -1. */
+function scanKey(b: Uint8Array, i: number, n: number): number {
+  i = skipSpace(b, i, n);
+  if (b[i] !== 0x22) return -1;
+  i = scanString(b, i, n);
+  if (i < 0) return -1;
+  i = skipSpace(b, i, n);
+  return b[i] === 0x3a /* : */ ? i + 1 : -1;
+}
+
 function scanWord(b: Uint8Array, i: number, n: number, word: string): number {
   if (i + word.length > n) return -1;
   for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return -1;
@@ -120,15 +130,8 @@ export function checkJson(bytes: Uint8Array): JsonKind | null {
           stack = grown;
         }
         stack[depth++] = c === 0x7b ? OBJECT : ARRAY;
-        if (c === 0x7b) {
-          // The first key and its colon; the value follows at the top of the loop.
-          if (b[i] !== 0x22) return null;
-          i = scanString(b, i, n);
-          if (i < 0) return null;
-          i = skipSpace(b, i, n);
-          if (b[i] !== 0x3a /* : */) return null;
-          i++;
-        }
+        // An object's first key and its colon; the value follows at the top of the loop.
+        if (c === 0x7b && (i = scanKey(b, i, n)) < 0) return null;
         continue;
       }
     } else if (c === 0x22) {
@@ -158,15 +161,7 @@ export function checkJson(bytes: Uint8Array): JsonKind | null {
       const top = stack[depth - 1];
       if (d === 0x2c /* , */) {
         i++;
-        if (top === OBJECT) {
-          i = skipSpace(b, i, n);
-          if (b[i] !== 0x22) return null;
-          i = scanString(b, i, n);
-          if (i < 0) return null;
-          i = skipSpace(b, i, n);
-          if (b[i] !== 0x3a) return null;
-          i++;
-        }
+        if (top === OBJECT && (i = scanKey(b, i, n)) < 0) return null;
         break;
       }
       if ((d === 0x7d && top === OBJECT) || (d === 0x5d && top === ARRAY)) {
