@@ -12,7 +12,7 @@
  * Sentry's 100-breadcrumb trimming by byte size (we keep the last 100 by count).
  */
 import type { Breadcrumb, LogEntry } from './event.js';
-import { capDepth, ErrorRecorder, isObject, MAX_CHARS, parseLevel, parseTimestamp, readString, truncate } from './normalize-values.js';
+import { capDepth, ErrorRecorder, isObject, MAX_CHARS, parseLevel, parseTimestamp, readString, cleanString, truncate } from './normalize-values.js';
 import { readValues } from './normalize-stacktrace.js';
 import { parseUserAgent } from './user-agent.js';
 
@@ -79,7 +79,10 @@ export function normalizeLogentry(raw: unknown, name: string, rec: ErrorRecorder
   return entry;
 }
 
-/** Normalizes `breadcrumbs` (`{values}` or a list); keeps the newest {@link MAX_BREADCRUMBS}. */
+/**
+ * Normalizes `breadcrumbs` (`{values}` or a list) in place; keeps the newest {@link MAX_BREADCRUMBS}.
+ * Error paths are built only when an error is recorded.
+ */
 export function normalizeBreadcrumbs(raw: unknown, rec: ErrorRecorder): { values: Breadcrumb[] } | null {
   if (raw === undefined || raw === null) return null;
   const list = readValues(raw);
@@ -90,38 +93,48 @@ export function normalizeBreadcrumbs(raw: unknown, rec: ErrorRecorder): { values
   const start = Math.max(0, list.length - MAX_BREADCRUMBS);
   const values: Breadcrumb[] = [];
   for (let i = start; i < list.length; i++) {
-    const b = list[i];
-    const path = `breadcrumbs.values.${i}`;
-    if (!isObject(b)) {
-      if (b !== null) rec.invalid(path, b);
+    const crumb: unknown = list[i];
+    if (!isObject(crumb)) {
+      if (crumb !== null) rec.invalid(`breadcrumbs.values.${i}`, crumb);
       continue;
     }
-    const crumb: Breadcrumb = { ...b };
-    if (b.timestamp !== undefined && b.timestamp !== null) {
-      const ts = parseTimestamp(b.timestamp);
-      if (ts === undefined) rec.invalid(`${path}.timestamp`, b.timestamp);
-      if (ts === undefined) delete crumb.timestamp;
-      else crumb.timestamp = ts;
-    } else delete crumb.timestamp;
-    crumb.type = readString(b.type, `${path}.type`, MAX_CHARS.enumLike, rec) ?? 'default';
-    const level = b.level === undefined || b.level === null ? undefined : parseLevel(b.level);
-    if (b.level != null && level === undefined) rec.invalid(`${path}.level`, b.level);
-    crumb.level = level ?? 'info';
-    for (const key of ['category', 'message'] as const) {
-      const v = readString(b[key], `${path}.${key}`, key === 'message' ? MAX_CHARS.message : MAX_CHARS.enumLike, rec);
-      if (v === undefined) delete crumb[key];
-      else crumb[key] = v;
-    }
-    if (b.data !== undefined && b.data !== null) {
-      if (isObject(b.data)) crumb.data = capDepth(b.data) as Record<string, unknown>;
-      else {
-        rec.invalid(`${path}.data`, b.data);
-        delete crumb.data;
-      }
-    }
-    values.push(crumb);
+    values.push(normalizeBreadcrumb(crumb as Breadcrumb, i, rec));
   }
   return { values };
+}
+
+function normalizeBreadcrumb(crumb: Breadcrumb, i: number, rec: ErrorRecorder): Breadcrumb {
+  const ts: unknown = crumb.timestamp;
+  if (ts !== undefined && ts !== null) {
+    const seconds = typeof ts === 'number' && Number.isFinite(ts) && ts >= 0 ? ts : parseTimestamp(ts);
+    if (seconds === undefined) {
+      rec.invalid(`breadcrumbs.values.${i}.timestamp`, ts);
+      delete crumb.timestamp;
+    } else if (seconds !== ts) crumb.timestamp = seconds;
+  } else if (ts === null) delete crumb.timestamp;
+  const type: unknown = crumb.type;
+  crumb.type = cleanString(type, MAX_CHARS.enumLike) ?? readString(type, `breadcrumbs.values.${i}.type`, MAX_CHARS.enumLike, rec) ?? 'default';
+  const rawLevel: unknown = crumb.level;
+  const level = rawLevel === undefined || rawLevel === null ? undefined : parseLevel(rawLevel);
+  if (rawLevel != null && level === undefined) rec.invalid(`breadcrumbs.values.${i}.level`, rawLevel);
+  crumb.level = level ?? 'info';
+  for (const key of ['category', 'message'] as const) {
+    const v: unknown = crumb[key];
+    if (v === undefined) continue;
+    const max = key === 'message' ? MAX_CHARS.message : MAX_CHARS.enumLike;
+    const s = cleanString(v, max) ?? readString(v, `breadcrumbs.values.${i}.${key}`, max, rec);
+    if (s === undefined) delete crumb[key];
+    else if (s !== v) crumb[key] = s;
+  }
+  const data: unknown = crumb.data;
+  if (data !== undefined && data !== null) {
+    if (isObject(data)) crumb.data = capDepth(data) as Record<string, unknown>;
+    else {
+      rec.invalid(`breadcrumbs.values.${i}.data`, data);
+      delete crumb.data;
+    }
+  }
+  return crumb;
 }
 
 /**

@@ -141,6 +141,46 @@ describe('exception, stack traces, threads', () => {
     ]);
   });
 
+  it('names each bad frame and breadcrumb field at its path, and keeps clean values as sent', () => {
+    const clean = { filename: 'a.js', function: 'f', lineno: 3, colno: 4, in_app: true, pre_context: ['x'], context_line: 'y', post_context: ['z'] };
+    const e = norm({
+      exception: {
+        values: [
+          {
+            type: 'E',
+            stacktrace: {
+              frames: [
+                { ...clean },
+                { filename: 7, lineno: -1, colno: 'x', pre_context: 'no', post_context: [1, null, 'ok'], in_app: 'yes', function: '?' },
+              ],
+            },
+          },
+        ],
+      },
+      breadcrumbs: [
+        { message: '  padded  ', category: 'c'.repeat(200), level: 'loud', timestamp: 'never', type: ' ', data: 5 },
+        { message: 'plain', category: 'http', level: 'warn', timestamp: 1_700_000_000, type: 'http', data: { a: 1 } },
+      ],
+    });
+    const [good, bad] = e.exception!.values[0].stacktrace!.frames;
+    expect(good).toEqual({ ...clean, abs_path: 'a.js' });
+    expect(bad).toEqual({ lineno: null, colno: null, post_context: ['1', '', 'ok'] });
+    const [first, second] = e.breadcrumbs!.values;
+    expect(first).toEqual({ message: 'padded', category: `${'c'.repeat(125)}...`, level: 'info', type: 'default' });
+    expect(second).toEqual({ message: 'plain', category: 'http', level: 'warning', timestamp: 1_700_000_000, type: 'http', data: { a: 1 } });
+    expect(e.errors.map((x) => [x.type, x.name])).toEqual([
+      ['invalid_data', 'exception.values.0.stacktrace.frames.1.filename'],
+      ['invalid_data', 'exception.values.0.stacktrace.frames.1.lineno'],
+      ['invalid_data', 'exception.values.0.stacktrace.frames.1.colno'],
+      ['invalid_data', 'exception.values.0.stacktrace.frames.1.pre_context'],
+      ['invalid_data', 'exception.values.0.stacktrace.frames.1.in_app'],
+      ['invalid_data', 'breadcrumbs.values.0.timestamp'],
+      ['invalid_data', 'breadcrumbs.values.0.level'],
+      ['value_too_long', 'breadcrumbs.values.0.category'],
+      ['invalid_data', 'breadcrumbs.values.0.data'],
+    ]);
+  });
+
   it('moves a top-level stacktrace into the lone exception (Relay normalize_exceptions)', () => {
     const e = norm({ exception: { values: [{ type: 'E' }] }, stacktrace: { frames: [{ function: 'f' }] } });
     expect(e.exception!.values[0].stacktrace?.frames[0].function).toBe('f');

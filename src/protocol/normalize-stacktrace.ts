@@ -21,26 +21,26 @@ export function readValues(value: unknown): unknown[] | undefined {
   return undefined;
 }
 
-function readLine(v: unknown, name: string, rec: ErrorRecorder): number | null | undefined {
-  if (v === undefined) return undefined;
-  if (v === null) return null;
+/** What `readLine` returns for a value that is not a line number (the caller records it). */
+const INVALID = Symbol('invalid');
+
+/** A line or column number as sent (neither absent nor null). */
+function readLine(v: unknown, name: 'lineno' | 'colno'): number | null | typeof INVALID {
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
     const n = Math.trunc(v);
     // Relay: some SDKs send lineno 0 for "unknown".
-    return n === 0 && name.endsWith('lineno') ? null : n;
+    return n === 0 && name === 'lineno' ? null : n;
   }
-  rec.invalid(name, v);
-  return null;
+  return INVALID;
 }
 
-function readContextList(v: unknown, name: string, rec: ErrorRecorder): string[] | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) {
-    rec.invalid(name, v);
-    return undefined;
+/** A context list as sent when every line is a string (the common case), else a copy with lines coerced. */
+function readContextList(v: unknown[]): string[] {
+  for (let i = 0; i < v.length; i++) {
+    // null lines occur (blank source lines in some SDKs); anything else non-string is coerced.
+    if (typeof v[i] !== 'string') return v.map((line) => (typeof line === 'string' ? line : line === null ? '' : String(line)));
   }
-  // null lines occur (blank source lines in some SDKs); anything else non-string is coerced.
-  return v.map((line) => (typeof line === 'string' ? line : line === null ? '' : String(line)));
+  return v as string[];
 }
 
 function urlPath(filename: string): string {
@@ -55,40 +55,83 @@ function urlPath(filename: string): string {
   return filename;
 }
 
-/** Normalizes one frame object (non-objects are dropped and recorded by the caller). */
-export function normalizeFrame(raw: Record<string, unknown>, path: string, rec: ErrorRecorder): Frame {
-  const frame: Frame = { ...raw };
-  for (const key of ['filename', 'abs_path', 'function', 'raw_function', 'module', 'package', 'platform', 'context_line'] as const) {
-    const v = raw[key];
-    if (v === undefined || v === null || typeof v === 'string') continue;
-    rec.invalid(`${path}.${key}`, v);
-    delete frame[key];
+const FRAME_STRINGS = ['filename', 'abs_path', 'function', 'raw_function', 'module', 'package', 'platform', 'context_line'] as const;
+
+/**
+ * Normalizes one frame object in place (it is the caller's own, fresh from parsing; non-objects
+ * are dropped and recorded by the caller). Error paths are built only when an error is recorded:
+ * a stack's frames are most of an event, and most events have no errors.
+ */
+export function normalizeFrame(frame: Frame, framesPath: string, index: number, rec: ErrorRecorder): Frame {
+  // Direct property reads first (keyed reads with a varying key are several times slower); the
+  // keyed loop runs only for a frame with a field of the wrong type.
+  if (
+    !stringOrAbsent(frame.filename) ||
+    !stringOrAbsent(frame.abs_path) ||
+    !stringOrAbsent(frame.function) ||
+    !stringOrAbsent(frame.raw_function) ||
+    !stringOrAbsent(frame.module) ||
+    !stringOrAbsent(frame.package) ||
+    !stringOrAbsent(frame.platform) ||
+    !stringOrAbsent(frame.context_line)
+  ) {
+    for (const key of FRAME_STRINGS) {
+      const v = frame[key];
+      if (stringOrAbsent(v)) continue;
+      rec.invalid(`${framesPath}.${index}.${key}`, v);
+      delete frame[key];
+    }
   }
   // Sentry's Frame.to_python / Relay process_non_raw_frame: fill each of abs_path and filename
   // from the other; an http(s) URL as filename is reduced to its path.
   if (!frame.abs_path && frame.filename) frame.abs_path = frame.filename;
   if (!frame.filename && frame.abs_path) frame.filename = frame.abs_path;
-  if (frame.filename) frame.filename = urlPath(frame.filename);
+  if (frame.filename) {
+    const path = urlPath(frame.filename);
+    if (path !== frame.filename) frame.filename = path;
+  }
   // Relay's store processor `process_frame`: "?" is the SDKs' placeholder for "unknown".
   if (frame.function === '?') delete frame.function;
-  for (const key of ['lineno', 'colno'] as const) {
-    const n = readLine(raw[key], `${path}.${key}`, rec);
-    if (n !== undefined) frame[key] = n;
+  const lineno = frame.lineno;
+  if (lineno !== undefined && lineno !== null) {
+    const n = readLine(lineno, 'lineno');
+    if (n === INVALID) rec.invalid(`${framesPath}.${index}.lineno`, lineno);
+    if (n !== lineno) frame.lineno = n === INVALID ? null : n;
   }
-  for (const key of ['pre_context', 'post_context'] as const) {
-    const list = readContextList(raw[key], `${path}.${key}`, rec);
-    if (list) frame[key] = list;
-    else delete frame[key];
+  const colno = frame.colno;
+  if (colno !== undefined && colno !== null) {
+    const n = readLine(colno, 'colno');
+    if (n === INVALID) rec.invalid(`${framesPath}.${index}.colno`, colno);
+    if (n !== colno) frame.colno = n === INVALID ? null : n;
   }
-  if (raw.in_app !== undefined && raw.in_app !== null && typeof raw.in_app !== 'boolean') {
-    rec.invalid(`${path}.in_app`, raw.in_app);
+  const pre: unknown = frame.pre_context;
+  if (pre !== undefined) {
+    if (Array.isArray(pre)) frame.pre_context = readContextList(pre);
+    else contextListInvalid(frame, 'pre_context', framesPath, index, rec);
+  }
+  const post: unknown = frame.post_context;
+  if (post !== undefined) {
+    if (Array.isArray(post)) frame.post_context = readContextList(post);
+    else contextListInvalid(frame, 'post_context', framesPath, index, rec);
+  }
+  if (frame.in_app !== undefined && frame.in_app !== null && typeof frame.in_app !== 'boolean') {
+    rec.invalid(`${framesPath}.${index}.in_app`, frame.in_app);
     delete frame.in_app;
   }
-  if (raw.vars !== undefined) {
-    if (isObject(raw.vars)) frame.vars = capDepth(raw.vars) as Record<string, unknown>;
+  if (frame.vars !== undefined) {
+    if (isObject(frame.vars)) frame.vars = capDepth(frame.vars) as Record<string, unknown>;
     else delete frame.vars;
   }
   return frame;
+}
+
+function stringOrAbsent(v: unknown): boolean {
+  return v === undefined || v === null || typeof v === 'string';
+}
+
+function contextListInvalid(frame: Frame, key: 'pre_context' | 'post_context', framesPath: string, index: number, rec: ErrorRecorder): void {
+  if (frame[key] !== null) rec.invalid(`${framesPath}.${index}.${key}`, frame[key]);
+  delete frame[key];
 }
 
 /** Normalizes a stack trace; returns `null` (with an error) when it is not an object. */
@@ -101,10 +144,12 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
   const frames: Frame[] = [];
   const rawFrames = Array.isArray(raw.frames) ? raw.frames : [];
   if (raw.frames !== undefined && !Array.isArray(raw.frames)) rec.invalid(`${path}.frames`, raw.frames);
-  rawFrames.forEach((f, i) => {
-    if (isObject(f)) frames.push(normalizeFrame(f, `${path}.frames.${i}`, rec));
-    else rec.invalid(`${path}.frames.${i}`, f);
-  });
+  const framesPath = `${path}.frames`;
+  for (let i = 0; i < rawFrames.length; i++) {
+    const f: unknown = rawFrames[i];
+    if (isObject(f)) frames.push(normalizeFrame(f, framesPath, i, rec));
+    else rec.invalid(`${framesPath}.${i}`, f);
+  }
   return { ...raw, frames };
 }
 

@@ -85,6 +85,19 @@ export function readString(value: unknown, name: string, max: number, rec: Error
   return s;
 }
 
+/**
+ * `value` itself when it is a string that `readString` would return unchanged (not empty, within
+ * `max`, no surrounding whitespace), else `undefined`: a check that allocates nothing, for the
+ * many strings of an event that need no work. Only printable ASCII counts as not whitespace at the
+ * ends; anything else goes the long way.
+ */
+export function cleanString(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) return undefined;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first > 32 && first < 127 && last > 32 && last < 127 ? value : undefined;
+}
+
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 

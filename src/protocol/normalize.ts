@@ -108,7 +108,8 @@ function readStringField(
 }
 
 /**
- * Normalizes an event payload.
+ * Normalizes an event payload. Its frames and breadcrumbs are normalized in place, so `raw` must
+ * be the caller's own (fresh from parsing) and is not to be read afterwards.
  * @param raw the parsed JSON payload (an object).
  * @throws ProtocolError `invalid_json` when `raw` is not a JSON object; nothing else throws.
  */
@@ -228,6 +229,6 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
   const clientErrors = Array.isArray(src.errors)
     ? (src.errors.filter((e) => isObject(e) && typeof e.type === 'string').map((e) => capDepth(e, 3)) as EventError[])
     : [];
-  out.errors = [...clientErrors, ...rec.errors];
+  out.errors = clientErrors.length > 0 ? [...clientErrors, ...rec.errors] : rec.errors;
   return out;
 }
