@@ -161,7 +161,10 @@ export class EventWorker {
           continue;
         }
         await this.#services.bodyDictionaries.ready(project.id);
-        events.push({ task, processed: { ...readyForSave(event, project, this.#services.bodyDictionaries), grouping, project, size: Buffer.byteLength(ingest.payload) } });
+        const ready = readyForSave(event, project, this.#services.bodyDictionaries);
+        // A literal, not a spread with fields added: see normalize.ts on V8's maps.
+        const processed: ProcessedEvent = { event: ready.event, body: ready.body, message: ready.message, grouping, project, size: Buffer.byteLength(ingest.payload) };
+        events.push({ task, processed });
       } catch (err) {
         if (err instanceof ProtocolError) {
           outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'invalid', reason: err.reason, quantity: 1 });

@@ -200,5 +200,7 @@ export function inferUserIp(
     if (ctx.inferIp === 'auto' || (legacy && ['javascript', 'cocoa', 'objc'].includes(ctx.platform))) inferred = clientIp;
   }
   if (!inferred) return user && Object.keys(user).length > 0 ? user : null;
-  return { ...(user ?? {}), ip_address: inferred };
+  if (!user) return { ip_address: inferred };
+  user.ip_address = inferred; // normalizeUser's own copy
+  return user;
 }
