@@ -37,6 +37,13 @@ const SKIP_FRAME = new Set([
 ]);
 /** Source code around a frame: card numbers and keys are removed, `key = value` code is kept. */
 const SOURCE_FRAME = new Set(['pre_context', 'context_line', 'post_context']);
+const SKIP = 1;
+const SOURCE = 2;
+/** Both sets as one lookup (a frame has a dozen fields, and the two lookups per field added up). */
+const FRAME_FIELD_KIND: Record<string, typeof SKIP | typeof SOURCE | undefined> = Object.assign(
+  Object.create(null) as Record<string, typeof SKIP | typeof SOURCE>,
+  Object.fromEntries([...[...SKIP_FRAME].map((k) => [k, SKIP]), ...[...SOURCE_FRAME].map((k) => [k, SOURCE])]),
+);
 
 type Meta = Record<string, any>;
 
@@ -351,8 +358,9 @@ function scrubStackContainer(container: unknown, name: string, sc: Scrubber, met
         const clean = sourceKnownClean(frame, sc);
         const scrubbedBefore = sourceLinesScrubbed;
         for (const fk in frame) {
-          if (!Object.hasOwn(frame, fk) || SKIP_FRAME.has(fk)) continue;
-          const source = SOURCE_FRAME.has(fk);
+          const kind = FRAME_FIELD_KIND[fk];
+          if (kind === SKIP || !Object.hasOwn(frame, fk)) continue;
+          const source = kind === SOURCE;
           if (source && clean) continue;
           path.push(fk);
           const fv = frame[fk];
