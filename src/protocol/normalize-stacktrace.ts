@@ -12,7 +12,7 @@
  * normalization), in-app rules and symbolication (pipeline steps).
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
-import { capDepth, ErrorRecorder, isObject, readString } from './normalize-values.js';
+import { capDepth, ErrorRecorder, isObject, readString, unset } from './normalize-values.js';
 
 /** Reads `{values: [...]}` or a bare list (relay `Values<T>` accepts both). */
 export function readValues(value: unknown): unknown[] | undefined {
@@ -187,22 +187,22 @@ function normalizeException(raw: Record<string, unknown>, path: string, rec: Err
     }
   }
   if (type) ex.type = type;
-  else delete ex.type;
+  else unset(ex, 'type');
   if (value !== undefined) ex.value = value;
-  else delete ex.value;
+  else unset(ex, 'value');
   if (!type && !value) {
     rec.add('missing_attribute', path, 'type or value');
     return null;
   }
   const module = readString(raw.module, `${path}.module`, 256, rec);
   if (module) ex.module = module;
-  else delete ex.module;
+  else unset(ex, 'module');
   const mechanism = normalizeMechanism(raw.mechanism, `${path}.mechanism`, rec);
   if (mechanism) ex.mechanism = mechanism;
-  else delete ex.mechanism;
+  else unset(ex, 'mechanism');
   const stacktrace = normalizeStacktrace(raw.stacktrace, `${path}.stacktrace`, rec);
   if (stacktrace) ex.stacktrace = stacktrace;
-  else delete ex.stacktrace;
+  else unset(ex, 'stacktrace');
   if (raw.raw_stacktrace !== undefined) {
     const rawStack = normalizeStacktrace(raw.raw_stacktrace, `${path}.raw_stacktrace`, rec);
     if (rawStack) ex.raw_stacktrace = rawStack;

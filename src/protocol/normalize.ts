@@ -18,7 +18,7 @@ import { normalizeBreadcrumbs, normalizeContexts, normalizeFingerprint, normaliz
 import { findHeader, inferUserIp, normalizeRequest, normalizeUser } from './normalize-request.js';
 import { normalizeExceptions, normalizeStacktrace, normalizeThreads, placeStacktraces } from './normalize-stacktrace.js';
 import { addDerivedTags, readTags } from './normalize-tags.js';
-import { capDepth, ErrorRecorder, isObject, MAX_CHARS, parseLevel, parseTimestamp, readString } from './normalize-values.js';
+import { capDepth, ErrorRecorder, isObject, MAX_CHARS, parseLevel, parseTimestamp, readString, unset } from './normalize-values.js';
 
 /** What the server knows about an event besides its payload. */
 export interface NormalizeContext {
@@ -124,7 +124,7 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
   for (const [alias, key] of LEGACY_ALIASES) {
     if (!(alias in src)) continue;
     if (src[key] === undefined || src[key] === null) src[key] = src[alias];
-    delete src[alias];
+    unset(src, alias);
   }
   const out = src as NormalizedEvent;
   const rawStacktrace = src.stacktrace;
