@@ -67,7 +67,9 @@ test('the screen index leaves out no frame that a built-in rule matches', () => 
       const b = make();
       const screened = classifyFrames(a, NO_EXCEPTION);
       expect(screened, `${family} ${key}=${value}`).toEqual(classifyFrames(b, NO_EXCEPTION, unscreened));
-      expect(a).toEqual(b);
+      // The frames' own fields agree (not what the matchers kept on them, which only screened frames have).
+      const fields = (fs: MatchFrame[]) => fs.map(({ paths: _p, passes: _s, ...f }) => f);
+      expect(fields(a)).toEqual(fields(b));
       if (screened.some((r) => r.inApp !== null || r.category !== null)) matched++;
     }
   }

@@ -26,6 +26,13 @@ export interface MatchFrame {
   filename: string | null;
   inApp: boolean | null;
   category: string | null;
+  /**
+   * What the matchers worked out for this frame object, kept on it rather than in WeakMaps: a
+   * WeakMap entry per frame of every new stack cost more to add, and to collect, than the work
+   * it saved (the profile of a 10,000-issue drain).
+   */
+  paths?: Partial<Record<'path' | 'package' | 'filename', string>>;
+  passes?: number[];
 }
 
 /** Exception fields visible to `error.type` / `error.value` / `error.mechanism` matchers. */
@@ -176,11 +183,8 @@ function safeGlob(pattern: string, opts: { doublestar?: boolean } = {}): RegExp 
 const cap = (v: string) => (v.length > MAX_MATCH_CHARS ? v.slice(0, MAX_MATCH_CHARS) : v);
 
 /** Path-like values, lowercased with `/` separators, computed once per frame (pathMatch's normalization). */
-const normalizedPaths = new WeakMap<MatchFrame, Partial<Record<'path' | 'package' | 'filename', string>>>();
-
 function normalizedPath(frame: MatchFrame, key: 'path' | 'package' | 'filename'): string {
-  let entry = normalizedPaths.get(frame);
-  if (!entry) normalizedPaths.set(frame, (entry = {}));
+  const entry = (frame.paths ??= {});
   return (entry[key] ??= cap((frame[key] as string).toLowerCase().replace(/\\/g, '/')));
 }
 
@@ -340,11 +344,9 @@ function candidateScreens(frame: MatchFrame): number[] {
   return out.sort((a, b) => a - b);
 }
 
-/** The same, per frame object: a stack is matched twice (classifier rules, then contribution rules). */
-const passesByFrame = new WeakMap<MatchFrame, number[]>();
-
+/** The same, kept on the frame object: a stack is matched twice (classifier rules, then contribution rules). */
 function passesOf(frame: MatchFrame): number[] {
-  const known = passesByFrame.get(frame);
+  const known = frame.passes;
   if (known) return known;
   const key = `${frame.family}\u0001${frame.function}\u0001${frame.module ?? '\u0000'}\u0001${frame.package ?? '\u0000'}\u0001${frame.path ?? '\u0000'}\u0001${frame.filename ?? '\u0000'}`;
   let passes = framePasses.get(key);
@@ -353,7 +355,7 @@ function passesOf(frame: MatchFrame): number[] {
     for (const i of candidateScreens(frame)) if (screens[i].every((m) => positiveMatch(m, frame, NO_EXCEPTION))) passes.push(i);
     framePasses.set(key, passes);
   }
-  passesByFrame.set(frame, passes);
+  frame.passes = passes;
   return passes;
 }
 

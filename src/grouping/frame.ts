@@ -114,6 +114,8 @@ export function prepareFrames(
         filename: lower(filename),
         inApp: clientInApp,
         category,
+        paths: undefined,
+        passes: undefined,
       },
     });
   });

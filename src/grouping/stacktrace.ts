@@ -15,9 +15,6 @@ import { behaviorFamily } from './functions.js';
 /** Components keyed by variant name; a `!` prefix marks the priority variant. */
 export type ComponentsByVariant = Map<string, GroupingComponent>;
 
-/** Whether each frame component's frame is in-app (kept beside the public component shape). */
-const frameInApp = new WeakMap<GroupingComponent, boolean>();
-
 const RECURSION_FIELDS = ['abs_path', 'package', 'module', 'filename', 'function', 'lineno', 'colno'] as const;
 
 function isRecursion(frame: GroupingFrame, prev: GroupingFrame | null): boolean {
@@ -37,7 +34,6 @@ function singleVariant(variant: 'app' | 'system', frames: GroupingFrame[], platf
   for (let i = 0; i < frames.length; i++) {
     const frame = frames[i];
     const c = built[i];
-    frameInApp.set(c, frame.inApp);
     if (isRecursion(frame, prev)) updateComponent(c, { contributes: false, hint: 'ignored due to recursion' });
     if (variant === 'app' && !frame.inApp) updateComponent(c, { contributes: false });
     components.push(c);
@@ -90,8 +86,11 @@ export function stacktraceVariants(
   let inApp = 0;
   let contributing = 0;
   let inAppContributing = 0;
-  for (const c of system.values as GroupingComponent[]) {
-    const isInApp = frameInApp.get(c) === true;
+  // The system variant's components are the frames' own, in order (singleVariant).
+  const systemFrames = system.values as GroupingComponent[];
+  for (let i = 0; i < systemFrames.length; i++) {
+    const c = systemFrames[i];
+    const isInApp = frames[i].inApp === true;
     if (isInApp) inApp++;
     if (c.contributes) contributing++;
     if (isInApp && c.contributes) inAppContributing++;
