@@ -7,6 +7,7 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { buildCorpus } from './corpus.js';
 import { sendLoad } from './load.js';
@@ -71,6 +72,35 @@ export function printProfile(dir: string): void {
   print(inclusiveTimes(profile).slice(0, 25));
 }
 
+interface HeapNode {
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children?: HeapNode[];
+}
+
+/** Bytes allocated per function (self), largest first, from a .heapprofile. */
+export function allocations(root: HeapNode): [string, number][] {
+  const bytes = new Map<string, number>();
+  const stack = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    const name = frameName(n.callFrame);
+    bytes.set(name, (bytes.get(name) ?? 0) + n.selfSize);
+    for (const c of n.children ?? []) stack.push(c);
+  }
+  return [...bytes].sort((a, b) => b[1] - a[1]);
+}
+
+/** Prints where the worker allocated, in KB per event. */
+export function printHeapProfile(file: string, events: number): void {
+  const rows = allocations((JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode }).head);
+  const total = rows.reduce((n, [, b]) => n + b, 0);
+  process.stdout.write(`  allocated: ${(total / 1024 / events).toFixed(0)} KB per event (sampled, collected objects included); by function:\n`);
+  for (const [name, b] of rows.slice(0, 25)) {
+    process.stdout.write(`${(b / 1024 / events).toFixed(1).padStart(7)} KB ${((100 * b) / total).toFixed(1).padStart(5)} %  ${name}\n`);
+  }
+}
+
 /** Where `profileWorker` runs: the embedded default, or PostgreSQL + Redis (admin URL, Redis URL). */
 export interface ProfileLayout {
   postgresUrl: string;
@@ -94,10 +124,12 @@ export interface ProfileOptions {
   /** Distinct issues and event templates of the corpus (as `bench --issues/--corpus`). */
   issues?: number;
   corpusSize?: number;
+  /** Also sample the worker's allocations (heap-sampling.ts) and print them. */
+  heap?: boolean;
 }
 
 export async function profileWorker(events: number, log: (m: string) => void, opts: ProfileOptions = {}): Promise<void> {
-  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000 } = opts;
+  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000, heap = false } = opts;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
   const ingestProfDir = path.join(dataDir, 'ingest-profiles');
@@ -141,7 +173,9 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     await stopAll([ingest]);
     log('draining with one worker under --cpu-prof');
     const started = performance.now();
-    const worker = await startRole('worker', env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+    const heapFile = path.join(dataDir, 'worker.heapprofile');
+    const heapArgs = heap ? ['--import', fileURLToPath(new URL('./heap-sampling.js', import.meta.url))] : [];
+    const worker = await startRole('worker', heap ? { ...env, FAULTLINE_HEAP_PROFILE: heapFile } : env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...heapArgs]);
     await drained();
     const seconds = (performance.now() - started) / 1000;
     const cpu = usage(worker.child.pid!).cpu;
@@ -150,9 +184,11 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     printProfile(ingestProfDir);
     process.stdout.write(`worker: ${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
     printProfile(profDir);
+    if (heap) printHeapProfile(heapFile, events);
     if (keepDir) {
       cpSync(ingestProfDir, path.join(keepDir, 'ingest'), { recursive: true });
       cpSync(profDir, path.join(keepDir, 'worker'), { recursive: true });
+      if (heap) cpSync(heapFile, path.join(keepDir, 'worker', 'worker.heapprofile'));
       log(`profiles kept in ${keepDir}/ingest and ${keepDir}/worker`);
     }
   } finally {

@@ -19,6 +19,7 @@ export function benchCommand(program: Command): void {
     .option('--sweep', 'also measure the embedded layout at other concurrencies, issue counts and event sizes (scaling table)')
     .option('--profile-worker <events>', 'instead: fill a queue with this many events of the corpus (--issues, --corpus), drain it with one worker under --cpu-prof, print the top functions (with --layout postgres-redis: on PostgreSQL + Redis)')
     .option('--profile-out <dir>', 'with --profile-worker: keep the .cpuprofile files in this directory')
+    .option('--heap', 'with --profile-worker: also sample where the worker allocates (collected objects included) and print it per event')
     .option('--stored <events>', 'with --profile-worker: first store this many events (not profiled), to measure a grown database', '0')
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
     .action(async (o) => {
@@ -36,6 +37,7 @@ export function benchCommand(program: Command): void {
           stored: Number(o.stored),
           issues: Number(o.issues),
           corpusSize: Number(o.corpus),
+          heap: Boolean(o.heap),
         });
       }
       const { runBench } = await import('../bench/run.js');
