@@ -26,6 +26,25 @@ describe('scrubEvent', () => {
     expect((e._meta as any).logentry.formatted[''].rem[0][0]).toBe('@creditcard:filter');
   });
 
+  it('scrubs and notes a value again in every event that repeats it, at its own place', () => {
+    const o = opts();
+    const crumb = () => ({ message: 'retry with api_key=abc123', category: 'card 4111 1111 1111 1111' });
+    const first = event({ message: 'm', breadcrumbs: [crumb()] });
+    const second = event({ message: 'm', breadcrumbs: [{ message: 'ok' }, crumb()] });
+    scrubEvent(first, o);
+    scrubEvent(second, o);
+    for (const [e, i] of [[first, 0], [second, 1]] as const) {
+      const b = e.breadcrumbs!.values[i];
+      expect(b.message).toBe(`retry with api_key=${FILTERED}`);
+      expect(b.category).toBe(`card ${FILTERED}`);
+      const meta = (e._meta as any).breadcrumbs.values[String(i)];
+      expect(meta.message['']).toEqual({ rem: [['@password:filter', 's']], len: crumb().message.length });
+      expect(meta.category[''].rem).toEqual([['@creditcard:filter', 's']]);
+    }
+    expect(second.breadcrumbs!.values[0].message).toBe('ok');
+    expect((second._meta as any).breadcrumbs.values['0']).toBeUndefined();
+  });
+
   it('filters credentials in headers, cookies, query strings, URLs and free text', () => {
     const e = event({
       message: 'login failed: password=letmein user=bob',

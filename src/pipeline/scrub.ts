@@ -119,10 +119,31 @@ function scrubString(s: string, sc: Scrubber, pairs = true): string {
 
 /** Scrubs a string and notes the rules that fired at `path`. */
 function scrubAt(value: string, path: (string | number)[], sc: Scrubber, meta: Meta, pairs = true): string {
+  if (pairs && value.length <= SHORT_VALUE) return scrubShortValue(value, path, sc, meta);
   const out = scrubString(value, sc, pairs);
   for (const rule of fired) note(meta, path, rule, value, false);
   return out;
 }
+
+/** Values this short are remembered per scrubber: breadcrumbs, tags and contexts repeat them. */
+const SHORT_VALUE = 200;
+const shortValueMemos = new WeakMap<Scrubber, Map<string, { value: string; rules: string[] }>>();
+
+function scrubShortValue(value: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
+  let memo = shortValueMemos.get(sc);
+  if (!memo) shortValueMemos.set(sc, (memo = new Map()));
+  let r = memo.get(value);
+  if (!r) {
+    const out = scrubString(value, sc, true);
+    r = { value: out, rules: fired.length ? [...fired] : NO_RULES };
+    if (memo.size >= 20_000) memo.clear();
+    memo.set(value, r);
+  }
+  for (const rule of r.rules) note(meta, path, rule, value, false);
+  return r.value;
+}
+
+const NO_RULES: string[] = [];
 
 function note(meta: Meta, path: readonly (string | number)[], rule: string, original: unknown, removed: boolean): void {
   let node = meta;
