@@ -125,25 +125,25 @@ function scrubAt(value: string, path: (string | number)[], sc: Scrubber, meta: M
   return out;
 }
 
-/** Values this short are remembered per scrubber: breadcrumbs, tags and contexts repeat them. */
+/**
+ * Values this short that no rule changed are remembered per scrubber: breadcrumbs, tags and
+ * contexts repeat them. A value a rule changed is not kept, so no secret outlives its event.
+ */
 const SHORT_VALUE = 200;
-const shortValueMemos = new WeakMap<Scrubber, Map<string, { value: string; rules: string[] }>>();
+const cleanShortValues = new WeakMap<Scrubber, Set<string>>();
 
 function scrubShortValue(value: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
-  let memo = shortValueMemos.get(sc);
-  if (!memo) shortValueMemos.set(sc, (memo = new Map()));
-  let r = memo.get(value);
-  if (!r) {
-    const out = scrubString(value, sc, true);
-    r = { value: out, rules: fired.length ? [...fired] : NO_RULES };
-    if (memo.size >= 20_000) memo.clear();
-    memo.set(value, r);
+  let clean = cleanShortValues.get(sc);
+  if (!clean) cleanShortValues.set(sc, (clean = new Set()));
+  if (clean.has(value)) return value;
+  const out = scrubString(value, sc, true);
+  if (fired.length === 0) {
+    if (clean.size >= 20_000) clean.clear();
+    clean.add(value);
   }
-  for (const rule of r.rules) note(meta, path, rule, value, false);
-  return r.value;
+  for (const rule of fired) note(meta, path, rule, value, false);
+  return out;
 }
-
-const NO_RULES: string[] = [];
 
 function note(meta: Meta, path: readonly (string | number)[], rule: string, original: unknown, removed: boolean): void {
   let node = meta;
