@@ -29,10 +29,15 @@ describe('scrubEvent', () => {
   it('scrubs and notes a value again in every event that repeats it, at its own place', () => {
     const o = opts();
     const crumb = () => ({ message: 'retry with api_key=abc123', category: 'card 4111 1111 1111 1111' });
-    const first = event({ message: 'm', breadcrumbs: [crumb()] });
-    const second = event({ message: 'm', breadcrumbs: [{ message: 'ok' }, crumb()] });
+    const stack = () => ({ values: [{ type: 'E', stacktrace: { frames: [{ function: 'pay', context_line: 'charge("4111 1111 1111 1111")', pre_context: ['ok()'] }] } }] });
+    const first = event({ message: 'm', breadcrumbs: [crumb()], exception: stack() });
+    const second = event({ message: 'm', breadcrumbs: [{ message: 'ok' }, crumb()], exception: stack() });
     scrubEvent(first, o);
     scrubEvent(second, o);
+    for (const e of [first, second]) {
+      expect(e.exception!.values[0].stacktrace!.frames[0].context_line).toBe(`charge("${FILTERED}")`);
+      expect((e._meta as any).exception.values['0'].stacktrace.frames['0'].context_line[''].rem).toEqual([['@creditcard:filter', 's']]);
+    }
     for (const [e, i] of [[first, 0], [second, 1]] as const) {
       const b = e.breadcrumbs!.values[i];
       expect(b.message).toBe(`retry with api_key=${FILTERED}`);

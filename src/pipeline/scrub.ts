@@ -287,22 +287,25 @@ export function scrubEvent(event: NormalizedEvent, opts: ProjectOptions): void {
   if (Object.keys(meta).length) event._meta = meta;
 }
 
-/** Source lines of one scrubber: the same lines come back in event after event. */
-const sourceMemos = new WeakMap<Scrubber, Map<string, { value: string; rules: string[] }>>();
+/**
+ * Source lines of one scrubber that no rule changed: the same lines come back in event after
+ * event. A line a rule changed is scrubbed every time and never kept (no secret outlives its event).
+ */
+const cleanSourceLines = new WeakMap<Scrubber, Set<string>>();
 
 function scrubSourceLine(line: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
-  let memo = sourceMemos.get(sc);
-  if (!memo) sourceMemos.set(sc, (memo = new Map()));
-  let r = memo.get(line);
-  if (!r) {
-    const value = scrubString(line, sc, false);
-    r = { value, rules: [...fired] };
-    if (memo.size >= 20_000) memo.clear();
-    memo.set(line, r);
+  let clean = cleanSourceLines.get(sc);
+  if (!clean) cleanSourceLines.set(sc, (clean = new Set()));
+  if (clean.has(line)) return line;
+  const value = scrubString(line, sc, false);
+  if (fired.length === 0) {
+    if (clean.size >= 20_000) clean.clear();
+    clean.add(line);
+    return value;
   }
-  if (r.rules.length) sourceLinesScrubbed++;
-  for (const rule of r.rules) note(meta, path, rule, line, false);
-  return r.value;
+  sourceLinesScrubbed++;
+  for (const rule of fired) note(meta, path, rule, line, false);
+  return value;
 }
 
 /** Source lines of a scrubber's frames, by context line, seen with nothing in them to scrub. */
