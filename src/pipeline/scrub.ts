@@ -119,24 +119,32 @@ function scrubString(s: string, sc: Scrubber, pairs = true): string {
 
 /** Scrubs a string and notes the rules that fired at `path`. */
 function scrubAt(value: string, path: (string | number)[], sc: Scrubber, meta: Meta, pairs = true): string {
-  if (pairs && value.length <= SHORT_VALUE) return scrubShortValue(value, path, sc, meta);
+  if (pairs && value.length <= SHORT_VALUE) return scrubRemembering(value, path, sc, meta, true);
   const out = scrubString(value, sc, pairs);
   for (const rule of fired) note(meta, path, rule, value, false);
   return out;
 }
 
-/**
- * Values this short that no rule changed are remembered per scrubber: breadcrumbs, tags and
- * contexts repeat them. A value a rule changed is not kept, so no secret outlives its event.
- */
+/** Values this short are looked up among those seen before: breadcrumbs, tags and contexts repeat them. */
 const SHORT_VALUE = 200;
-const cleanShortValues = new WeakMap<Scrubber, Set<string>>();
+/** Per scrubber, strings no rule changed, for values (`pairs`) and for source lines. */
+const cleanValues = new WeakMap<Scrubber, Set<string>>();
+const cleanSourceLines = new WeakMap<Scrubber, Set<string>>();
 
-function scrubShortValue(value: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
-  let clean = cleanShortValues.get(sc);
-  if (!clean) cleanShortValues.set(sc, (clean = new Set()));
-  if (clean.has(value)) return value;
-  const out = scrubString(value, sc, true);
+/**
+ * `scrubAt` for strings that come back in event after event: a string no rule changed is
+ * remembered and skipped next time. One a rule changed is scrubbed every time and never kept, so
+ * no secret outlives its event in memory. `fired` holds the rules that fired, as after `scrubString`.
+ */
+function scrubRemembering(value: string, path: (string | number)[], sc: Scrubber, meta: Meta, pairs: boolean): string {
+  const memos = pairs ? cleanValues : cleanSourceLines;
+  let clean = memos.get(sc);
+  if (!clean) memos.set(sc, (clean = new Set()));
+  if (clean.has(value)) {
+    fired.length = 0;
+    return value;
+  }
+  const out = scrubString(value, sc, pairs);
   if (fired.length === 0) {
     if (clean.size >= 20_000) clean.clear();
     clean.add(value);
@@ -287,25 +295,10 @@ export function scrubEvent(event: NormalizedEvent, opts: ProjectOptions): void {
   if (Object.keys(meta).length) event._meta = meta;
 }
 
-/**
- * Source lines of one scrubber that no rule changed: the same lines come back in event after
- * event. A line a rule changed is scrubbed every time and never kept (no secret outlives its event).
- */
-const cleanSourceLines = new WeakMap<Scrubber, Set<string>>();
-
 function scrubSourceLine(line: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
-  let clean = cleanSourceLines.get(sc);
-  if (!clean) cleanSourceLines.set(sc, (clean = new Set()));
-  if (clean.has(line)) return line;
-  const value = scrubString(line, sc, false);
-  if (fired.length === 0) {
-    if (clean.size >= 20_000) clean.clear();
-    clean.add(line);
-    return value;
-  }
-  sourceLinesScrubbed++;
-  for (const rule of fired) note(meta, path, rule, line, false);
-  return value;
+  const out = scrubRemembering(line, path, sc, meta, false);
+  if (fired.length) sourceLinesScrubbed++;
+  return out;
 }
 
 /** Source lines of a scrubber's frames, by context line, seen with nothing in them to scrub. */
