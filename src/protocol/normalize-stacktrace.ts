@@ -91,10 +91,8 @@ export function normalizeFrame(frame: Frame, framesPath: string, index: number, 
     if (path !== frame.filename) frame.filename = path;
   }
   // Relay's store processor `process_frame`: "?" is the SDKs' placeholder for "unknown" (the
-  // JavaScript SDKs' for every anonymous function). Set to undefined rather than deleted: V8 turns
-  // an object that loses a field other than its last into a slow dictionary, and JSON leaves
-  // undefined out all the same.
-  if (frame.function === '?') frame.function = undefined;
+  // JavaScript SDKs' for every anonymous function, so unset, not deleted: see `unset`).
+  if (frame.function === '?') unset(frame, 'function');
   const lineno = frame.lineno;
   if (lineno !== undefined && lineno !== null) {
     const n = readLine(lineno, 'lineno');

@@ -67,24 +67,24 @@ export function encodeIngestTask(
   task: Omit<IngestTask, 'payload'> & { payload: string | Buffer },
   opts: { compress?: boolean; dictionary?: BodyDictionary | null } = {},
 ): Buffer {
-  const payload = task.payload;
+  const { payload, ...fields } = task;
   let body = payload;
   let header: string;
   if (opts.compress && (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length) >= COMPRESS_FROM) {
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (opts.dictionary) {
       body = compressWithDictionary(bytes, opts.dictionary);
-      header = headerLine(task, FORMAT_DICTIONARY, opts.dictionary.id);
+      header = JSON.stringify({ ...fields, v: FORMAT_DICTIONARY, c: 'zstd', d: opts.dictionary.id });
     } else {
       if (!compressor) {
         compressor = new Compressor();
         compressor.setParameters({ compressionLevel: -1 });
       }
       body = compressor.compress(bytes);
-      header = headerLine(task, FORMAT_COMPRESSED);
+      header = JSON.stringify({ ...fields, v: FORMAT_COMPRESSED, c: 'zstd' });
     }
   } else {
-    header = headerLine(task, FORMAT);
+    header = JSON.stringify({ ...fields, v: FORMAT });
   }
   const headerLength = Buffer.byteLength(header);
   const bodyLength = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
@@ -94,28 +94,6 @@ export function encodeIngestTask(
   if (typeof body === 'string') out.write(body, headerLength + 1, 'utf8');
   else body.copy(out, headerLength + 1);
   return out;
-}
-
-/**
- * The header line: the task's fields, then the format (and compression and dictionary). Built as
- * one literal: a rest or spread copy given new fields gets a V8 map of its own every time
- * (src/protocol/normalize.ts), and so a slower `JSON.stringify`.
- */
-function headerLine(task: Omit<IngestTask, 'payload' | 'v'>, v: number, dictionaryId?: number): string {
-  const fields = {
-    itemType: task.itemType,
-    projectId: task.projectId,
-    keyId: task.keyId,
-    receivedAt: task.receivedAt,
-    clientIp: task.clientIp,
-    userAgent: task.userAgent,
-    eventId: task.eventId,
-    client: task.client,
-    v,
-    c: v === FORMAT ? undefined : 'zstd',
-    d: dictionaryId,
-  };
-  return JSON.stringify(fields);
 }
 
 /**
