@@ -8,6 +8,7 @@
  * treats those as not in-app when grouping). Leaves out project-specific stack trace rules.
  */
 import type { NormalizedEvent } from '../protocol/event.js';
+import { framesChanged } from '../protocol/frames-text.js';
 import { prepareFrames, str } from './frame.js';
 
 // Node's own modules: `node:internal/...`, `internal/...`, `node:fs`, bare core module files.
@@ -42,8 +43,10 @@ function fillStack(stack: unknown, platform: string, exc: { type?: string | null
   objects.forEach((frame, i) => {
     if (typeof frame.in_app === 'boolean') return;
     const ruled = prepared[i]?.ruleInApp ?? null;
-    if (ruled !== null) frame.in_app = ruled;
-    else if (systemDefault(frame)) frame.in_app = false;
+    const value = ruled ?? (systemDefault(frame) ? false : null);
+    if (value === null) return;
+    frame.in_app = value;
+    framesChanged(stack.frames);
   });
 }
 
@@ -74,17 +77,24 @@ export function applyInAppDefaults(event: NormalizedEvent): void {
   }
 }
 
+/** Every stack trace with a frames list, in the order `applyInAppDefaults` visits them. */
+function forEachStack(event: NormalizedEvent, fn: (stack: { frames: unknown[] }) => void): void {
+  const visit = (stack: unknown) => {
+    if (isRecord(stack) && Array.isArray(stack.frames)) fn(stack as { frames: unknown[] });
+  };
+  const exc = event.exception as unknown;
+  if (isRecord(exc) && Array.isArray(exc.values)) for (const e of exc.values) if (isRecord(e)) visit(e.stacktrace);
+  visit(event.stacktrace);
+  const threads = event.threads as unknown;
+  if (isRecord(threads) && Array.isArray(threads.values)) for (const t of threads.values) if (isRecord(t)) visit(t.stacktrace);
+}
+
 /** The frame objects of every stack trace, in the order `applyInAppDefaults` visits them. */
 function framesInOrder(event: NormalizedEvent): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  const add = (stack: unknown) => {
-    if (isRecord(stack) && Array.isArray(stack.frames)) for (const f of stack.frames) if (isRecord(f)) out.push(f);
-  };
-  const exc = event.exception as unknown;
-  if (isRecord(exc) && Array.isArray(exc.values)) for (const e of exc.values) if (isRecord(e)) add(e.stacktrace);
-  add(event.stacktrace);
-  const threads = event.threads as unknown;
-  if (isRecord(threads) && Array.isArray(threads.values)) for (const t of threads.values) if (isRecord(t)) add(t.stacktrace);
+  forEachStack(event, (stack) => {
+    for (const f of stack.frames) if (isRecord(f)) out.push(f);
+  });
   return out;
 }
 
@@ -97,7 +107,11 @@ export function readInApp(event: NormalizedEvent): (boolean | null)[] {
 export function writeInApp(event: NormalizedEvent, values: readonly (boolean | null)[]): void {
   const frames = framesInOrder(event);
   if (frames.length !== values.length) return applyInAppDefaults(event);
+  let changed = false;
   frames.forEach((f, i) => {
-    if (values[i] !== null) f.in_app = values[i];
+    if (values[i] === null || f.in_app === values[i]) return;
+    f.in_app = values[i];
+    changed = true;
   });
+  if (changed) forEachStack(event, (stack) => framesChanged(stack.frames));
 }

@@ -10,7 +10,7 @@ import type { Database, Dialect, EventTable } from '../db/index.js';
 import { dialectOfDb, insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsTable } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
-import type { NormalizedEvent } from '../protocol/index.js';
+import { framesText, type NormalizedEvent } from '../protocol/index.js';
 import { EncodedNode, eventNodeId, type NodeData } from '../services/nodestore/index.js';
 import { eventMessage } from './event-fields.js';
 import type { GroupCounters } from '../services/buffer/index.js';
@@ -35,10 +35,51 @@ const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'conte
 export function readyForSave(event: NormalizedEvent, project: ProjectSettings, dictionaries: BodyDictionaries): { event: NormalizedEvent; body: EncodedNode; message: string } {
   // Set in place: a spread copy with a field added gets a map of its own in V8 (normalize.ts).
   (event as Record<string, unknown>).project = project.id;
-  const body = new EncodedNode(dictionaries.encode(project.id, event));
+  const body = new EncodedNode(dictionaries.encode(project.id, event, eventJson(event)));
   const message = eventMessage(event);
   for (const key of LARGE_PARTS) if (key in event) (event as Record<string, unknown>)[key] = undefined;
   return { event, body, message };
+}
+
+/** Stands for a stack's frames while the event is written out; random per process. */
+const FRAMES_MARKER = `frames-${Math.random().toString(36).slice(2, 12)}-`;
+
+/**
+ * The event's JSON, with the client's own text for every stack whose frames nothing changed
+ * (protocol frames-text.ts) instead of writing them out again. An event the scrubber noted
+ * anything in is written out whole, so a scrubbed value can never come back from a client's text.
+ */
+export function eventJson(event: NormalizedEvent): string {
+  if (event._meta) return JSON.stringify(event);
+  const swapped: { stack: { frames: unknown }; frames: unknown; text: string }[] = [];
+  const visit = (stack: { frames?: unknown } | null | undefined) => {
+    const text = stack ? framesText(stack.frames) : undefined;
+    if (!stack || text === undefined) return;
+    swapped.push({ stack: stack as { frames: unknown }, frames: stack.frames, text });
+    stack.frames = `${FRAMES_MARKER}${swapped.length - 1}`;
+  };
+  for (const v of event.exception?.values ?? []) {
+    visit(v.stacktrace);
+    visit(v.raw_stacktrace);
+  }
+  for (const t of event.threads?.values ?? []) visit(t.stacktrace);
+  visit(event.stacktrace as { frames?: unknown } | null | undefined);
+  if (swapped.length === 0) return JSON.stringify(event);
+  let json: string;
+  try {
+    json = JSON.stringify(event);
+  } finally {
+    for (const s of swapped) s.stack.frames = s.frames;
+  }
+  // Put each text where its marker was written (a JSON string: the marker and its quotes).
+  const at = swapped.map((s, i) => ({ s, pos: json.indexOf(`"${FRAMES_MARKER}${i}"`), len: FRAMES_MARKER.length + String(i).length + 2 })).sort((a, b) => a.pos - b.pos);
+  let out = '';
+  let last = 0;
+  for (const { s, pos, len } of at) {
+    out += json.slice(last, pos) + s.text;
+    last = pos + len;
+  }
+  return out + json.slice(last);
 }
 
 export interface ProcessedEvent {

@@ -14,7 +14,7 @@
  * attachments; in source context lines only the value patterns apply (card numbers, keys, URL
  * passwords), since `password = ...` there is code.
  */
-import type { NormalizedEvent } from '../protocol/index.js';
+import { framesChanged, type NormalizedEvent } from '../protocol/index.js';
 import type { ProjectOptions } from '../db/models/project-options.js';
 
 /** Sentry's current default sensitive words (Relay `DEFAULT_SCRUBBED_KEYS` via `@password`). */
@@ -153,7 +153,11 @@ function scrubRemembering(value: string, path: (string | number)[], sc: Scrubber
   return out;
 }
 
+/** Notes written so far: every change the scrubber makes is noted, so a stack can tell whether it had any. */
+let notesWritten = 0;
+
 function note(meta: Meta, path: readonly (string | number)[], rule: string, original: unknown, removed: boolean): void {
+  notesWritten++;
   let node = meta;
   for (const seg of path) node = node[String(seg)] ??= {};
   const entry = (node[''] ??= {});
@@ -368,6 +372,7 @@ function scrubStackContainer(container: unknown, name: string, sc: Scrubber, met
       const st = v[stKey];
       if (!st || !Array.isArray(st.frames)) continue;
       path.push(stKey, 'frames');
+      const notesBefore = notesWritten;
       for (let j = 0; j < st.frames.length; j++) {
         const frame = st.frames[j] as Record<string, any>;
         if (!frame || typeof frame !== 'object') continue;
@@ -388,6 +393,8 @@ function scrubStackContainer(container: unknown, name: string, sc: Scrubber, met
         if (!clean && sourceLinesScrubbed === scrubbedBefore) rememberCleanSource(frame, sc);
         path.pop();
       }
+      // The client's text of these frames no longer stands for them (frames-text.ts).
+      if (notesWritten !== notesBefore) framesChanged(st.frames);
       path.pop();
       path.pop();
     }

@@ -13,6 +13,22 @@
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
 import { capDepth, ErrorRecorder, isObject, readString, unset } from './normalize-values.js';
+import { rememberFramesText, type FramesPart } from './frames-text.js';
+
+/** The frames split off the payload being normalized (frames-text.ts), by marker; taken as used. */
+let splitParts: Map<string, FramesPart> | null = null;
+/** Set by `normalizeFrame` when it changes a frame (errors are counted apart). */
+let frameChanged = false;
+
+/** Runs `fn` (a normalization) with frames split off its payload to put back where they stood. */
+export function withSplitFrames<T>(parts: Map<string, FramesPart> | null, fn: () => T): T {
+  splitParts = parts;
+  try {
+    return fn();
+  } finally {
+    splitParts = null;
+  }
+}
 
 /** Reads `{values: [...]}` or a bare list (relay `Values<T>` accepts both). */
 export function readValues(value: unknown): unknown[] | undefined {
@@ -84,44 +100,74 @@ export function normalizeFrame(frame: Frame, framesPath: string, index: number, 
   }
   // Sentry's Frame.to_python / Relay process_non_raw_frame: fill each of abs_path and filename
   // from the other; an http(s) URL as filename is reduced to its path.
-  if (!frame.abs_path && frame.filename) frame.abs_path = frame.filename;
-  if (!frame.filename && frame.abs_path) frame.filename = frame.abs_path;
+  if (!frame.abs_path && frame.filename) {
+    frame.abs_path = frame.filename;
+    frameChanged = true;
+  }
+  if (!frame.filename && frame.abs_path) {
+    frame.filename = frame.abs_path;
+    frameChanged = true;
+  }
   if (frame.filename) {
     const path = urlPath(frame.filename);
-    if (path !== frame.filename) frame.filename = path;
+    if (path !== frame.filename) {
+      frame.filename = path;
+      frameChanged = true;
+    }
   }
   // Relay's store processor `process_frame`: "?" is the SDKs' placeholder for "unknown" (the
   // JavaScript SDKs' for every anonymous function, so unset, not deleted: see `unset`).
-  if (frame.function === '?') unset(frame, 'function');
+  if (frame.function === '?') {
+    unset(frame, 'function');
+    frameChanged = true;
+  }
   const lineno = frame.lineno;
   if (lineno !== undefined && lineno !== null) {
     const n = readLine(lineno, 'lineno');
     if (n === INVALID) rec.invalid(`${framesPath}.${index}.lineno`, lineno);
-    if (n !== lineno) frame.lineno = n === INVALID ? null : n;
+    if (n !== lineno) {
+      frame.lineno = n === INVALID ? null : n;
+      frameChanged = true;
+    }
   }
   const colno = frame.colno;
   if (colno !== undefined && colno !== null) {
     const n = readLine(colno, 'colno');
     if (n === INVALID) rec.invalid(`${framesPath}.${index}.colno`, colno);
-    if (n !== colno) frame.colno = n === INVALID ? null : n;
+    if (n !== colno) {
+      frame.colno = n === INVALID ? null : n;
+      frameChanged = true;
+    }
   }
   const pre: unknown = frame.pre_context;
   if (pre !== undefined) {
-    if (Array.isArray(pre)) frame.pre_context = readContextList(pre);
-    else contextListInvalid(frame, 'pre_context', framesPath, index, rec);
+    if (Array.isArray(pre)) {
+      const lines = readContextList(pre);
+      if (lines !== pre) {
+        frame.pre_context = lines;
+        frameChanged = true;
+      }
+    } else contextListInvalid(frame, 'pre_context', framesPath, index, rec);
   }
   const post: unknown = frame.post_context;
   if (post !== undefined) {
-    if (Array.isArray(post)) frame.post_context = readContextList(post);
-    else contextListInvalid(frame, 'post_context', framesPath, index, rec);
+    if (Array.isArray(post)) {
+      const lines = readContextList(post);
+      if (lines !== post) {
+        frame.post_context = lines;
+        frameChanged = true;
+      }
+    } else contextListInvalid(frame, 'post_context', framesPath, index, rec);
   }
   if (frame.in_app !== undefined && frame.in_app !== null && typeof frame.in_app !== 'boolean') {
     rec.invalid(`${framesPath}.${index}.in_app`, frame.in_app);
     delete frame.in_app;
   }
   if (frame.vars !== undefined) {
+    // Copied (and bounded) whatever it holds: the client's text no longer stands for it.
     if (isObject(frame.vars)) frame.vars = capDepth(frame.vars) as Record<string, unknown>;
     else delete frame.vars;
+    frameChanged = true;
   }
   return frame;
 }
@@ -133,6 +179,7 @@ function stringOrAbsent(v: unknown): boolean {
 function contextListInvalid(frame: Frame, key: 'pre_context' | 'post_context', framesPath: string, index: number, rec: ErrorRecorder): void {
   if (frame[key] !== null) rec.invalid(`${framesPath}.${index}.${key}`, frame[key]);
   delete frame[key];
+  frameChanged = true;
 }
 
 /** Normalizes a stack trace; returns `null` (with an error) when it is not an object. */
@@ -142,15 +189,22 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
     rec.invalid(path, raw);
     return null;
   }
+  // Frames split off the payload come back here, with their text (frames-text.ts).
+  const part = typeof raw.frames === 'string' ? splitParts?.get(raw.frames) : undefined;
+  if (part) splitParts!.delete(raw.frames as string);
+  const sent = part ? part.frames : raw.frames;
   const frames: Frame[] = [];
-  const rawFrames = Array.isArray(raw.frames) ? raw.frames : [];
-  if (raw.frames !== undefined && !Array.isArray(raw.frames)) rec.invalid(`${path}.frames`, raw.frames);
+  const rawFrames = Array.isArray(sent) ? sent : [];
+  if (sent !== undefined && !Array.isArray(sent)) rec.invalid(`${path}.frames`, sent);
   const framesPath = `${path}.frames`;
+  const errorsBefore = rec.errors.length;
+  frameChanged = false;
   for (let i = 0; i < rawFrames.length; i++) {
     const f: unknown = rawFrames[i];
     if (isObject(f)) frames.push(normalizeFrame(f, framesPath, i, rec));
     else rec.invalid(`${framesPath}.${i}`, f);
   }
+  if (part && !frameChanged && rec.errors.length === errorsBefore && frames.length === rawFrames.length) rememberFramesText(frames, part.text);
   return { ...raw, frames };
 }
 

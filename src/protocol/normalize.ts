@@ -16,7 +16,9 @@ import type { EventError, NormalizedEvent } from './event.js';
 import { newEventId, normalizeUuid } from './ids.js';
 import { normalizeBreadcrumbs, normalizeContexts, normalizeFingerprint, normalizeLogentry } from './normalize-parts.js';
 import { findHeader, inferUserIp, normalizeRequest, normalizeUser } from './normalize-request.js';
-import { normalizeExceptions, normalizeStacktrace, normalizeThreads, placeStacktraces } from './normalize-stacktrace.js';
+import { splitFrames, type FramesPart } from './frames-text.js';
+import { parseJson } from './json.js';
+import { normalizeExceptions, normalizeStacktrace, normalizeThreads, placeStacktraces, withSplitFrames } from './normalize-stacktrace.js';
 import { addDerivedTags, readTags } from './normalize-tags.js';
 import { capDepth, ErrorRecorder, isObject, MAX_CHARS, parseLevel, parseTimestamp, readString, unset } from './normalize-values.js';
 
@@ -30,6 +32,12 @@ export interface NormalizeContext {
   eventId?: string | null;
   /** The request's `User-Agent`, used when the payload's request has none. */
   userAgent?: string | null;
+  /**
+   * Frames arrays split off the payload (frames-text.ts `splitFrames`), each put back where its
+   * marker stands in a stack trace. A marker left elsewhere stays a string: `normalizeSplit`
+   * checks that every one was used.
+   */
+  splitFrames?: Map<string, FramesPart>;
 }
 
 /** Relay `max_secs_in_past`: 30 days. */
@@ -114,6 +122,30 @@ function readStringField(
  * @throws ProtocolError `invalid_json` when `raw` is not a JSON object; nothing else throws.
  */
 export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedEvent {
+  return withSplitFrames(ctx.splitFrames ?? null, () => normalizeParsed(raw, ctx));
+}
+
+/**
+ * Parses and normalizes a payload (valid JSON, as ingest checked it), its stacks' frames parsed
+ * apart so the stored body can reuse their text (frames-text.ts). A frames array found outside a
+ * stack trace, or a payload the split cannot take, is parsed whole as before.
+ * @throws ProtocolError as `parseJson` and `normalizeEvent` do.
+ */
+export function normalizePayload(payload: string, ctx: NormalizeContext): NormalizedEvent {
+  const split = splitFrames(payload);
+  if (split) {
+    let event: NormalizedEvent | null = null;
+    try {
+      event = normalizeEvent(JSON.parse(split.text), { ...ctx, splitFrames: split.parts });
+    } catch {
+      // Parsed whole below, where the error names positions in what the client sent.
+    }
+    if (event && split.parts.size === 0) return event;
+  }
+  return normalizeEvent(parseJson(payload, { allowNonFinite: true }), ctx);
+}
+
+function normalizeParsed(raw: unknown, ctx: NormalizeContext): NormalizedEvent {
   if (!isObject(raw)) throw new ProtocolError('invalid_json', 'event payload must be a JSON object', 400);
   const rec = new ErrorRecorder();
   // Normalized in place: every field is read before it is written. A copy made with `{...raw}`

@@ -16,7 +16,7 @@
 import { originalPositionFor, sourceContentFor, type TraceMap } from '@jridgewell/trace-mapping';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
-import type { EventError, Frame, NormalizedEvent, Stacktrace } from '../protocol/index.js';
+import { framesChanged, type EventError, type Frame, type NormalizedEvent, type Stacktrace } from '../protocol/index.js';
 import { ArtifactLookup, type Artifact } from './artifacts.js';
 import { normalizeDebugId } from './bundle.js';
 import { applyContext, applyMinifiedContext } from './context-lines.js';
@@ -71,6 +71,8 @@ export async function symbolicateEvent(event: NormalizedEvent, scope: Symbolicat
   const release = typeof event.release === 'string' && event.release ? event.release : null;
   const byRelease = release ? await lookup.hasReleaseArtifacts(release, scope.shared) : false;
   if (images.size === 0 && !byRelease) return;
+  // Frames are changed in place below: their client text no longer stands for them.
+  for (const { st } of stacks) framesChanged(st.frames);
 
   const errors: EventError[] = [];
   const addError = (e: EventError) => {

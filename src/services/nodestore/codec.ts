@@ -86,9 +86,10 @@ export function decompressWithDictionary(frame: Buffer, dictionary: BodyDictiona
   return withDictionary(dictDecompressors, DECOMPRESSORS, dictionary, () => new Decompressor()).decompress(frame);
 }
 
-export function encodeNode(data: NodeData, dictionary?: BodyDictionary | null): Buffer {
+/** Encodes a body; `text`, when given, is `data`'s JSON already written (save.ts `eventJson`). */
+export function encodeNode(data: NodeData, dictionary?: BodyDictionary | null, text?: string): Buffer {
   if (data instanceof EncodedNode) return data.bytes;
-  const json = Buffer.from(JSON.stringify(data));
+  const json = Buffer.from(text ?? JSON.stringify(data));
   if (dictionary) return framed(V3_ZSTD_DICT_JSON, compressWithDictionary(json, dictionary), dictionary.id);
   if (!compressor) {
     compressor = new Compressor();

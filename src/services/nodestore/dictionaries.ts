@@ -229,9 +229,10 @@ export class BodyDictionaries {
 
   /**
    * Encodes an event's body with the project's current dictionary (format 2 while it has none),
-   * and adds the event to the project's next dictionary when one is being sampled.
+   * and adds the event to the project's next dictionary when one is being sampled. `json` is the
+   * event's JSON when the caller wrote it already.
    */
-  encode(projectId: number, event: Record<string, unknown>): Buffer {
+  encode(projectId: number, event: Record<string, unknown>, json?: string): Buffer {
     let st = this.#projects.get(projectId);
     if (st) this.#projects.delete(projectId); // most recently used last
     else st = { current: null, sample: null, checked: 0 };
@@ -240,7 +241,7 @@ export class BodyDictionaries {
     const now = this.#now();
     if (st.current && now - st.current.created >= DICTIONARY_MAX_USE_MS) st.current = null;
     if (this.#due(st, now)) this.#sample(projectId, st, event, now);
-    return encodeNode(event, st.current);
+    return encodeNode(event, st.current, json);
   }
 
   /** Lets go of a project's state; `ready` looks its dictionary up again (a sample in progress is dropped). */

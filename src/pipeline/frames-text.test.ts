@@ -1,0 +1,152 @@
+/**
+ * Stored bodies that reuse the client's text of a stack's frames (protocol/frames-text.ts,
+ * save.ts `eventJson`): whatever the payload, the body must read back exactly as the event
+ * written out whole would, and the client's text is reused only where no step changed the frames.
+ * Each payload goes through the worker's steps twice: split (normalizeTask) and parsed whole.
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { buildEvent } from '../bench/corpus.js';
+import { parseProjectOptions } from '../db/models/project-options.js';
+import { normalizeEvent, parseEnvelope, parseJson, type NormalizedEvent } from '../protocol/index.js';
+import type { ProjectSettings } from './context.js';
+import { clearGroupingMemo, groupNormalizedEvent } from './group.js';
+import { normalizeTask } from './normalize.js';
+import { eventJson } from './save.js';
+import { scrubEvent } from './scrub.js';
+
+const project: ProjectSettings = {
+  id: 1, organizationId: 1, slug: 'p', hasAlertRules: false, alertRules: [], fingerprintingRules: '', groupingEnhancements: '',
+  options: parseProjectOptions('{}'),
+};
+const CTX = { receivedAt: 1_767_225_600_000, clientIp: '203.0.113.7', eventId: 'a'.repeat(32), userAgent: null };
+
+/** The worker's steps on a payload: normalize (split, as the worker does, or whole), scrub, group. */
+function processed(payload: string, split: boolean): NormalizedEvent {
+  const event = split
+    ? normalizeTask({ v: 2, itemType: 'event', projectId: 1, keyId: 1, client: null, payload, ...CTX })
+    : normalizeEvent(parseJson(payload, { allowNonFinite: true }), { ...CTX, receivedAt: CTX.receivedAt / 1000 });
+  scrubEvent(event, project.options);
+  groupNormalizedEvent(event, project);
+  return event;
+}
+
+/** The stored JSON of the payload's event, split; asserts it reads back as the event written out whole. */
+function stored(payload: string): string {
+  const json = eventJson(processed(payload, true));
+  clearGroupingMemo();
+  expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(processed(payload, false))));
+  return json;
+}
+
+function frame(fn: string, line: number, extra: Record<string, unknown> = {}) {
+  return { filename: '/app/src/a.js', abs_path: '/app/src/a.js', function: fn, lineno: line, colno: 3, in_app: true, context_line: `  ${fn}();`, pre_context: ['{'], post_context: ['}'], ...extra };
+}
+
+function payload(frames: unknown[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ platform: 'node', exception: { values: [{ type: 'Error', value: 'boom', stacktrace: { frames } }] }, ...extra });
+}
+
+/** The text of the first frames array of a payload made by `payload`. */
+function framesTextOf(p: string): string {
+  const start = p.indexOf('"frames":[') + '"frames":'.length;
+  return p.slice(start, p.indexOf('}]', start) + 2);
+}
+
+beforeEach(() => clearGroupingMemo());
+
+describe('frames text in stored bodies', () => {
+  test('a bench corpus event keeps its frames text and reads back the same', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 20; i++) {
+      const p = JSON.stringify(buildEvent(rand, i, i % 5 === 0, 'r1'));
+      expect(stored(p)).toContain(framesTextOf(p));
+    }
+  });
+
+  test("the client's spelling is kept: Python's separators, escapes, non-ASCII source", () => {
+    const frames = [frame('f', 1, { context_line: '  print("h\u00e9llo \u2603 \\ud83d")' }), frame('g', 2)];
+    const p = payload(frames).replace(/,"/g, ', "').replace(/":/g, '": ');
+    const json = stored(p);
+    expect(json).toContain('"function": "g"');
+  });
+
+  test('frames a step changed are written out: unknown functions, in-app defaults, abs_path filled in', () => {
+    for (const frames of [
+      [frame('?', 1), frame('g', 2)],
+      [frame('f', 1, { in_app: undefined, abs_path: '/app/node_modules/x/index.js' }), frame('g', 2)],
+      [frame('f', 1, { abs_path: undefined }), frame('g', 2)],
+      [frame('f', 1, { lineno: 0 }), frame('g', 2)],
+      [frame('f', 1, { pre_context: ['a', null, 'b'] }), frame('g', 2)],
+    ]) {
+      const p = payload(frames);
+      expect(stored(p)).not.toContain(framesTextOf(p));
+    }
+    const defaults = JSON.parse(stored(payload([frame('f', 1, { in_app: undefined, abs_path: '/app/node_modules/x/index.js', filename: 'node_modules/x/index.js' }), frame('g', 2)])));
+    expect(defaults.exception.values[0].stacktrace.frames[0].in_app).toBe(false);
+  });
+
+  test('scrubbed frames never come back from the text: source lines and local variables', () => {
+    const card = '4111 1111 1111 1111';
+    for (const frames of [
+      [frame('f', 1, { context_line: `  charge("${card}");` }), frame('g', 2)],
+      [frame('f', 1, { vars: { password: 'hunter2' } }), frame('g', 2)],
+      [frame('f', 1, { post_context: ['auth = "Bearer abcdef123456"'] }), frame('g', 2)],
+    ]) {
+      const json = stored(payload(frames));
+      expect(json).not.toContain(card);
+      expect(json).not.toContain('hunter2');
+      expect(json).not.toContain('abcdef123456');
+    }
+  });
+
+  test('frames arrays outside stacks, odd keys and odd lists are parsed whole', () => {
+    const frames = [frame('f', 1), frame('g', 2)];
+    // Outside a stack trace: the split is undone and the payload parsed whole.
+    expect(JSON.parse(stored(payload(frames, { extra: { frames: [{ a: 1 }] } }))).extra.frames).toEqual([{ a: 1 }]);
+    expect(JSON.parse(stored(payload(frames, { extra: { 'x"frames': [{ a: 1 }] } }))).extra['x"frames']).toEqual([{ a: 1 }]);
+    // The last of two `frames` keys wins, as in JSON.parse.
+    const twice = payload(frames).replace('"stacktrace":{"frames":', '"stacktrace":{"frames":[{"function":"first"}],"frames":');
+    expect(JSON.parse(stored(twice)).exception.values[0].stacktrace.frames.map((f: { function: string }) => f.function)).toEqual(['f', 'g']);
+    // `}]` inside a string before the real end; a list ending in a non-object; an empty list.
+    const inString = payload([frame('f', 1, { context_line: 'x = [{a: 1}]' }), frame('g', 2)]);
+    expect(stored(inString)).toContain(framesTextOf(inString).slice(0, 40));
+    stored(payload([frame('f', 1), null], { breadcrumbs: [{ message: 'm' }] }));
+    stored(payload([null, frame('f', 1)]));
+    stored(payload([]));
+    // Non-finite numbers (sentry-python's NaN) fall back to the tolerant parse.
+    stored(payload(frames).replace('"lineno":1', '"lineno":NaN'));
+  });
+
+  test('threads, raw stacks and several exceptions each keep their text', () => {
+    const lists = [[frame('a', 1)], [frame('ra', 1)], [frame('b', 2)], [frame('t', 3), frame('u', 4)]];
+    const p = JSON.stringify({
+      platform: 'python',
+      exception: { values: [
+        { type: 'KeyError', value: 'a', stacktrace: { frames: lists[0] }, raw_stacktrace: { frames: lists[1] } },
+        { type: 'ValueError', value: 'b', stacktrace: { frames: lists[2] } },
+      ] },
+      threads: { values: [{ id: 1, crashed: false, stacktrace: { frames: lists[3] } }] },
+    }).replace(/,"/g, ', "');
+    const json = stored(p);
+    for (const list of lists) expect(json).toContain(JSON.stringify(list).replace(/,"/g, ', "'));
+  });
+
+  test("the SDKs' captured events read back the same", () => {
+    for (const name of ['node-exception', 'node-exception-large', 'node-message', 'python-exception', 'python-message']) {
+      const lines = readFileSync(new URL(`../../test/fixtures/captures/${name}.jsonl`, import.meta.url), 'utf8').trim().split('\n');
+      for (const line of lines) {
+        const r = JSON.parse(line);
+        const raw = Buffer.from(r.rawBase64, 'base64');
+        const body = r.contentEncoding === 'gzip' ? gunzipSync(raw) : raw;
+        if (r.url.includes('/store/')) {
+          stored(body.toString('utf8'));
+          continue;
+        }
+        for (const item of parseEnvelope(body).items) if (item.headers.type === 'event') stored(item.payload.toString('utf8'));
+      }
+    }
+  });
+});
