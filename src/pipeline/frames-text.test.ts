@@ -32,11 +32,18 @@ function processed(payload: string, split: boolean): NormalizedEvent {
   return event;
 }
 
-/** The stored JSON of the payload's event, split; asserts it reads back as the event written out whole. */
+/**
+ * The stored JSON of the payload's event, split; asserts it reads back as the event written out
+ * whole, both when grouping works it out and when its memo has it (the digest of a stack whose
+ * text was kept is taken from the text).
+ */
 function stored(payload: string): string {
   const json = eventJson(processed(payload, true));
+  const again = eventJson(processed(payload, true));
   clearGroupingMemo();
-  expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(processed(payload, false))));
+  const whole = JSON.parse(JSON.stringify(processed(payload, false)));
+  expect(JSON.parse(json)).toEqual(whole);
+  expect(JSON.parse(again)).toEqual(whole);
   return json;
 }
 
@@ -118,6 +125,15 @@ describe('frames text in stored bodies', () => {
     stored(payload([]));
     // Non-finite numbers (sentry-python's NaN) fall back to the tolerant parse.
     stored(payload(frames).replace('"lineno":1', '"lineno":NaN'));
+  });
+
+  test('a stack known by its text groups with its own message', () => {
+    const frames = [frame('f', 1), frame('g', 2)];
+    const first = processed(payload(frames), true);
+    const other = processed(payload(frames).replace('"value":"boom"', '"value":"bang"'), true);
+    expect(other.hashes).toEqual(first.hashes);
+    expect([first.title, other.title]).toEqual(['Error: boom', 'Error: bang']);
+    expect((other.metadata as { value: string }).value).toBe('bang');
   });
 
   test('threads, raw stacks and several exceptions each keep their text', () => {
