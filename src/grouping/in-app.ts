@@ -8,7 +8,7 @@
  * treats those as not in-app when grouping). Leaves out project-specific stack trace rules.
  */
 import type { NormalizedEvent } from '../protocol/event.js';
-import { framesChanged } from '../protocol/frames-text.js';
+import { framesChanged, isUnparsed } from '../protocol/frames-text.js';
 import { prepareFrames, str } from './frame.js';
 
 // Node's own modules: `node:internal/...`, `internal/...`, `node:fs`, bare core module files.
@@ -36,6 +36,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function fillStack(stack: unknown, platform: string, exc: { type?: string | null; value?: string | null; mechanism?: string | null }): void {
+  if (isUnparsed(stack) && stack.knownStack.allInApp) return; // known: the SDK decided every frame
   if (!isRecord(stack) || !Array.isArray(stack.frames)) return;
   const objects = stack.frames.filter(isRecord);
   if (objects.every((f) => typeof f.in_app === 'boolean')) return; // the SDK decided every frame
@@ -77,10 +78,14 @@ export function applyInAppDefaults(event: NormalizedEvent): void {
   }
 }
 
-/** Every stack trace with a frames list, in the order `applyInAppDefaults` visits them. */
+/**
+ * Every stack trace with a frames list, in the order `applyInAppDefaults` visits them. A stack
+ * whose frames are not parsed yet (protocol/frames-text.ts) is passed as it is: reading its
+ * `frames` parses them.
+ */
 function forEachStack(event: NormalizedEvent, fn: (stack: { frames: unknown[] }) => void): void {
   const visit = (stack: unknown) => {
-    if (isRecord(stack) && Array.isArray(stack.frames)) fn(stack as { frames: unknown[] });
+    if (isUnparsed(stack) || (isRecord(stack) && Array.isArray(stack.frames))) fn(stack as { frames: unknown[] });
   };
   const exc = event.exception as unknown;
   if (isRecord(exc) && Array.isArray(exc.values)) for (const e of exc.values) if (isRecord(e)) visit(e.stacktrace);
@@ -105,13 +110,29 @@ export function readInApp(event: NormalizedEvent): (boolean | null)[] {
 
 /** Sets `in_app` as `readInApp` recorded it on an event with the same stacks (same frames, same order). */
 export function writeInApp(event: NormalizedEvent, values: readonly (boolean | null)[]): void {
-  const frames = framesInOrder(event);
-  if (frames.length !== values.length) return applyInAppDefaults(event);
-  let changed = false;
-  frames.forEach((f, i) => {
-    if (values[i] === null || f.in_app === values[i]) return;
-    f.in_app = values[i];
-    changed = true;
+  let count = 0;
+  forEachStack(event, (stack) => {
+    count += isUnparsed(stack) ? stack.knownStack.inApp.length : stack.frames.filter(isRecord).length;
   });
-  if (changed) forEachStack(event, (stack) => framesChanged(stack.frames));
+  if (count !== values.length) return applyInAppDefaults(event);
+  let i = 0;
+  forEachStack(event, (stack) => {
+    // A stack known from an earlier event keeps its frames unparsed when they already say so.
+    if (isUnparsed(stack)) {
+      const known = stack.knownStack.inApp;
+      if (known.every((v, j) => values[i + j] === null || values[i + j] === v)) {
+        i += known.length;
+        return;
+      }
+    }
+    let changed = false;
+    for (const f of stack.frames) {
+      if (!isRecord(f)) continue;
+      const v = values[i++];
+      if (v === null || f.in_app === v) continue;
+      f.in_app = v;
+      changed = true;
+    }
+    if (changed) framesChanged(stack.frames);
+  });
 }

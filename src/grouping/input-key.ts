@@ -11,7 +11,7 @@
  */
 import { hash } from 'node:crypto';
 import type { NormalizedEvent } from '../protocol/event.js';
-import { framesText } from '../protocol/frames-text.js';
+import { keptText } from '../protocol/frames-text.js';
 import { REACT_ERRORS_WITH_CAUSE } from './exception.js';
 import { parseFingerprintVariable } from './fingerprint.js';
 import type { GroupingOptions } from './index.js';
@@ -71,9 +71,10 @@ function frameKey(raw: unknown): string {
 function stackKey(stack: unknown): string {
   if (!isRecord(stack)) return `S${token(stack)}`;
   // Frames no step has changed since parsing are exactly what the client's text of them says
-  // (protocol/frames-text.ts): that text stands for them, without a token per field.
-  const text = framesText(stack.frames);
-  if (text !== undefined) return `T${text.length}:${text}`;
+  // (protocol/frames-text.ts): the text's SHA-256 stands for them, without a token per field and
+  // without parsing a stack known from an earlier event.
+  const kept = keptText(stack);
+  if (kept !== undefined) return `H${kept.hash}`;
   return Array.isArray(stack.frames) ? `L${stack.frames.length}:${stack.frames.map(frameKey).join('')}` : `G${token(stack.frames)}`;
 }
 

@@ -8,13 +8,14 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { buildEvent } from '../bench/corpus.js';
-import { parseProjectOptions } from '../db/models/project-options.js';
+import { parseProjectOptions, type ProjectOptions } from '../db/models/project-options.js';
+import { forgetKnownStacks, isUnparsed } from '../protocol/frames-text.js';
 import { normalizeEvent, parseEnvelope, parseJson, type NormalizedEvent } from '../protocol/index.js';
 import type { ProjectSettings } from './context.js';
 import { clearGroupingMemo, groupNormalizedEvent } from './group.js';
 import { normalizeTask } from './normalize.js';
 import { eventJson } from './save.js';
-import { scrubEvent } from './scrub.js';
+import { scrubConfigKey, scrubEvent } from './scrub.js';
 
 const project: ProjectSettings = {
   id: 1, organizationId: 1, slug: 'p', hasAlertRules: false, alertRules: [], fingerprintingRules: '', groupingEnhancements: '',
@@ -23,27 +24,37 @@ const project: ProjectSettings = {
 const CTX = { receivedAt: 1_767_225_600_000, clientIp: '203.0.113.7', eventId: 'a'.repeat(32), userAgent: null };
 
 /** The worker's steps on a payload: normalize (split, as the worker does, or whole), scrub, group. */
-function processed(payload: string, split: boolean): NormalizedEvent {
+function processed(payload: string, split: boolean, options: ProjectOptions = project.options): NormalizedEvent {
   const event = split
     ? normalizeTask({ v: 2, itemType: 'event', projectId: 1, keyId: 1, client: null, payload, ...CTX })
     : normalizeEvent(parseJson(payload, { allowNonFinite: true }), { ...CTX, receivedAt: CTX.receivedAt / 1000 });
-  scrubEvent(event, project.options);
-  groupNormalizedEvent(event, project);
+  scrubEvent(event, options);
+  groupNormalizedEvent(event, { ...project, options });
   return event;
+}
+
+/** The stored JSON of an event, as readyForSave writes it (remembering the stacks it kept). */
+function bodyOf(event: NormalizedEvent, options: ProjectOptions = project.options): string {
+  return eventJson(event, scrubConfigKey(options));
 }
 
 /**
  * The stored JSON of the payload's event, split; asserts it reads back as the event written out
- * whole, both when grouping works it out and when its memo has it (the digest of a stack whose
- * text was kept is taken from the text).
+ * whole: parsed the first time, then known from the first (not parsed unless a step reads it)
+ * while grouping works it out again, then with grouping's memo too.
  */
 function stored(payload: string): string {
-  const json = eventJson(processed(payload, true));
-  const again = eventJson(processed(payload, true));
+  forgetKnownStacks();
+  clearGroupingMemo();
+  const json = bodyOf(processed(payload, true));
+  clearGroupingMemo();
+  const known = bodyOf(processed(payload, true));
+  const memo = bodyOf(processed(payload, true));
   clearGroupingMemo();
   const whole = JSON.parse(JSON.stringify(processed(payload, false)));
   expect(JSON.parse(json)).toEqual(whole);
-  expect(JSON.parse(again)).toEqual(whole);
+  expect(JSON.parse(known)).toEqual(whole);
+  expect(JSON.parse(memo)).toEqual(whole);
   return json;
 }
 
@@ -61,7 +72,10 @@ function framesTextOf(p: string): string {
   return p.slice(start, p.indexOf('}]', start) + 2);
 }
 
-beforeEach(() => clearGroupingMemo());
+beforeEach(() => {
+  clearGroupingMemo();
+  forgetKnownStacks();
+});
 
 describe('frames text in stored bodies', () => {
   test('a bench corpus event keeps its frames text and reads back the same', () => {
@@ -134,6 +148,28 @@ describe('frames text in stored bodies', () => {
     expect(other.hashes).toEqual(first.hashes);
     expect([first.title, other.title]).toEqual(['Error: boom', 'Error: bang']);
     expect((other.metadata as { value: string }).value).toBe('bang');
+  });
+
+  test('a stack seen before is not parsed unless a step reads it', () => {
+    const p = payload([frame('f', 1), frame('g', 2)]);
+    bodyOf(processed(p, true));
+    const event = processed(p, true);
+    const stack = event.exception!.values[0].stacktrace;
+    expect(isUnparsed(stack)).toBe(true);
+    expect(bodyOf(event)).toContain(framesTextOf(p));
+    expect(isUnparsed(stack)).toBe(true);
+    // Read, its frames are the ones the text says.
+    expect(stack!.frames.map((f) => f.function)).toEqual(['f', 'g']);
+  });
+
+  test('a stack clean under one scrubbing configuration is scrubbed under another', () => {
+    const p = payload([frame('f', 1, { context_line: '  connect("10.1.2.3");' }), frame('g', 2)]);
+    expect(bodyOf(processed(p, true))).toContain('10.1.2.3');
+    expect(bodyOf(processed(p, true))).toContain('10.1.2.3');
+    const strict = parseProjectOptions(JSON.stringify({ scrubIPAddresses: true }));
+    const json = bodyOf(processed(p, true, strict), strict);
+    expect(json).not.toContain('10.1.2.3');
+    expect(JSON.parse(json).exception.values[0].stacktrace.frames[0].context_line).toContain('[ip]');
   });
 
   test('threads, raw stacks and several exceptions each keep their text', () => {

@@ -10,7 +10,8 @@ import type { Database, Dialect, EventTable } from '../db/index.js';
 import { dialectOfDb, insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsTable } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
-import { framesText, type NormalizedEvent } from '../protocol/index.js';
+import { isUnparsed, keptText, rememberStack, type NormalizedEvent } from '../protocol/index.js';
+import { scrubConfigKey } from './scrub.js';
 import { EncodedNode, eventNodeId, type NodeData } from '../services/nodestore/index.js';
 import { eventMessage } from './event-fields.js';
 import type { GroupCounters } from '../services/buffer/index.js';
@@ -35,7 +36,7 @@ const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'conte
 export function readyForSave(event: NormalizedEvent, project: ProjectSettings, dictionaries: BodyDictionaries): { event: NormalizedEvent; body: EncodedNode; message: string } {
   // Set in place: a spread copy with a field added gets a map of its own in V8 (normalize.ts).
   (event as Record<string, unknown>).project = project.id;
-  const body = new EncodedNode(dictionaries.encode(project.id, event, eventJson(event)));
+  const body = new EncodedNode(dictionaries.encode(project.id, event, eventJson(event, scrubConfigKey(project.options))));
   const message = eventMessage(event);
   for (const key of LARGE_PARTS) if (key in event) (event as Record<string, unknown>)[key] = undefined;
   return { event, body, message };
@@ -48,28 +49,37 @@ const FRAMES_MARKER = `frames-${Math.random().toString(36).slice(2, 12)}-`;
  * The event's JSON, with the client's own text for every stack whose frames nothing changed
  * (protocol frames-text.ts) instead of writing them out again. An event the scrubber noted
  * anything in is written out whole, so a scrubbed value can never come back from a client's text.
+ * With `scrubKey` (its project's `scrubConfigKey`), each such stack is remembered as having gone
+ * through every step unchanged, so the next event with the same text need not parse it.
  */
-export function eventJson(event: NormalizedEvent): string {
+export function eventJson(event: NormalizedEvent, scrubKey?: string): string {
   if (event._meta) return JSON.stringify(event);
-  const swapped: { stack: { frames: unknown }; frames: unknown; text: string }[] = [];
-  const visit = (stack: { frames?: unknown } | null | undefined) => {
-    const text = stack ? framesText(stack.frames) : undefined;
-    if (!stack || text === undefined) return;
-    swapped.push({ stack: stack as { frames: unknown }, frames: stack.frames, text });
-    stack.frames = `${FRAMES_MARKER}${swapped.length - 1}`;
+  const swapped: { stack: { frames: unknown }; frames: unknown; unparsed: boolean; text: string }[] = [];
+  const visit = (stack: unknown) => {
+    const kept = keptText(stack);
+    if (kept === undefined) return;
+    const s = stack as { frames: unknown };
+    if (scrubKey !== undefined) rememberStack(s, scrubKey);
+    const unparsed = isUnparsed(s);
+    swapped.push({ stack: s, frames: unparsed ? undefined : s.frames, unparsed, text: kept.text });
+    s.frames = `${FRAMES_MARKER}${swapped.length - 1}`;
   };
   for (const v of event.exception?.values ?? []) {
     visit(v.stacktrace);
     visit(v.raw_stacktrace);
   }
   for (const t of event.threads?.values ?? []) visit(t.stacktrace);
-  visit(event.stacktrace as { frames?: unknown } | null | undefined);
+  visit(event.stacktrace);
   if (swapped.length === 0) return JSON.stringify(event);
   let json: string;
   try {
     json = JSON.stringify(event);
   } finally {
-    for (const s of swapped) s.stack.frames = s.frames;
+    for (const s of swapped) {
+      // A stack not parsed yet gets its frames back from its text when read.
+      if (s.unparsed) delete (s.stack as { frames?: unknown }).frames;
+      else s.stack.frames = s.frames;
+    }
   }
   // Put each text where its marker was written (a JSON string: the marker and its quotes).
   const at = swapped.map((s, i) => ({ s, pos: json.indexOf(`"${FRAMES_MARKER}${i}"`), len: FRAMES_MARKER.length + String(i).length + 2 })).sort((a, b) => a.pos - b.pos);

@@ -14,7 +14,7 @@
  * attachments; in source context lines only the value patterns apply (card numbers, keys, URL
  * passwords), since `password = ...` there is code.
  */
-import { framesChanged, type NormalizedEvent } from '../protocol/index.js';
+import { framesChanged, isUnparsed, type NormalizedEvent } from '../protocol/index.js';
 import type { ProjectOptions } from '../db/models/project-options.js';
 
 /** Sentry's current default sensitive words (Relay `DEFAULT_SCRUBBED_KEYS` via `@password`). */
@@ -48,6 +48,8 @@ const FRAME_FIELD_KIND: Record<string, typeof SKIP | typeof SOURCE | undefined> 
 type Meta = Record<string, any>;
 
 interface Scrubber {
+  /** `scrubConfigKey` of its options. */
+  key: string;
   keyRule(key: string): string | null;
   scrubIp: boolean;
   values: boolean;
@@ -236,6 +238,7 @@ function buildScrubber(opts: ProjectOptions): Scrubber {
   const enabled = opts.dataScrubber;
   const keyRules = new Map<string, string | null>();
   return {
+    key: scrubConfigKey(opts),
     keyRule(key) {
       if (!enabled) return null;
       // Keys repeat from event to event (message, filename, category, ...): decide each once.
@@ -260,6 +263,21 @@ function buildScrubber(opts: ProjectOptions): Scrubber {
     values: enabled && opts.dataScrubberDefaults,
     pairsRe: enabled && words.length ? pairsRegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')) : null,
   };
+}
+
+const configKeys = new WeakMap<ProjectOptions, string>();
+
+/**
+ * What scrubbing does under these options, as a string: a stack known to be clean under one key
+ * (protocol/frames-text.ts) is clean under any options with the same key.
+ */
+export function scrubConfigKey(opts: ProjectOptions): string {
+  let key = configKeys.get(opts);
+  if (key === undefined) {
+    key = !opts.dataScrubber && !opts.scrubIPAddresses ? 'off' : JSON.stringify([opts.dataScrubber, opts.dataScrubberDefaults, opts.sensitiveFields, opts.safeFields, opts.scrubIPAddresses]);
+    configKeys.set(opts, key);
+  }
+  return key;
 }
 
 /** Scrubs the event in place and records what was removed in `event._meta`. */
@@ -370,6 +388,8 @@ function scrubStackContainer(container: unknown, name: string, sc: Scrubber, met
     }
     for (const stKey of ['stacktrace', 'raw_stacktrace']) {
       const st = v[stKey];
+      // A stack text this configuration left unchanged before: nothing to scrub, and not parsed.
+      if (isUnparsed(st) && st.knownStack.scrubClean.includes(sc.key)) continue;
       if (!st || !Array.isArray(st.frames)) continue;
       path.push(stKey, 'frames');
       const notesBefore = notesWritten;

@@ -8,7 +8,29 @@
  * (normalize-stacktrace.ts). Every later step that changes frames forgets the text
  * (`framesChanged`): scrubbing, in-app defaults, source maps. The text stands for exactly the
  * parsed values (whitespace and number spelling aside), so the stored body reads back the same.
+ *
+ * Stacks repeat from event to event, so a text that went through every step unchanged is
+ * remembered by its SHA-256 (`rememberStack`, a few hundred bytes each, never the text). The next
+ * event with the same text is not parsed at all: its stack is a `LazyStacktrace`, whose frames are
+ * parsed only if a step reads them. Grouping takes its digest from the hash and the memo's in-app
+ * flags; scrubbing skips it under a configuration it was clean under; the stored body takes the
+ * text. Source maps, inbound filters and dictionary sampling read the frames, which parses them.
  */
+import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+/** What is known of a stack text that went through every step unchanged. */
+export interface KnownStack {
+  /** Each frame's `in_app` as the client sent it (null where unset). */
+  inApp: (boolean | null)[];
+  /** Every frame has a boolean `in_app`: the in-app defaults have nothing to fill in. */
+  allInApp: boolean;
+  /** Scrubbing configurations (pipeline/scrub.ts `scrubConfigKey`) that changed nothing in it. */
+  scrubClean: string[];
+}
+
+/** About 400 bytes an entry: 4 MB for the stacks of the 10,000 busiest issues. */
+const known = new LRUCache<string, KnownStack>({ max: 10_000 });
 
 /**
  * Kept on the frames array itself, under a symbol that JSON and the rest of the code never see: a
@@ -17,11 +39,61 @@
  */
 const TEXT = Symbol('framesText');
 
-type WithText = { [TEXT]?: string };
+interface Kept {
+  text: string;
+  hash: string;
+}
 
-/** Remembers `text` as the JSON of `frames` (an array parsed from it and not changed since). */
-export function rememberFramesText(frames: unknown[], text: string): void {
-  (frames as WithText)[TEXT] = text;
+type WithText = { [TEXT]?: Kept };
+
+/**
+ * A stack whose frames text is known (`rememberStack`): its frames are parsed from the text the
+ * first time something reads them. JSON.stringify writes them through `toJSON`.
+ */
+export class LazyStacktrace {
+  [key: string]: unknown;
+  // Private, so neither JSON nor a spread sees them.
+  readonly #kept: Kept;
+  readonly #knownStack: KnownStack;
+
+  constructor(kept: Kept, knownStack: KnownStack) {
+    this.#kept = kept;
+    this.#knownStack = knownStack;
+  }
+
+  get kept(): Kept {
+    return this.#kept;
+  }
+
+  get knownStack(): KnownStack {
+    return this.#knownStack;
+  }
+
+  get frames(): unknown[] {
+    // The text went through normalization unchanged before: parsing it is normalizing it.
+    const frames = JSON.parse(this.#kept.text) as unknown[];
+    (frames as WithText)[TEXT] = this.#kept;
+    Object.defineProperty(this, 'frames', { value: frames, writable: true, enumerable: true, configurable: true });
+    return frames;
+  }
+
+  set frames(value: unknown) {
+    Object.defineProperty(this, 'frames', { value, writable: true, enumerable: true, configurable: true });
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { ...this, frames: this.frames };
+  }
+}
+
+/** The stack's frames have not been parsed yet (reading `frames` would parse them). */
+export function isUnparsed(stack: unknown): stack is LazyStacktrace {
+  return stack instanceof LazyStacktrace && !Object.hasOwn(stack, 'frames');
+}
+
+/** Remembers `text` (with its hash) as the JSON of `frames`: an array parsed from it and not changed since. */
+export function rememberFramesText(frames: unknown[], text: string, textHash: string): void {
+  (frames as WithText)[TEXT] = { text, hash: textHash };
 }
 
 /** Forgets the text of `frames`: a step changed them, or may have. */
@@ -29,15 +101,54 @@ export function framesChanged(frames: unknown): void {
   if (Array.isArray(frames) && (frames as WithText)[TEXT] !== undefined) (frames as WithText)[TEXT] = undefined;
 }
 
-/** The client's text of `frames`, if they are still exactly what it says. */
-export function framesText(frames: unknown): string | undefined {
+/** The client's text of a stack's frames and its hash, if they still say exactly what the frames are; never parses them. */
+export function keptText(stack: unknown): Kept | undefined {
+  if (isUnparsed(stack)) return stack.kept;
+  if (typeof stack !== 'object' || stack === null) return undefined;
+  const frames = (stack as { frames?: unknown }).frames;
   return Array.isArray(frames) ? (frames as WithText)[TEXT] : undefined;
 }
 
-/** A frames array split off a payload: its values and its text. */
+/** The client's text of `frames`, if they are still exactly what it says. */
+export function framesText(frames: unknown): string | undefined {
+  return Array.isArray(frames) ? (frames as WithText)[TEXT]?.text : undefined;
+}
+
+/**
+ * Records that a stack's kept text went through every step unchanged under scrubbing
+ * configuration `scrubKey`: the next event with the same text need not parse it.
+ */
+export function rememberStack(stack: unknown, scrubKey: string): void {
+  if (isUnparsed(stack)) {
+    if (!stack.knownStack.scrubClean.includes(scrubKey)) stack.knownStack.scrubClean.push(scrubKey);
+    return;
+  }
+  const kept = keptText(stack);
+  if (!kept) return;
+  const entry = known.get(kept.hash);
+  if (entry) {
+    if (!entry.scrubClean.includes(scrubKey)) entry.scrubClean.push(scrubKey);
+    return;
+  }
+  const frames = (stack as { frames: unknown[] }).frames;
+  const inApp = frames.map((f) => {
+    const v = (f as { in_app?: unknown }).in_app;
+    return typeof v === 'boolean' ? v : null;
+  });
+  known.set(kept.hash, { inApp, allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey] });
+}
+
+/** Forgets every remembered stack (tests). */
+export function forgetKnownStacks(): void {
+  known.clear();
+}
+
+/** A frames array split off a payload: its text and hash, and its values unless the text is known. */
 export interface FramesPart {
-  frames: unknown[];
   text: string;
+  hash: string;
+  frames?: unknown[];
+  knownStack?: KnownStack;
 }
 
 const KEY = '"frames"';
@@ -46,15 +157,18 @@ const MARKER = `\u0000frames-${Math.random().toString(36).slice(2, 12)}-`;
 /** Candidate ends tried per array before it is left in place. */
 const MAX_TRIES = 4;
 
+const textHash = (text: string) => hash('sha256', text, 'base64');
+
 /**
- * Splits each non-empty `"frames":[ ... ]` array of objects off a payload that is valid JSON (ingest
- * checked it): the text left has a marker string in each one's place, and `parts` maps each
- * marker to the array parsed on its own and its text. Null when there is none.
+ * Splits each non-empty `"frames": [ ... ]` array of objects off a payload that is valid JSON
+ * (ingest checked it): the text left has a marker string in each one's place, and `parts` maps
+ * each marker to the array's text, its hash, and its values parsed on their own, or what is known
+ * of it when the text was seen before. Null when there is none.
  *
  * A match of `"frames"` followed by a colon is always a key: a quote inside a string is escaped,
  * and the one after `frames` would end the string, so a colon follows only a key. The array ends at
- * a `}]` (its last object closes), and the first candidate whose text parses on its own is its end:
- * a value's text cannot parse as one value if it stops early or runs on.
+ * a `}]` (its last object closes), and the first candidate whose text parses on its own, or is a
+ * text seen before, is its end: a value's text cannot parse as one value if it stops early or runs on.
  */
 export function splitFrames(payload: string): { text: string; parts: Map<string, FramesPart> } | null {
   let k = payload.indexOf(KEY);
@@ -65,24 +179,30 @@ export function splitFrames(payload: string): { text: string; parts: Map<string,
   for (; k >= 0; k = payload.indexOf(KEY, k + 1)) {
     const start = arrayAfterKey(payload, k + KEY.length);
     if (start < 0 || payload.charCodeAt(start + 1) === 0x5d /* ] */) continue;
-    let end = -1;
-    let frames: unknown;
+    let part: FramesPart | undefined;
     let close = payload.indexOf('}]', start);
     for (let tries = 0; close >= 0 && tries < MAX_TRIES; tries++) {
+      const candidate = payload.slice(start, close + 2);
+      const h = textHash(candidate);
+      const knownStack = known.get(h);
+      if (knownStack) {
+        part = { text: candidate, hash: h, knownStack };
+        break;
+      }
       try {
-        frames = JSON.parse(payload.slice(start, close + 2));
-        end = close + 2;
+        const frames: unknown = JSON.parse(candidate);
+        if (Array.isArray(frames)) part = { text: candidate, hash: h, frames };
         break;
       } catch {
         close = payload.indexOf('}]', close + 1);
       }
     }
-    if (end < 0 || !Array.isArray(frames)) continue;
+    if (!part) continue;
     const marker = `${MARKER}${parts.size}`;
     text += `${payload.slice(last, start)}"${marker.replace('\u0000', '\\u0000')}"`;
-    parts.set(marker, { frames, text: payload.slice(start, end) });
-    last = end;
-    k = end - 1;
+    parts.set(marker, part);
+    last = start + part.text.length;
+    k = last - 1;
   }
   if (parts.size === 0) return null;
   return { text: text + payload.slice(last), parts };

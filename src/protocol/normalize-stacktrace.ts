@@ -13,7 +13,7 @@
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
 import { capDepth, ErrorRecorder, isObject, readString, unset } from './normalize-values.js';
-import { rememberFramesText, type FramesPart } from './frames-text.js';
+import { LazyStacktrace, rememberFramesText, type FramesPart } from './frames-text.js';
 
 /** The frames split off the payload being normalized (frames-text.ts), by marker; taken as used. */
 let splitParts: Map<string, FramesPart> | null = null;
@@ -192,6 +192,12 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
   // Frames split off the payload come back here, with their text (frames-text.ts).
   const part = typeof raw.frames === 'string' ? splitParts?.get(raw.frames) : undefined;
   if (part) splitParts!.delete(raw.frames as string);
+  if (part?.knownStack) {
+    // A text that went through every step unchanged before: parsed only if a step reads it.
+    const lazy = new LazyStacktrace({ text: part.text, hash: part.hash }, part.knownStack);
+    for (const key in raw) if (key !== 'frames' && Object.hasOwn(raw, key)) lazy[key] = raw[key];
+    return lazy as unknown as Stacktrace;
+  }
   const sent = part ? part.frames : raw.frames;
   const frames: Frame[] = [];
   const rawFrames = Array.isArray(sent) ? sent : [];
@@ -204,7 +210,7 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
     if (isObject(f)) frames.push(normalizeFrame(f, framesPath, i, rec));
     else rec.invalid(`${framesPath}.${i}`, f);
   }
-  if (part && !frameChanged && rec.errors.length === errorsBefore && frames.length === rawFrames.length) rememberFramesText(frames, part.text);
+  if (part && !frameChanged && rec.errors.length === errorsBefore && frames.length === rawFrames.length) rememberFramesText(frames, part.text, part.hash);
   return { ...raw, frames };
 }
 

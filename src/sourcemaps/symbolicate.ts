@@ -16,7 +16,7 @@
 import { originalPositionFor, sourceContentFor, type TraceMap } from '@jridgewell/trace-mapping';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
-import { framesChanged, type EventError, type Frame, type NormalizedEvent, type Stacktrace } from '../protocol/index.js';
+import { framesChanged, isUnparsed, type EventError, type Frame, type NormalizedEvent, type Stacktrace } from '../protocol/index.js';
 import { ArtifactLookup, type Artifact } from './artifacts.js';
 import { normalizeDebugId } from './bundle.js';
 import { applyContext, applyMinifiedContext } from './context-lines.js';
@@ -60,8 +60,10 @@ function stacktracesOf(event: NormalizedEvent): { owner: { stacktrace?: Stacktra
 
 export async function symbolicateEvent(event: NormalizedEvent, scope: SymbolicateScope): Promise<void> {
   if (!JS_PLATFORMS.has(event.platform)) return;
-  const stacks = stacktracesOf(event);
-  if (stacks.length === 0) return;
+  // Whether there are files to map with is looked up before the frames are read: a stack known
+  // from an earlier event is parsed only when it is read (protocol/frames-text.ts).
+  const owners = [...(event.exception?.values ?? []), ...(event.threads?.values ?? [])];
+  if (!owners.some((o) => isUnparsed(o.stacktrace) || o.stacktrace?.frames?.length)) return;
   const images = new Map<string, string>();
   for (const img of event.debug_meta?.images ?? []) {
     const id = normalizeDebugId(img.debug_id);
@@ -71,6 +73,7 @@ export async function symbolicateEvent(event: NormalizedEvent, scope: Symbolicat
   const release = typeof event.release === 'string' && event.release ? event.release : null;
   const byRelease = release ? await lookup.hasReleaseArtifacts(release, scope.shared) : false;
   if (images.size === 0 && !byRelease) return;
+  const stacks = stacktracesOf(event);
   // Frames are changed in place below: their client text no longer stands for them.
   for (const { st } of stacks) framesChanged(st.frames);
 
