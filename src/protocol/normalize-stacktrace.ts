@@ -139,26 +139,8 @@ export function normalizeFrame(frame: Frame, framesPath: string, index: number, 
       frameChanged = true;
     }
   }
-  const pre: unknown = frame.pre_context;
-  if (pre !== undefined) {
-    if (Array.isArray(pre)) {
-      const lines = readContextList(pre);
-      if (lines !== pre) {
-        frame.pre_context = lines;
-        frameChanged = true;
-      }
-    } else contextListInvalid(frame, 'pre_context', framesPath, index, rec);
-  }
-  const post: unknown = frame.post_context;
-  if (post !== undefined) {
-    if (Array.isArray(post)) {
-      const lines = readContextList(post);
-      if (lines !== post) {
-        frame.post_context = lines;
-        frameChanged = true;
-      }
-    } else contextListInvalid(frame, 'post_context', framesPath, index, rec);
-  }
+  if (frame.pre_context !== undefined) normalizeContextList(frame, 'pre_context', framesPath, index, rec);
+  if (frame.post_context !== undefined) normalizeContextList(frame, 'post_context', framesPath, index, rec);
   if (frame.in_app !== undefined && frame.in_app !== null && typeof frame.in_app !== 'boolean') {
     rec.invalid(`${framesPath}.${index}.in_app`, frame.in_app);
     delete frame.in_app;
@@ -174,6 +156,16 @@ export function normalizeFrame(frame: Frame, framesPath: string, index: number, 
 
 function stringOrAbsent(v: unknown): boolean {
   return v === undefined || v === null || typeof v === 'string';
+}
+
+/** A frame's source context list: its lines as strings, or dropped (with an error) when not a list. */
+function normalizeContextList(frame: Frame, key: 'pre_context' | 'post_context', framesPath: string, index: number, rec: ErrorRecorder): void {
+  const sent: unknown = frame[key];
+  if (!Array.isArray(sent)) return contextListInvalid(frame, key, framesPath, index, rec);
+  const lines = readContextList(sent);
+  if (lines === sent) return;
+  frame[key] = lines;
+  frameChanged = true;
 }
 
 function contextListInvalid(frame: Frame, key: 'pre_context' | 'post_context', framesPath: string, index: number, rec: ErrorRecorder): void {

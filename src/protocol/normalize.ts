@@ -34,7 +34,7 @@ export interface NormalizeContext {
   userAgent?: string | null;
   /**
    * Frames arrays split off the payload (frames-text.ts `splitFrames`), each put back where its
-   * marker stands in a stack trace. A marker left elsewhere stays a string: `normalizeSplit`
+   * marker stands in a stack trace. A marker left elsewhere stays a string: `normalizePayload`
    * checks that every one was used.
    */
   splitFrames?: Map<string, FramesPart>;
@@ -127,8 +127,9 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
 
 /**
  * Parses and normalizes a payload (valid JSON, as ingest checked it), its stacks' frames parsed
- * apart so the stored body can reuse their text (frames-text.ts). A frames array found outside a
- * stack trace, or a payload the split cannot take, is parsed whole as before.
+ * apart so the stored body can reuse their text, or not parsed at all when the same text went
+ * through every step unchanged before (frames-text.ts). A frames array found outside a stack
+ * trace, or a payload the split cannot take, is parsed whole as before.
  * @throws ProtocolError as `parseJson` and `normalizeEvent` do.
  */
 export function normalizePayload(payload: string, ctx: NormalizeContext): NormalizedEvent {
