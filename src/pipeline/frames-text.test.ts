@@ -96,7 +96,6 @@ describe('frames text in stored bodies', () => {
 
   test('frames a step changed are written out: unknown functions, in-app defaults, abs_path filled in', () => {
     for (const frames of [
-      [frame('?', 1), frame('g', 2)],
       [frame('f', 1, { in_app: undefined, abs_path: '/app/node_modules/x/index.js' }), frame('g', 2)],
       [frame('f', 1, { abs_path: undefined }), frame('g', 2)],
       [frame('f', 1, { lineno: 0 }), frame('g', 2)],
@@ -107,6 +106,24 @@ describe('frames text in stored bodies', () => {
     }
     const defaults = JSON.parse(stored(payload([frame('f', 1, { in_app: undefined, abs_path: '/app/node_modules/x/index.js', filename: 'node_modules/x/index.js' }), frame('g', 2)])));
     expect(defaults.exception.values[0].stacktrace.frames[0].in_app).toBe(false);
+  });
+
+  test("anonymous functions' `?` is taken out of the kept text, exactly or not at all", () => {
+    // The JavaScript SDKs' name for an anonymous function, dropped by normalization as Relay does.
+    const anonymous = payload([frame('?', 1), frame('g', 2), frame('?', 3)]);
+    const json = stored(anonymous);
+    expect(json).not.toContain('"function":"?"');
+    expect(json).toContain(framesTextOf(anonymous).replaceAll('"function":"?",', ''));
+    expect(JSON.parse(json).exception.values[0].stacktrace.frames.map((f: { function?: string }) => f.function ?? null)).toEqual([null, 'g', null]);
+    // Where the text cannot be followed exactly, the frames are written out.
+    for (const p of [
+      payload([frame('?', 1), frame('g', 2, { data: { function: '?' } })]),
+      payload([frame('?', 1), frame('g', 2)]).replace('"function":"g"', '"function":"g","function":"h"'),
+      payload([frame('?', 1), frame('g', 2)]).replace('"function":"?"', '"function": "?"'),
+      payload([{ function: '?' }, frame('g', 2)]),
+    ]) {
+      expect(stored(p)).not.toContain(framesTextOf(p).slice(0, 60));
+    }
   });
 
   test('scrubbed frames never come back from the text: source lines and local variables', () => {

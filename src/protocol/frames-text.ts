@@ -27,6 +27,8 @@ export interface KnownStack {
   allInApp: boolean;
   /** Scrubbing configurations (pipeline/scrub.ts `scrubConfigKey`) that changed nothing in it. */
   scrubClean: string[];
+  /** Normalization drops its frames' `function: "?"` members, and only those (`Kept`). */
+  dropsUnknownFunctions: boolean;
 }
 
 /** About 400 bytes an entry: 4 MB for the stacks of the 10,000 busiest issues. */
@@ -40,8 +42,12 @@ const known = new LRUCache<string, KnownStack>({ max: 10_000 });
 const TEXT = Symbol('framesText');
 
 interface Kept {
+  /** The frames' JSON: the client's text, less any `"function":"?"` members normalization dropped. */
   text: string;
+  /** SHA-256 of the client's text as it was sent. */
   hash: string;
+  /** `text` is the client's with the `"function":"?"` members taken out. */
+  dropsUnknownFunctions: boolean;
 }
 
 type WithText = { [TEXT]?: Kept };
@@ -91,10 +97,16 @@ export function isUnparsed(stack: unknown): stack is LazyStacktrace {
   return stack instanceof LazyStacktrace && !Object.hasOwn(stack, 'frames');
 }
 
-/** Remembers `text` (with its hash) as the JSON of `frames`: an array parsed from it and not changed since. */
-export function rememberFramesText(frames: unknown[], text: string, textHash: string): void {
-  (frames as WithText)[TEXT] = { text, hash: textHash };
+/**
+ * Remembers `text` as the JSON of `frames` (an array parsed from the client's text with SHA-256
+ * `textHash` and not changed since, but for the unknown functions `text` leaves out).
+ */
+export function rememberFramesText(frames: unknown[], text: string, textHash: string, dropsUnknownFunctions = false): void {
+  (frames as WithText)[TEXT] = { text, hash: textHash, dropsUnknownFunctions };
 }
+
+/** `"function":"?"` members as JSON.stringify writes them, with the comma that goes with each. */
+export const UNKNOWN_FUNCTION = /"function":"\?",|,"function":"\?"(?=\})/g;
 
 /** Forgets the text of `frames`: a step changed them, or may have. */
 export function framesChanged(frames: unknown): void {
@@ -135,7 +147,7 @@ export function rememberStack(stack: unknown, scrubKey: string): void {
     const v = (f as { in_app?: unknown }).in_app;
     return typeof v === 'boolean' ? v : null;
   });
-  known.set(kept.hash, { inApp, allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey] });
+  known.set(kept.hash, { inApp, allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey], dropsUnknownFunctions: kept.dropsUnknownFunctions });
 }
 
 /** Forgets every remembered stack (tests). */

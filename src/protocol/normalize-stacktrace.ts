@@ -13,12 +13,14 @@
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
 import { capDepth, ErrorRecorder, isObject, readString, unset } from './normalize-values.js';
-import { LazyStacktrace, rememberFramesText, type FramesPart } from './frames-text.js';
+import { LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, type FramesPart } from './frames-text.js';
 
 /** The frames split off the payload being normalized (frames-text.ts), by marker; taken as used. */
 let splitParts: Map<string, FramesPart> | null = null;
 /** Set by `normalizeFrame` when it changes a frame (errors are counted apart). */
 let frameChanged = false;
+/** Frames whose `function: "?"` `normalizeFrame` dropped: the one change a kept text can follow. */
+let unknownFunctions = 0;
 
 /** Runs `fn` (a normalization) with frames split off its payload to put back where they stood. */
 export function withSplitFrames<T>(parts: Map<string, FramesPart> | null, fn: () => T): T {
@@ -119,7 +121,7 @@ export function normalizeFrame(frame: Frame, framesPath: string, index: number, 
   // JavaScript SDKs' for every anonymous function, so unset, not deleted: see `unset`).
   if (frame.function === '?') {
     unset(frame, 'function');
-    frameChanged = true;
+    unknownFunctions++;
   }
   const lineno = frame.lineno;
   if (lineno !== undefined && lineno !== null) {
@@ -174,6 +176,23 @@ function contextListInvalid(frame: Frame, key: 'pre_context' | 'post_context', f
   frameChanged = true;
 }
 
+/**
+ * A frames text with the `"function":"?"` members normalization dropped taken out (the JavaScript
+ * SDKs name every anonymous function `?`), or null when that cannot be done exactly: every frame
+ * has a `function` and the text holds one `"function":` member per frame (so none is repeated or
+ * nested elsewhere), and exactly `dropped` of them with `?`, each written as JSON.stringify writes
+ * it. In valid JSON such a match is always a member: a quote inside a string is escaped.
+ */
+function withoutUnknownFunctions(text: string, dropped: number, frames: Frame[]): string | null {
+  if (!frames.every((f) => Object.hasOwn(f, 'function'))) return null;
+  let members = 0;
+  for (let i = text.indexOf('"function":'); i >= 0; i = text.indexOf('"function":', i + 11)) members++;
+  if (members !== frames.length) return null;
+  let removed = 0;
+  const out = text.replace(UNKNOWN_FUNCTION, () => (removed++, ''));
+  return removed === dropped ? out : null;
+}
+
 /** Normalizes a stack trace; returns `null` (with an error) when it is not an object. */
 export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecorder): Stacktrace | null {
   if (raw === undefined || raw === null) return null;
@@ -186,7 +205,10 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
   if (part) splitParts!.delete(raw.frames as string);
   if (part?.knownStack) {
     // A text that went through every step unchanged before: parsed only if a step reads it.
-    const lazy = new LazyStacktrace({ text: part.text, hash: part.hash }, part.knownStack);
+    const known = part.knownStack;
+    // The same text as before: the members normalization dropped then are taken out again.
+    const text = known.dropsUnknownFunctions ? part.text.replace(UNKNOWN_FUNCTION, '') : part.text;
+    const lazy = new LazyStacktrace({ text, hash: part.hash, dropsUnknownFunctions: known.dropsUnknownFunctions }, known);
     for (const key in raw) if (key !== 'frames' && Object.hasOwn(raw, key)) lazy[key] = raw[key];
     return lazy as unknown as Stacktrace;
   }
@@ -197,12 +219,16 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
   const framesPath = `${path}.frames`;
   const errorsBefore = rec.errors.length;
   frameChanged = false;
+  unknownFunctions = 0;
   for (let i = 0; i < rawFrames.length; i++) {
     const f: unknown = rawFrames[i];
     if (isObject(f)) frames.push(normalizeFrame(f, framesPath, i, rec));
     else rec.invalid(`${framesPath}.${i}`, f);
   }
-  if (part && !frameChanged && rec.errors.length === errorsBefore && frames.length === rawFrames.length) rememberFramesText(frames, part.text, part.hash);
+  if (part && !frameChanged && rec.errors.length === errorsBefore && frames.length === rawFrames.length) {
+    const text = unknownFunctions === 0 ? part.text : withoutUnknownFunctions(part.text, unknownFunctions, frames);
+    if (text !== null) rememberFramesText(frames, text, part.hash, unknownFunctions > 0);
+  }
   return { ...raw, frames };
 }
 
