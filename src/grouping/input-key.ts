@@ -71,10 +71,10 @@ function frameKey(raw: unknown): string {
 function stackKey(stack: unknown): string {
   if (!isRecord(stack)) return `S${token(stack)}`;
   // Frames no step has changed since parsing are exactly what the client's text of them says
-  // (protocol/frames-text.ts): the text's SHA-256 stands for them, without a token per field and
+  // (protocol/frames-text.ts): the text's SHA-256, where it has one, stands for them, without a token per field and
   // without parsing a stack known from an earlier event.
   const kept = keptText(stack);
-  if (kept !== undefined) return `H${kept.hash}`;
+  if (kept?.hash) return `H${kept.hash}`;
   return Array.isArray(stack.frames) ? `L${stack.frames.length}:${stack.frames.map(frameKey).join('')}` : `G${token(stack.frames)}`;
 }
 

@@ -12,7 +12,7 @@ import { parseProjectOptions, type ProjectOptions } from '../db/models/project-o
 import { forgetKnownStacks, isUnparsed } from '../protocol/frames-text.js';
 import { normalizeEvent, parseEnvelope, parseJson, type NormalizedEvent } from '../protocol/index.js';
 import type { ProjectSettings } from './context.js';
-import { clearGroupingMemo, groupNormalizedEvent } from './group.js';
+import { clearGroupingMemo, groupingMemoSize, groupNormalizedEvent } from './group.js';
 import { normalizeTask } from './normalize.js';
 import { eventJson } from './save.js';
 import { scrubConfigKey, scrubEvent } from './scrub.js';
@@ -124,6 +124,26 @@ describe('frames text in stored bodies', () => {
     ]) {
       expect(stored(p)).not.toContain(framesTextOf(p).slice(0, 60));
     }
+  });
+
+  test("local variables within the bounds keep the text; sentry-python's every event has its own", () => {
+    const withVars = (n: number) => payload([frame('f', 1, { vars: { n, user: { id: `u${n}`, tags: ['a', 'b'] }, ok: true } }), frame('g', 2)]);
+    expect(stored(withVars(1))).toContain(framesTextOf(withVars(1)));
+    expect(stored(withVars(2))).toContain(framesTextOf(withVars(2)));
+    // Grouping does not read them: events that differ only in their variables share a digest.
+    clearGroupingMemo();
+    for (let n = 1; n <= 3; n++) processed(withVars(n), true);
+    expect(groupingMemoSize()).toBe(1);
+    // Past the bounds they are cut, and the frames written out: too deep, too long, or a
+    // `__proto__` member (which a copy would have taken as its prototype).
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let d = 0; d < 12; d++) deep = { d: deep };
+    for (const vars of [deep, { s: 'x'.repeat(17 * 1024) }]) {
+      const p = payload([frame('f', 1, { vars }), frame('g', 2)]);
+      expect(stored(p)).not.toContain(framesTextOf(p));
+    }
+    const proto = payload([frame('f', 1, { vars: { a: 1 } }), frame('g', 2)]).replace('"vars":{"a":1}', '"vars":{"a":1,"__proto__":{"b":2}}');
+    expect(stored(proto)).not.toContain('__proto__');
   });
 
   test('scrubbed frames never come back from the text: source lines and local variables', () => {

@@ -12,7 +12,7 @@
  * normalization), in-app rules and symbolication (pipeline steps).
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
-import { capDepth, ErrorRecorder, isObject, readString, unset } from './normalize-values.js';
+import { capDepth, ErrorRecorder, isObject, readString, unset, withinDepth } from './normalize-values.js';
 import { LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, type FramesPart } from './frames-text.js';
 
 /** The frames split off the payload being normalized (frames-text.ts), by marker; taken as used. */
@@ -148,10 +148,15 @@ export function normalizeFrame(frame: Frame, framesPath: string, index: number, 
     delete frame.in_app;
   }
   if (frame.vars !== undefined) {
-    // Copied (and bounded) whatever it holds: the client's text no longer stands for it.
-    if (isObject(frame.vars)) frame.vars = capDepth(frame.vars) as Record<string, unknown>;
-    else delete frame.vars;
-    frameChanged = true;
+    // Local variables (sentry-python sends them by default) are bounded; within the bounds they
+    // are kept as sent, so the client's text still stands for the frame.
+    if (!isObject(frame.vars)) {
+      delete frame.vars;
+      frameChanged = true;
+    } else if (!withinDepth(frame.vars)) {
+      frame.vars = capDepth(frame.vars) as Record<string, unknown>;
+      frameChanged = true;
+    }
   }
   return frame;
 }

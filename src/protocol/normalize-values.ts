@@ -167,6 +167,17 @@ export function parseLevel(value: unknown): Level | undefined {
   return LEVEL_NAMES[s];
 }
 
+/** Whether `capDepth(value, depth)` would leave a value as it is, so that it need not be copied. */
+export function withinDepth(value: unknown, depth: number = MAX_DATABAG_DEPTH): boolean {
+  if (typeof value === 'string') return value.length <= MAX_CHARS.databagString;
+  if (value === null || typeof value !== 'object') return true;
+  if (depth <= 0) return false;
+  if (Array.isArray(value)) return value.every((v) => withinDepth(v, depth - 1));
+  // A member named `__proto__` (JSON.parse makes it an own one) would become the copy's prototype.
+  for (const k in value) if (Object.hasOwn(value, k) && (k === '__proto__' || !withinDepth((value as Record<string, unknown>)[k], depth - 1))) return false;
+  return true;
+}
+
 /**
  * Bounds a databag: nesting below `depth` levels is replaced by a short string, strings longer
  * than 16 KiB are truncated with `...`. Returns a new value; the input is not modified.
