@@ -15,6 +15,8 @@
  * parsed only if a step reads them. Grouping takes its digest from the hash and the memo's in-app
  * flags; scrubbing skips it under a configuration it was clean under; the stored body takes the
  * text. Source maps, inbound filters and dictionary sampling read the frames, which parses them.
+ * A text with local variables (sentry-python's default) is kept for the body but neither hashed
+ * nor remembered: no two events' variables are the same.
  */
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
