@@ -8,7 +8,7 @@
  * treats those as not in-app when grouping). Leaves out project-specific stack trace rules.
  */
 import type { NormalizedEvent } from '../protocol/event.js';
-import { framesChanged, isUnparsed } from '../protocol/frames-text.js';
+import { framesChanged, isUnparsed } from '../protocol/index.js';
 import { prepareFrames, str } from './frame.js';
 
 // Node's own modules: `node:internal/...`, `internal/...`, `node:fs`, bare core module files.

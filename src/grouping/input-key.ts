@@ -11,7 +11,7 @@
  */
 import { hash } from 'node:crypto';
 import type { NormalizedEvent } from '../protocol/event.js';
-import { keptText } from '../protocol/frames-text.js';
+import { keptText } from '../protocol/index.js';
 import { REACT_ERRORS_WITH_CAUSE } from './exception.js';
 import { parseFingerprintVariable } from './fingerprint.js';
 import type { GroupingOptions } from './index.js';
@@ -71,8 +71,8 @@ function frameKey(raw: unknown): string {
 function stackKey(stack: unknown): string {
   if (!isRecord(stack)) return `S${token(stack)}`;
   // Frames no step has changed since parsing are exactly what the client's text of them says
-  // (protocol/frames-text.ts): the text's SHA-256, where it has one, stands for them, without a token per field and
-  // without parsing a stack known from an earlier event.
+  // (protocol/frames-text.ts): the text's SHA-256, where it has one, stands for them, without a
+  // token per field and without parsing a stack known from an earlier event.
   const kept = keptText(stack);
   if (kept?.hash) return `H${kept.hash}`;
   return Array.isArray(stack.frames) ? `L${stack.frames.length}:${stack.frames.map(frameKey).join('')}` : `G${token(stack.frames)}`;

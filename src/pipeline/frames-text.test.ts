@@ -199,6 +199,15 @@ describe('frames text in stored bodies', () => {
     expect(stack!.frames.map((f) => f.function)).toEqual(['f', 'g']);
   });
 
+  test("a known stack's other members are kept as sent, whatever their names", () => {
+    // Names a stack object of the worker's could answer to itself (`toJSON`, `__proto__`, ...).
+    for (const member of ['"toJSON":"x"', '"__proto__":{"a":1}', '"kept":1', '"knownStack":null', '"frames_omitted":[1,2]']) {
+      const p = payload([frame('f', 1), frame('g', 2)]).replace('"stacktrace":{"frames":', `"stacktrace":{${member},"frames":`);
+      const json = stored(p);
+      expect(JSON.parse(json).exception.values[0].stacktrace.frames.map((f: { function: string }) => f.function)).toEqual(['f', 'g']);
+    }
+  });
+
   test('a stack clean under one scrubbing configuration is scrubbed under another', () => {
     const p = payload([frame('f', 1, { context_line: '  connect("10.1.2.3");' }), frame('g', 2)]);
     expect(bodyOf(processed(p, true))).toContain('10.1.2.3');

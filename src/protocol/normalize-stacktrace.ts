@@ -208,8 +208,10 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
   // Frames split off the payload come back here, with their text (frames-text.ts).
   const part = typeof raw.frames === 'string' ? splitParts?.get(raw.frames) : undefined;
   if (part) splitParts!.delete(raw.frames as string);
-  if (part?.knownStack) {
-    // A text that went through every step unchanged before: parsed only if a step reads it.
+  if (part?.knownStack && !Object.keys(raw).some((key) => key !== 'frames' && key in LazyStacktrace.prototype)) {
+    // A text that went through every step unchanged before: parsed only if a step reads it. (A
+    // member the stack object answers to itself, such as `toJSON` or `__proto__`, is not set on
+    // it: such a stack is parsed below.)
     const known = part.knownStack;
     // The same text as before: the members normalization dropped then are taken out again.
     const text = known.dropsUnknownFunctions ? part.text.replace(UNKNOWN_FUNCTION, '') : part.text;
@@ -217,7 +219,7 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
     for (const key in raw) if (key !== 'frames' && Object.hasOwn(raw, key)) lazy[key] = raw[key];
     return lazy as unknown as Stacktrace;
   }
-  const sent = part ? part.frames : raw.frames;
+  const sent = part ? (part.frames ?? JSON.parse(part.text)) : raw.frames;
   const frames: Frame[] = [];
   const rawFrames = Array.isArray(sent) ? sent : [];
   if (sent !== undefined && !Array.isArray(sent)) rec.invalid(`${path}.frames`, sent);

@@ -62,8 +62,8 @@ export async function symbolicateEvent(event: NormalizedEvent, scope: Symbolicat
   if (!JS_PLATFORMS.has(event.platform)) return;
   // Whether there are files to map with is looked up before the frames are read: a stack known
   // from an earlier event is parsed only when it is read (protocol/frames-text.ts).
-  const owners = [...(event.exception?.values ?? []), ...(event.threads?.values ?? [])];
-  if (!owners.some((o) => isUnparsed(o.stacktrace) || o.stacktrace?.frames?.length)) return;
+  const hasStack = (o: { stacktrace?: Stacktrace | null }) => isUnparsed(o.stacktrace) || !!o.stacktrace?.frames?.length;
+  if (!event.exception?.values.some(hasStack) && !event.threads?.values.some(hasStack)) return;
   const images = new Map<string, string>();
   for (const img of event.debug_meta?.images ?? []) {
     const id = normalizeDebugId(img.debug_id);
