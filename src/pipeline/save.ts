@@ -36,7 +36,7 @@ const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'conte
 export function readyForSave(event: NormalizedEvent, project: ProjectSettings, dictionaries: BodyDictionaries): { event: NormalizedEvent; body: EncodedNode; message: string } {
   // Set in place: a spread copy with a field added gets a map of its own in V8 (normalize.ts).
   (event as Record<string, unknown>).project = project.id;
-  const body = new EncodedNode(dictionaries.encode(project.id, event, eventJson(event, scrubConfigKey(project.options))));
+  const body = new EncodedNode(dictionaries.encode(project.id, event, eventJsonParts(event, scrubConfigKey(project.options))));
   const message = eventMessage(event);
   for (const key of LARGE_PARTS) if (key in event) (event as Record<string, unknown>)[key] = undefined;
   return { event, body, message };
@@ -53,7 +53,15 @@ const FRAMES_MARKER = `frames-${Math.random().toString(36).slice(2, 12)}-`;
  * through every step unchanged, so the next event with the same text need not parse it.
  */
 export function eventJson(event: NormalizedEvent, scrubKey?: string): string {
-  if (event._meta) return JSON.stringify(event);
+  return eventJsonParts(event, scrubKey).join('');
+}
+
+/**
+ * `eventJson` in pieces, to be written out one after another (nodestore codec `encodeNode`):
+ * joining them would copy the whole text once more.
+ */
+export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): string[] {
+  if (event._meta) return [JSON.stringify(event)];
   const swapped: { stack: { frames: unknown }; frames: unknown; unparsed: boolean; text: string }[] = [];
   const visit = (stack: unknown) => {
     const kept = keptText(stack);
@@ -70,7 +78,7 @@ export function eventJson(event: NormalizedEvent, scrubKey?: string): string {
   }
   for (const t of event.threads?.values ?? []) visit(t.stacktrace);
   visit(event.stacktrace);
-  if (swapped.length === 0) return JSON.stringify(event);
+  if (swapped.length === 0) return [JSON.stringify(event)];
   let json: string;
   try {
     json = JSON.stringify(event);
@@ -83,13 +91,14 @@ export function eventJson(event: NormalizedEvent, scrubKey?: string): string {
   }
   // Put each text where its marker was written (a JSON string: the marker and its quotes).
   const at = swapped.map((s, i) => ({ s, pos: json.indexOf(`"${FRAMES_MARKER}${i}"`), len: FRAMES_MARKER.length + String(i).length + 2 })).sort((a, b) => a.pos - b.pos);
-  let out = '';
+  const out: string[] = [];
   let last = 0;
   for (const { s, pos, len } of at) {
-    out += json.slice(last, pos) + s.text;
+    out.push(json.slice(last, pos), s.text);
     last = pos + len;
   }
-  return out + json.slice(last);
+  out.push(json.slice(last));
+  return out;
 }
 
 export interface ProcessedEvent {

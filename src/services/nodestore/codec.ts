@@ -86,10 +86,45 @@ export function decompressWithDictionary(frame: Buffer, dictionary: BodyDictiona
   return withDictionary(dictDecompressors, DECOMPRESSORS, dictionary, () => new Decompressor()).decompress(frame);
 }
 
-/** Encodes a body; `text`, when given, is `data`'s JSON already written (save.ts `eventJson`). */
-export function encodeNode(data: NodeData, dictionary?: BodyDictionary | null, text?: string): Buffer {
+/**
+ * One buffer per thread that a body's JSON is written into before it is compressed, grown as
+ * needed up to `SCRATCH_MAX` (larger bodies get a buffer of their own).
+ */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+const SCRATCH_MAX = 4 * 1024 * 1024;
+
+/**
+ * The UTF-8 bytes of `text`, or of its pieces one after another (save.ts `eventJsonParts`): written
+ * piece by piece into the reused buffer, so the pieces are never joined into one string and no
+ * buffer is made per body. Valid until the next call.
+ */
+function utf8(text: string | string[]): Buffer {
+  const pieces = typeof text === 'string' ? [text] : text;
+  let most = 0;
+  let splitsPair = false;
+  for (const p of pieces) {
+    most += p.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    // A piece that ends between a surrogate pair's halves: each half alone would be written as U+FFFD.
+    const last = p.charCodeAt(p.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) splitsPair = true;
+  }
+  if (splitsPair) return Buffer.from(pieces.join(''));
+  if (most > scratch.length) {
+    if (most > SCRATCH_MAX) return Buffer.from(pieces.join(''));
+    scratch = Buffer.allocUnsafe(Math.max(most, scratch.length * 2));
+  }
+  let at = 0;
+  for (const p of pieces) at += scratch.write(p, at);
+  return scratch.subarray(0, at);
+}
+
+/**
+ * Encodes a body; `text`, when given, is `data`'s JSON already written, whole or in pieces
+ * (save.ts `eventJsonParts`).
+ */
+export function encodeNode(data: NodeData, dictionary?: BodyDictionary | null, text?: string | string[]): Buffer {
   if (data instanceof EncodedNode) return data.bytes;
-  const json = Buffer.from(text ?? JSON.stringify(data));
+  const json = utf8(text ?? JSON.stringify(data));
   if (dictionary) return framed(V3_ZSTD_DICT_JSON, compressWithDictionary(json, dictionary), dictionary.id);
   if (!compressor) {
     compressor = new Compressor();

@@ -63,6 +63,24 @@ describe('codec format 3', () => {
     // Smaller with its dictionary, though this small event is mostly data, which the dictionary lacks.
     expect(encodeNode(event(3), dicts[3]).length).toBeLessThan(encodeNode(event(3)).length * 0.8);
   });
+
+  it('writes a body given in pieces as the same bytes as its joined text, whatever their size and characters', () => {
+    const dict = { id: 7, data: Buffer.from(codeParts(event(1)).repeat(20)) };
+    const lookup = (id: number) => (id === 7 ? dict.data : undefined);
+    const whole = JSON.stringify({ ...event(2), message: 'Straße ☃ 😀 \u2028' });
+    const cut = [whole.indexOf('Straße'), whole.indexOf('😀') + 1, whole.length - 3]; // one cut between a surrogate pair's halves
+    const pieces = [whole.slice(0, cut[0]), whole.slice(cut[0], cut[1]), '', whole.slice(cut[1], cut[2]), whole.slice(cut[2])];
+    expect(pieces.join('')).toBe(whole);
+    // Pieces no larger than the text they stand for, in turn: after a large body the buffer is reused for a small one.
+    const large = JSON.stringify({ blob: 'é'.repeat(300_000) });
+    const huge = JSON.stringify({ blob: 'x'.repeat(2_000_000) });
+    for (const text of [whole, large, whole, huge, whole]) {
+      const parts = text === whole ? pieces : [text.slice(0, 10), text.slice(10)];
+      const fromPieces = encodeNode({}, dict, parts);
+      expect(decodeNode(fromPieces, lookup)).toEqual(JSON.parse(text));
+      expect(fromPieces.equals(encodeNode({}, dict, text))).toBe(true);
+    }
+  });
 });
 
 describe('BodyDictionaries', () => {

@@ -230,9 +230,9 @@ export class BodyDictionaries {
   /**
    * Encodes an event's body with the project's current dictionary (format 2 while it has none),
    * and adds the event to the project's next dictionary when one is being sampled. `json` is the
-   * event's JSON when the caller wrote it already.
+   * event's JSON when the caller wrote it already, whole or in pieces.
    */
-  encode(projectId: number, event: Record<string, unknown>, json?: string): Buffer {
+  encode(projectId: number, event: Record<string, unknown>, json?: string | string[]): Buffer {
     let st = this.#projects.get(projectId);
     if (st) this.#projects.delete(projectId); // most recently used last
     else st = { current: null, sample: null, checked: 0 };
