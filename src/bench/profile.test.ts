@@ -1,4 +1,4 @@
-/** The profiling tools behind `bench --profile-worker`: the allocation sampler on a real process. */
+/** The profiling tools behind `bench --profile-worker`: the allocation sampler and the statement timer, on real processes. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,41 @@ test('the heap sampler names the function that allocated, short-lived garbage in
     const [top] = rows;
     expect(top[0]).toMatch(/^makeGarbage /);
     expect(top[1]).toBeGreaterThan(1_000_000); // 300,000 objects and arrays: well over a megabyte
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the statement timer counts each SQLite statement by its text, values lists folded, and every commit', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-sql-'));
+  try {
+    const file = path.join(dir, 'sql.json');
+    const script = [
+      "const Database = require('better-sqlite3');",
+      "const db = new Database(':memory:');",
+      "db.prepare('create table t (a, b)').run();",
+      'for (let i = 0; i < 5; i++) {',
+      "  db.prepare('begin').run();",
+      "  db.prepare('insert into t values (?, ?), (?, ?)').run(i, i, i, i);",
+      "  db.prepare('insert into t values (?, ?), (?, ?), (?, ?)').run(i, i, i, i, i, i);",
+      "  db.prepare('commit').run();",
+      '}',
+      "db.prepare('select count(*) n from t').get();",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', path.join(root, 'dist/bench/sql-timing.js'), '-e', script], {
+      cwd: root,
+      env: { ...process.env, FAULTLINE_SQL_TIMING: file },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const timing = JSON.parse(readFileSync(file, 'utf8')) as { statements: { sql: string; count: number; ms: number }[]; commits: number[] };
+    const bySql = new Map(timing.statements.map((s) => [s.sql, s]));
+    // Two and three rows are one statement once their values lists are folded.
+    expect(bySql.get('insert into t values (..)')?.count).toBe(10);
+    expect(bySql.get('commit')?.count).toBe(5);
+    expect(bySql.get('select count(*) n from t')?.count).toBe(1);
+    expect(timing.commits).toHaveLength(5);
+    expect(timing.commits[0]).toBeGreaterThanOrEqual(timing.commits[4]); // slowest first
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

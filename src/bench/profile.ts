@@ -12,6 +12,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { buildCorpus } from './corpus.js';
 import { sendLoad } from './load.js';
 import { queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
+import type { SqlTiming } from './sql-timing.js';
 
 interface ProfileNode {
   id: number;
@@ -101,6 +102,18 @@ export function printHeapProfile(file: string, events: number): void {
   }
 }
 
+/** Prints the worker's SQLite statements by total time, per event, and its slowest commits (checkpoints). */
+export function printSqlTiming(file: string, events: number): void {
+  const timing = JSON.parse(readFileSync(file, 'utf8')) as SqlTiming;
+  const total = timing.statements.reduce((n, s) => n + s.ms, 0);
+  process.stdout.write(`  SQLite statements: ${total.toFixed(0)} ms in all, ${((total * 1000) / events).toFixed(1)} µs per event\n`);
+  for (const s of timing.statements.slice(0, 20)) {
+    process.stdout.write(`${s.ms.toFixed(0).padStart(7)} ms ${((s.ms * 1000) / events).toFixed(1).padStart(6)} µs/event ${String(s.count).padStart(7)}×  ${s.sql}\n`);
+  }
+  const c = timing.commits;
+  if (c.length) process.stdout.write(`  commits: ${c.length}, median ${c[c.length >> 1].toFixed(2)} ms, slowest ${c.slice(0, 8).map((ms) => ms.toFixed(1)).join(', ')} ms (a checkpoint runs in a commit)\n`);
+}
+
 /** Where `profileWorker` runs: the embedded default, or PostgreSQL + Redis (admin URL, Redis URL). */
 export interface ProfileLayout {
   postgresUrl: string;
@@ -126,10 +139,13 @@ export interface ProfileOptions {
   corpusSize?: number;
   /** Also sample the worker's allocations (heap-sampling.ts) and print them. */
   heap?: boolean;
+  /** Also time the worker's SQLite statements (sql-timing.ts) and print them (embedded layout only). */
+  sql?: boolean;
 }
 
 export async function profileWorker(events: number, log: (m: string) => void, opts: ProfileOptions = {}): Promise<void> {
-  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000, heap = false } = opts;
+  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000, heap = false, sql = false } = opts;
+  if (sql && scaleOut) throw new Error('--sql times SQLite statements: it needs the embedded layout');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
   const ingestProfDir = path.join(dataDir, 'ingest-profiles');
@@ -174,8 +190,10 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     log('draining with one worker under --cpu-prof');
     const started = performance.now();
     const heapFile = path.join(dataDir, 'worker.heapprofile');
-    const heapArgs = heap ? ['--import', fileURLToPath(new URL('./heap-sampling.js', import.meta.url))] : [];
-    const worker = await startRole('worker', heap ? { ...env, FAULTLINE_HEAP_PROFILE: heapFile } : env, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...heapArgs]);
+    const sqlFile = path.join(dataDir, 'worker-sql.json');
+    const preload = (name: string) => ['--import', fileURLToPath(new URL(name, import.meta.url))];
+    const workerEnv = { ...env, ...(heap ? { FAULTLINE_HEAP_PROFILE: heapFile } : {}), ...(sql ? { FAULTLINE_SQL_TIMING: sqlFile } : {}) };
+    const worker = await startRole('worker', workerEnv, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...(heap ? preload('./heap-sampling.js') : []), ...(sql ? preload('./sql-timing.js') : [])]);
     await drained();
     const seconds = (performance.now() - started) / 1000;
     const cpu = usage(worker.child.pid!).cpu;
@@ -185,6 +203,7 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     process.stdout.write(`worker: ${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
     printProfile(profDir);
     if (heap) printHeapProfile(heapFile, events);
+    if (sql) printSqlTiming(sqlFile, events);
     if (keepDir) {
       cpSync(ingestProfDir, path.join(keepDir, 'ingest'), { recursive: true });
       cpSync(profDir, path.join(keepDir, 'worker'), { recursive: true });
