@@ -117,7 +117,7 @@ program
       },
     });
     if (tty) process.stderr.write('\n');
-    process.stdout.write(`deleted ${result.events} events, ${result.issues} issues, ${result.chunks} unassembled upload chunks, ${result.delegatorCalls} delegator call records and ${result.dictionaries} body dictionaries\n`);
+    process.stdout.write(`deleted ${result.events} events, ${result.issues} issues, ${result.chunks} unassembled upload chunks, ${result.delegatorCalls} delegator call records, ${result.dictionaries} body dictionaries and ${result.stacks} stored stack texts\n`);
     await services.close();
   });
 

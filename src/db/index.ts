@@ -22,6 +22,7 @@ import * as m0011 from './migrations/0011-project-teams.js';
 import * as m0012 from './migrations/0012-event-post-process.js';
 import * as m0013 from './migrations/0013-body-dictionaries.js';
 import * as m0014 from './migrations/0014-events-group-received.js';
+import * as m0015 from './migrations/0015-body-stacks.js';
 
 export type { Database } from './schema.js';
 export * from './schema.js';
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '0012-event-post-process': m0012,
   '0013-body-dictionaries': m0013,
   '0014-events-group-received': m0014,
+  '0015-body-stacks': m0015,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -142,6 +142,16 @@ export interface NodestoreDictionaryTable {
   data: Buffer;
 }
 
+export interface BodyStackTable {
+  /** SHA-256 (base64url) of the project and the stack's text; bodies of format 4 name it (raw). */
+  id: string;
+  project_id: number;
+  /** The latest event time (Unix ms) of a body that refers to it, kept to within a day. */
+  last_used: number;
+  /** The stack's text (the JSON of its frames), Zstandard-compressed. */
+  data: Buffer;
+}
+
 export interface GroupTagValueTable {
   project_id: number;
   group_id: number;
@@ -445,6 +455,7 @@ export interface Database {
   events: EventTable;
   nodestore_node: NodestoreTable;
   nodestore_dictionaries: NodestoreDictionaryTable;
+  body_stacks: BodyStackTable;
   group_tag_values: GroupTagValueTable;
   tsdb_points: TsdbPointTable;
   releases: ReleaseTable;

@@ -272,6 +272,80 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect((await s.queue.stats(INGEST_QUEUE)).dead).toBe(deadBefore + 1);
     });
 
+    it("stores a stack's text once per project, apart from the bodies that refer to it, and reads them back whole", async () => {
+      const s = services();
+      const one = (await makeProject(s, 'save', `stacks-${dialect}`)).project;
+      const two = (await makeProject(s, 'save', `stacks2-${dialect}`)).project;
+      const id = (n: number) => (0x5ac0000 + n).toString(16).padStart(32, '0');
+      const frames = (n: number) =>
+        Array.from({ length: 30 }, (_, d) => ({
+          function: `route${n}_${d}`,
+          module: `app.routes.r${n}`,
+          filename: `app/routes/r${n}.js`,
+          abs_path: `/srv/app/routes/r${n}.js`,
+          lineno: 10 + d,
+          context_line: `  const answer${d} = await backend${n}.fetch${d}(request, options); // é`,
+          in_app: d > 20,
+        }));
+      const payload = (n: number, stack: number) => ({
+        level: 'error',
+        platform: 'node',
+        exception: { values: [{ type: 'TypeError', value: `lookup ${NAMES[n % 8]} failed`, stacktrace: { frames: frames(stack) } }] },
+        user: { email: `person${n}@example.com` },
+      });
+      const send = async (projectId: number, events: [number, number][]) => {
+        const tasks = events.map(([n, stack]) =>
+          encodeIngestTask({ v: 2, itemType: 'event', projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: id(n), client: null, payload: JSON.stringify(payload(n, stack)) }),
+        );
+        await s.queue.enqueue(INGEST_QUEUE, tasks);
+        await drain(s);
+      };
+      // Twelve distinct stacks (about 6 KB of code each) complete the project's dictionary sample;
+      // then six events of one stack.
+      await send(one.id, Array.from({ length: 12 }, (_, n) => [n, n] as [number, number]));
+      await send(one.id, Array.from({ length: 6 }, (_, n) => [20 + n, 100] as [number, number]));
+      await send(two.id, [[40, 100], [41, 100]]);
+
+      const db = s.database.db;
+      const stored = await db.selectFrom('body_stacks').select(['id', 'project_id', 'last_used']).where('project_id', 'in', [one.id, two.id]).execute();
+      const rows = await db.selectFrom('nodestore_node').select(['id', 'data']).where('id', 'like', `e:${one.id}:%`).execute();
+      const byFormat = (f: number) => rows.filter((r) => r.data[0] === f);
+      // The events after the dictionary was made refer to their stacks: the last of the twelve
+      // distinct ones, each stored once, and the six of the shared stack, stored once for all.
+      const distinctApart = byFormat(4).length - 6;
+      expect(distinctApart).toBeGreaterThanOrEqual(0);
+      expect(stored.filter((r) => Number(r.project_id) === one.id)).toHaveLength(distinctApart + 1);
+      // Another project's events of the same stack refer to a row of its own, once it has a dictionary.
+      expect(stored.filter((r) => Number(r.project_id) === two.id).length).toBeLessThanOrEqual(1);
+      expect(new Set(stored.map((r) => r.id)).size).toBe(stored.length);
+
+      // Read by another process, which loads the stack texts from the database.
+      const reader = new SqlNodestoreBackend(db, s.database.dialect, new BodyDictionaries(db, s.database.dialect));
+      const refs = async (projectId: number, ns: number[]) =>
+        db.selectFrom('events').select(['project_id', 'event_id', 'received']).where('project_id', '=', projectId).where('event_id', 'in', ns.map(id)).orderBy('event_id').execute();
+      const shared = [20, 21, 22, 23, 24, 25];
+      const bodies = await getEventBodies(reader, await refs(one.id, shared));
+      shared.forEach((n, i) => {
+        const body = bodies[i]!;
+        expect(body.user).toMatchObject({ email: `person${n}@example.com` });
+        const got = (body.exception as any).values[0].stacktrace.frames;
+        expect(got).toHaveLength(30);
+        expect(got[29]).toMatchObject({ function: 'route100_29', context_line: frames(100)[29].context_line, in_app: true });
+        expect(got[0].in_app).toBe(false);
+      });
+      const others = await getEventBodies(reader, await refs(two.id, [40, 41]));
+      expect(others.map((b) => (b!.exception as any).values[0].stacktrace.frames[5].function)).toEqual(['route100_5', 'route100_5']);
+      // A body without its stack's text (stored apart) is a fraction of one with it.
+      const withStack = rows.filter((r) => r.data[0] !== 4).map((r) => r.data.length);
+      expect(Math.max(...byFormat(4).map((r) => r.data.length))).toBeLessThan(Math.min(...withStack) / 2);
+
+      // A stack no longer stored reads as a stack without frames; the rest of the event stays.
+      await db.deleteFrom('body_stacks').where('project_id', '=', one.id).execute();
+      const orphan = (await getEventBodies(new SqlNodestoreBackend(db, s.database.dialect, new BodyDictionaries(db, s.database.dialect)), await refs(one.id, [20])))[0]!;
+      expect(orphan.user).toMatchObject({ email: 'person20@example.com' });
+      expect((orphan.exception as any).values[0].stacktrace.frames).toEqual([]);
+    });
+
     // SQLite has one writer: two workers' transactions cannot overlap there.
     if (dialect !== 'sqlite') {
       it('joins the issue another worker created for the same stack a moment ago, instead of failing the batch', async () => {

@@ -36,7 +36,8 @@ const LARGE_PARTS = ['exception', 'threads', 'stacktrace', 'breadcrumbs', 'conte
 export function readyForSave(event: NormalizedEvent, project: ProjectSettings, dictionaries: BodyDictionaries): { event: NormalizedEvent; body: EncodedNode; message: string } {
   // Set in place: a spread copy with a field added gets a map of its own in V8 (normalize.ts).
   (event as Record<string, unknown>).project = project.id;
-  const body = new EncodedNode(dictionaries.encode(project.id, event, eventJsonParts(event, scrubConfigKey(project.options))));
+  const { pieces, stacks } = eventJsonParts(event, scrubConfigKey(project.options));
+  const body = new EncodedNode(dictionaries.encode(project.id, event, pieces, stacks));
   const message = eventMessage(event);
   for (const key of LARGE_PARTS) if (key in event) (event as Record<string, unknown>)[key] = undefined;
   return { event, body, message };
@@ -53,23 +54,24 @@ const FRAMES_MARKER = `frames-${Math.random().toString(36).slice(2, 12)}-`;
  * through every step unchanged, so the next event with the same text need not parse it.
  */
 export function eventJson(event: NormalizedEvent, scrubKey?: string): string {
-  return eventJsonParts(event, scrubKey).join('');
+  return eventJsonParts(event, scrubKey).pieces.join('');
 }
 
 /**
  * `eventJson` in pieces, to be written out one after another (nodestore codec `encodeNode`):
- * joining them would copy the whole text once more.
+ * joining them would copy the whole text once more. `stacks` names the pieces that are a stack's
+ * kept text with its hash (protocol frames-text.ts), which a body may store apart.
  */
-export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): string[] {
-  if (event._meta) return [JSON.stringify(event)];
-  const swapped: { stack: { frames: unknown }; frames: unknown; unparsed: boolean; text: string }[] = [];
+export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): { pieces: string[]; stacks: { piece: number; hash: string }[] } {
+  if (event._meta) return { pieces: [JSON.stringify(event)], stacks: [] };
+  const swapped: { stack: { frames: unknown }; frames: unknown; unparsed: boolean; text: string; hash: string | null }[] = [];
   const visit = (stack: unknown) => {
     const kept = keptText(stack);
     if (kept === undefined) return;
     const s = stack as { frames: unknown };
     if (scrubKey !== undefined) rememberStack(s, scrubKey);
     const unparsed = isUnparsed(s);
-    swapped.push({ stack: s, frames: unparsed ? undefined : s.frames, unparsed, text: kept.text });
+    swapped.push({ stack: s, frames: unparsed ? undefined : s.frames, unparsed, text: kept.text, hash: kept.hash });
     s.frames = `${FRAMES_MARKER}${swapped.length - 1}`;
   };
   for (const v of event.exception?.values ?? []) {
@@ -78,7 +80,7 @@ export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): strin
   }
   for (const t of event.threads?.values ?? []) visit(t.stacktrace);
   visit(event.stacktrace);
-  if (swapped.length === 0) return [JSON.stringify(event)];
+  if (swapped.length === 0) return { pieces: [JSON.stringify(event)], stacks: [] };
   let json: string;
   try {
     json = JSON.stringify(event);
@@ -91,14 +93,17 @@ export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): strin
   }
   // Put each text where its marker was written (a JSON string: the marker and its quotes).
   const at = swapped.map((s, i) => ({ s, pos: json.indexOf(`"${FRAMES_MARKER}${i}"`), len: FRAMES_MARKER.length + String(i).length + 2 })).sort((a, b) => a.pos - b.pos);
-  const out: string[] = [];
+  const pieces: string[] = [];
+  const stacks: { piece: number; hash: string }[] = [];
   let last = 0;
   for (const { s, pos, len } of at) {
-    out.push(json.slice(last, pos), s.text);
+    pieces.push(json.slice(last, pos));
+    if (s.hash !== null) stacks.push({ piece: pieces.length, hash: s.hash });
+    pieces.push(s.text);
     last = pos + len;
   }
-  out.push(json.slice(last));
-  return out;
+  pieces.push(json.slice(last));
+  return { pieces, stacks };
 }
 
 export interface ProcessedEvent {
@@ -297,6 +302,8 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
   let lastPoints: TsdbIncrement[] = [];
   // Dictionaries the worker made while preparing: written with the first bodies that use them.
   const dictionaries = services.bodyDictionaries.unwritten();
+  // Stack texts the bodies refer to (codec format 4), likewise written with them.
+  const stacks = services.bodyDictionaries.unwrittenStacks();
   // A deferred buffer takes each event's tag values with its counters (buffer/index.ts); otherwise
   // they are written in this transaction.
   const tagsWithCounters = services.buffer.carriesTagValues;
@@ -439,6 +446,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
       await insertRows(trx, dialect, 'events', EVENT_ROW_TYPES, rows, undefined, 'save.events');
       await countNewGroups(trx, dialect, newInRelease);
       await services.bodyDictionaries.write(dictionaries, trx);
+      await services.bodyDictionaries.writeStacks(stacks, trx);
       await services.nodestore.setMulti(bodies, trx);
       const newUsers = await services.tagstore.incrMulti(tags, trx);
       if (services.tsdb.transactional) await services.tsdb.incrMulti(points, trx);
@@ -454,6 +462,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
     throw err;
   }
   services.bodyDictionaries.written(dictionaries);
+  services.bodyDictionaries.stacksWritten(stacks);
   // Deferred buffers count after the commit; their dedupe keys make a redelivered event count once.
   if (!services.buffer.transactional) await services.buffer.incr(counters);
   // Time series outside SQL are written after the commit too: a rolled-back batch adds nothing.

@@ -110,4 +110,16 @@ describe('cleanup', () => {
     const left = await s.database.db.selectFrom('nodestore_dictionaries').select('id').where('project_id', '=', project.id).orderBy('id').execute();
     expect(left.map((r) => Number(r.id))).toEqual([102, 103]);
   });
+  it('deletes a stored stack text only once no event whose body could refer to it is left', async () => {
+    const { project } = await makeProject(s, 'ret-stack', 'app');
+    const now = Date.now();
+    const cutoff = now - 90 * 86_400_000;
+    // A body's event time is at most a day past its stack's last_used; a day more of margin.
+    const lastSafe = cutoff - 2 * 86_400_000;
+    const row = (id: string, lastUsed: number) => ({ id, project_id: project.id, last_used: lastUsed, data: Buffer.from('[]') });
+    await s.database.db.insertInto('body_stacks').values([row('gone', lastSafe - 1), row('kept', lastSafe + 1), row('fresh', now)]).execute();
+    expect((await cleanup(s, { now })).stacks).toBe(1);
+    const left = await s.database.db.selectFrom('body_stacks').select('id').where('project_id', '=', project.id).orderBy('id').execute();
+    expect(left.map((r) => r.id)).toEqual(['fresh', 'kept']);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * Retention: deletes events older than their organization's retention (default 90 days) with
- * their bodies, then issues left without events, their hashes, tag values and time series, and old
- * outcomes; also upload chunks never assembled into a bundle and the delegator's call log past
+ * their bodies, then issues left without events, their hashes, tag values and time series, the
+ * body dictionaries and stack texts no body left can need, and old outcomes; also upload chunks never assembled into a bundle and the delegator's call log past
  * 30 days. Works in small batches, each its own short transaction, so ingest and the worker never
  * wait long on it; on SQLite the freed pages go back to the disk (incremental vacuum).
  * Used by the daily CleanupTask and by `faultline cleanup --days N`.
@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import type { Services } from '../services/index.js';
 import { deleteIssueRows } from '../db/models/index.js';
 import { eventNodeIds } from '../services/nodestore/index.js';
-import { dictionaryCutoff } from '../services/nodestore/dictionaries.js';
+import { dictionaryCutoff, stackCutoff } from '../services/nodestore/dictionaries.js';
 import { deleteStaleChunks } from '../sourcemaps/index.js';
 
 /** The delegator's sampled calls are for comparing backends during a migration (reports read 24 h by default). */
@@ -33,13 +33,15 @@ export interface CleanupResult {
   delegatorCalls: number;
   /** Body dictionaries no remaining body can have been compressed with. */
   dictionaries: number;
+  /** Stack texts stored apart (`body_stacks`) no remaining body can refer to. */
+  stacks: number;
 }
 
 export async function cleanup(services: Services, opts: CleanupOptions = {}): Promise<CleanupResult> {
   const db = services.database.db;
   const now = opts.now ?? Date.now();
   const batch = opts.batchSize ?? 500;
-  const result: CleanupResult = { events: 0, issues: 0, chunks: 0, delegatorCalls: 0, dictionaries: 0 };
+  const result: CleanupResult = { events: 0, issues: 0, chunks: 0, delegatorCalls: 0, dictionaries: 0, stacks: 0 };
   const orgs = await db.selectFrom('organizations').select(['id', 'retention_days']).execute();
   for (const org of orgs) {
     const days = opts.days ?? org.retention_days ?? services.config.retentionDays;
@@ -86,6 +88,12 @@ export async function cleanup(services: Services, opts: CleanupOptions = {}): Pr
       .where('created', '<', dictionaryCutoff(cutoff))
       .executeTakeFirst();
     result.dictionaries += Number(dropped.numDeletedRows);
+    const stacks = await db
+      .deleteFrom('body_stacks')
+      .where('project_id', 'in', projectIds)
+      .where('last_used', '<', stackCutoff(cutoff))
+      .executeTakeFirst();
+    result.stacks += Number(stacks.numDeletedRows);
   }
   result.chunks = await deleteStaleChunks(db, now);
   const callsCutoff = now - DELEGATOR_CALLS_RETENTION_DAYS * 86_400_000;

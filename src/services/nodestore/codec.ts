@@ -1,6 +1,11 @@
 /**
  * The body format: one version byte, then the payload. Readers dispatch on the version byte, so
  * the format can change without a migration and old bodies stay readable.
+ * - 4 (written once a project has a dictionary, for events with a stack whose text is stored
+ *   apart): the 6-byte dictionary id, a count byte, then per stack its place in the JSON (4 bytes:
+ *   the byte offset it goes at) and its id (32 bytes: `body_stacks`, dictionaries.ts), then the
+ *   rest of the JSON in one Zstandard frame made with the dictionary. Each stack's text (the JSON
+ *   of its frames) is stored once per project instead of in every body.
  * - 3 (written once a project has a dictionary): the 6-byte id of a Zstandard dictionary
  *   (dictionaries.ts), then JSON in one Zstandard frame at level 1 made with that dictionary.
  *   Events of one application share most of their text (frames, source context, modules); a
@@ -15,8 +20,15 @@ import { Compressor, Decompressor } from 'zstd-napi';
 const V1_DEFLATE_JSON = 1;
 const V2_ZSTD_JSON = 2;
 const V3_ZSTD_DICT_JSON = 3;
+const V4_ZSTD_DICT_STACKS_JSON = 4;
+/** A stack's id in a body of format 4: a SHA-256 (raw; base64url in `body_stacks`). */
+export const STACK_ID_BYTES = 32;
+/** At most this many stacks of a body are stored apart (a count byte); the rest stay inline. */
+export const MAX_STACKS = 255;
 /** Dictionary ids are 48-bit: they fit a JS number and the 6 bytes after the version byte. */
 const DICT_ID_BYTES = 6;
+
+const NO_FRAMES = Buffer.from('[]');
 
 // One context each per thread, reused: setting up a zstd context costs more than a small body.
 let compressor: Compressor | undefined;
@@ -98,7 +110,7 @@ const SCRATCH_MAX = 4 * 1024 * 1024;
  * piece by piece into the reused buffer, so the pieces are never joined into one string and no
  * buffer is made per body. Valid until the next call.
  */
-function utf8(text: string | string[]): Buffer {
+function utf8(text: string | string[], ends?: number[]): Buffer {
   const pieces = typeof text === 'string' ? [text] : text;
   let most = 0;
   let splitsPair = false;
@@ -108,13 +120,16 @@ function utf8(text: string | string[]): Buffer {
     const last = p.charCodeAt(p.length - 1);
     if (last >= 0xd800 && last <= 0xdbff) splitsPair = true;
   }
-  if (splitsPair) return Buffer.from(pieces.join(''));
-  if (most > scratch.length) {
-    if (most > SCRATCH_MAX) return Buffer.from(pieces.join(''));
-    scratch = Buffer.allocUnsafe(Math.max(most, scratch.length * 2));
+  if (splitsPair || most > SCRATCH_MAX) {
+    if (ends) for (let i = 0, at = 0; i < pieces.length; i++) ends.push((at += Buffer.byteLength(pieces[i])));
+    return Buffer.from(pieces.join(''));
   }
+  if (most > scratch.length) scratch = Buffer.allocUnsafe(Math.max(most, scratch.length * 2));
   let at = 0;
-  for (const p of pieces) at += scratch.write(p, at);
+  for (const p of pieces) {
+    at += scratch.write(p, at);
+    ends?.push(at);
+  }
   return scratch.subarray(0, at);
 }
 
@@ -131,6 +146,62 @@ export function encodeNode(data: NodeData, dictionary?: BodyDictionary | null, t
     compressor.setParameters({ compressionLevel: 1 });
   }
   return framed(V2_ZSTD_JSON, compressor.compress(json));
+}
+
+/**
+ * A body of format 4: `pieces` one after another are the event's JSON, except the pieces `stacks`
+ * names, whose text is stored apart under the given id (dictionaries.ts) and only referred to.
+ */
+export function encodeNodeWithStacks(pieces: string[], stacks: { piece: number; id: Buffer }[], dictionary: BodyDictionary): Buffer {
+  const apart = new Map(stacks.slice(0, MAX_STACKS).map((s) => [s.piece, s.id]));
+  const rest: string[] = [];
+  const places: { after: number; id: Buffer }[] = [];
+  for (let i = 0; i < pieces.length; i++) {
+    const id = apart.get(i);
+    if (id) places.push({ after: rest.length, id }); // goes after that many pieces of the rest
+    else rest.push(pieces[i]);
+  }
+  const ends: number[] = [];
+  const frame = compressWithDictionary(utf8(rest, ends), dictionary);
+  const head = 1 + DICT_ID_BYTES + 1 + places.length * (4 + STACK_ID_BYTES);
+  const out = Buffer.allocUnsafe(head + frame.length);
+  out[0] = V4_ZSTD_DICT_STACKS_JSON;
+  out.writeUIntBE(dictionary.id, 1, DICT_ID_BYTES);
+  out[1 + DICT_ID_BYTES] = places.length;
+  let o = 2 + DICT_ID_BYTES;
+  for (const p of places) {
+    out.writeUInt32BE(p.after === 0 ? 0 : ends[p.after - 1], o);
+    p.id.copy(out, o + 4);
+    o += 4 + STACK_ID_BYTES;
+  }
+  frame.copy(out, head);
+  return out;
+}
+
+/** The stacks a body of format 4 refers to: where each goes in its JSON, and its id (base64url). */
+export function bodyStacks(bytes: Buffer | Uint8Array): { at: number; id: string }[] {
+  if (bytes[0] !== V4_ZSTD_DICT_STACKS_JSON) return [];
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = buf[1 + DICT_ID_BYTES];
+  const out: { at: number; id: string }[] = [];
+  for (let i = 0, o = 2 + DICT_ID_BYTES; i < count; i++, o += 4 + STACK_ID_BYTES) {
+    out.push({ at: buf.readUInt32BE(o), id: buf.toString('base64url', o + 4, o + 4 + STACK_ID_BYTES) });
+  }
+  return out;
+}
+
+/** A stack's text as `body_stacks` stores it: one Zstandard frame at level 1 (no dictionary: it is stored once). */
+export function compressStackText(text: string): Buffer {
+  if (!compressor) {
+    compressor = new Compressor();
+    compressor.setParameters({ compressionLevel: 1 });
+  }
+  return compressor.compress(Buffer.from(text));
+}
+
+export function decompressStackText(data: Buffer): Buffer {
+  decompressor ??= new Decompressor();
+  return decompressor.decompress(data);
 }
 
 /** The version 1 encoding; kept so tests can write bodies as earlier releases did. */
@@ -150,17 +221,34 @@ function framed(version: number, body: Buffer, dictionaryId?: number): Buffer {
 
 /** The id of the dictionary a body was compressed with, or null for a body without one. */
 export function bodyDictionaryId(bytes: Buffer | Uint8Array): number | null {
-  if (bytes[0] !== V3_ZSTD_DICT_JSON || bytes.length < 1 + DICT_ID_BYTES) return null;
+  if ((bytes[0] !== V3_ZSTD_DICT_JSON && bytes[0] !== V4_ZSTD_DICT_STACKS_JSON) || bytes.length < 1 + DICT_ID_BYTES) return null;
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUIntBE(1, DICT_ID_BYTES);
 }
 
 /**
  * Decodes a body. `dictionary` looks up a dictionary's content by id; a body written with a
  * dictionary it does not know fails (the caller loads the ids `bodyDictionaryId` names first).
+ * `stack` looks up a stack's text by id (format 4; `bodyStacks` names them); a stack no longer
+ * stored reads as a stack without frames, so the rest of the event stays readable.
  */
-export function decodeNode(bytes: Buffer | Uint8Array, dictionary?: (id: number) => Buffer | undefined): Record<string, unknown> {
+export function decodeNode(bytes: Buffer | Uint8Array, dictionary?: (id: number) => Buffer | undefined, stack?: (id: string) => Buffer | undefined): Record<string, unknown> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
   switch (buf[0]) {
+    case V4_ZSTD_DICT_STACKS_JSON: {
+      const id = bodyDictionaryId(buf);
+      const data = id === null ? undefined : dictionary?.(id);
+      if (id === null || !data) throw new Error(`nodestore: body needs dictionary ${id ?? '(truncated)'}, which is not loaded`);
+      const places = bodyStacks(buf);
+      const rest = decompressWithDictionary(buf.subarray(2 + DICT_ID_BYTES + places.length * (4 + STACK_ID_BYTES)), { id, data });
+      const parts: Buffer[] = [];
+      let last = 0;
+      for (const p of places) {
+        parts.push(rest.subarray(last, p.at), stack?.(p.id) ?? NO_FRAMES);
+        last = p.at;
+      }
+      parts.push(rest.subarray(last));
+      return JSON.parse(Buffer.concat(parts).toString('utf8'));
+    }
     case V3_ZSTD_DICT_JSON: {
       const id = bodyDictionaryId(buf);
       const data = id === null ? undefined : dictionary?.(id);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, testServices, type TestServices } from '../../../test/helpers/services.js';
-import { bodyDictionaryId, decodeNode, encodeNode } from './codec.js';
+import { bodyDictionaryId, bodyStacks, decodeNode, encodeNode, encodeNodeWithStacks } from './codec.js';
 import { BodyDictionaries, codeParts, DICTIONARY_MAX_USE_MS, DICTIONARY_ROTATE_MS } from './dictionaries.js';
 
 const event = (n: number) => ({
@@ -80,6 +80,31 @@ describe('codec format 3', () => {
       expect(decodeNode(fromPieces, lookup)).toEqual(JSON.parse(text));
       expect(fromPieces.equals(encodeNode({}, dict, text))).toBe(true);
     }
+  });
+});
+
+describe('codec format 4', () => {
+  it('splices each stack stored apart back where it was, with its dictionary, whatever the characters around it', () => {
+    const dict = { id: 9, data: Buffer.from(codeParts(event(1)).repeat(20)) };
+    const stackA = JSON.stringify([{ function: 'straße', lineno: 1 }, { function: '😀', lineno: 2 }]);
+    const stackB = JSON.stringify([{ function: 'b', context_line: '  return "]}";' }]);
+    const pieces = ['{"message":"ünïcode ☃","exception":{"values":[{"stacktrace":{"frames":', stackA, '}},{"stacktrace":{"frames":', stackB, '}}]},"z":"😀"}'];
+    const idA = Buffer.alloc(32, 1);
+    const idB = Buffer.alloc(32, 2);
+    const body = encodeNodeWithStacks(pieces, [{ piece: 1, id: idA }, { piece: 3, id: idB }], dict);
+    expect(body[0]).toBe(4);
+    expect(bodyDictionaryId(body)).toBe(9);
+    const refs = bodyStacks(body);
+    expect(refs.map((r) => r.id)).toEqual([idA.toString('base64url'), idB.toString('base64url')]);
+    // Neither stack's text is in the body.
+    expect(body.includes(Buffer.from('straße'))).toBe(false);
+    const texts = new Map([[idA.toString('base64url'), Buffer.from(stackA)], [idB.toString('base64url'), Buffer.from(stackB)]]);
+    expect(decodeNode(body, (id) => (id === 9 ? dict.data : undefined), (id) => texts.get(id))).toEqual(JSON.parse(pieces.join('')));
+    // A stack that is gone reads as no frames.
+    const partial = decodeNode(body, (id) => (id === 9 ? dict.data : undefined), (id) => (id === refs[1].id ? texts.get(id) : undefined)) as any;
+    expect(partial.exception.values[0].stacktrace.frames).toEqual([]);
+    expect(partial.exception.values[1].stacktrace.frames).toEqual(JSON.parse(stackB));
+    expect(partial.z).toBe('😀');
   });
 });
 

@@ -24,12 +24,13 @@
  * meanwhile. A dictionary is written in the same transaction as the first bodies that use it, or
  * an earlier one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as sha256Of } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Database, Dialect } from '../../db/index.js';
-import { insertIgnore, insertRows } from '../../db/sql.js';
+import { insertIgnore, insertRows, upsert } from '../../db/sql.js';
 import type { Executor } from '../executor.js';
-import { bodyDictionaryId, decodeNode, encodeNode, type BodyDictionary } from './codec.js';
+import { bodyDictionaryId, bodyStacks, compressStackText, decodeNode, decompressStackText, encodeNode, encodeNodeWithStacks, type BodyDictionary } from './codec.js';
 
 /** The size a sampled dictionary aims at: zstd's own trainer defaults to 110 KB. */
 export const DICTIONARY_BYTES = 64 * 1024;
@@ -111,6 +112,27 @@ export interface NewDictionary extends Current {
   projectId: number;
 }
 
+/** A stack's text that bodies made by this process refer to, not yet known to be committed. */
+export interface NewStack {
+  /** `body_stacks.id`: SHA-256 (base64url) of the project and the text's own hash. */
+  id: string;
+  projectId: number;
+  /** The latest event time (Unix ms) of a body that refers to it. */
+  lastUsed: number;
+  text: string;
+}
+
+const sha256 = (text: string, encoding: 'buffer') => sha256Of('sha256', text, encoding) as unknown as Buffer;
+
+/** A stack's `last_used` is written again once a body's event time passes it by this much. */
+const STACK_USE_STEP_MS = 86_400_000;
+/** Stack texts kept for reading bodies (bytes of text). */
+const STACK_TEXTS_BYTES = 32 * 1024 * 1024;
+/** Stacks this process knows to be stored, with the `last_used` it last wrote for each. */
+const STACKS_WRITTEN = 50_000;
+/** Stack ids remembered by project and text hash (a few hundred bytes each). */
+const STACK_IDS = 20_000;
+
 export class BodyDictionaries {
   readonly #db: Kysely<Database>;
   readonly #dialect: Dialect;
@@ -124,6 +146,11 @@ export class BodyDictionaries {
   #samplers = 0;
   #reclaimed = 0;
   #unwritten: NewDictionary[] = [];
+  /** Stack texts for reading bodies of format 4, by id. */
+  readonly #stackTexts = new LRUCache<string, Buffer>({ maxSize: STACK_TEXTS_BYTES, sizeCalculation: (b) => b.length + 64 });
+  readonly #stacksWritten = new LRUCache<string, number>({ max: STACKS_WRITTEN });
+  readonly #unwrittenStacks = new Map<string, NewStack>();
+  readonly #stackIds = new Map<string, { raw: Buffer; key: string }>();
 
   constructor(db: Kysely<Database>, dialect: Dialect, opts: { now?: () => number; sampleBytes?: number } = {}) {
     this.#db = db;
@@ -134,11 +161,24 @@ export class BodyDictionaries {
 
   // ---- reading
 
-  /** Decodes bodies, first loading the dictionaries they name. */
+  /** Decodes bodies, first loading the dictionaries and stack texts they name. */
   async decode(bodies: (Buffer | Uint8Array)[]): Promise<Record<string, unknown>[]> {
     await this.load(bodies.map(bodyDictionaryId).filter((id): id is number => id !== null));
-    return bodies.map((b) => decodeNode(b, this.lookup));
+    await this.loadStacks(bodies.flatMap((b) => bodyStacks(b).map((s) => s.id)));
+    return bodies.map((b) => decodeNode(b, this.lookup, this.stackLookup));
   }
+
+  /** Loads the stack texts of these ids that are not loaded yet. */
+  async loadStacks(ids: string[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.#stackTexts.has(id));
+    for (let i = 0; i < missing.length; i += 100) {
+      const rows = await this.#db.selectFrom('body_stacks').select(['id', 'data']).where('id', 'in', missing.slice(i, i + 100)).execute();
+      for (const r of rows) this.#stackTexts.set(r.id, decompressStackText(Buffer.from(r.data)));
+    }
+  }
+
+  /** A loaded stack's text by id (`loadStacks` first). */
+  readonly stackLookup = (id: string): Buffer | undefined => this.#stackTexts.get(id);
 
   /** Loads the dictionaries of these ids that are not loaded yet (ids not in the database stay missing). */
   async load(ids: number[]): Promise<void> {
@@ -232,7 +272,7 @@ export class BodyDictionaries {
    * and adds the event to the project's next dictionary when one is being sampled. `json` is the
    * event's JSON when the caller wrote it already, whole or in pieces.
    */
-  encode(projectId: number, event: Record<string, unknown>, json?: string | string[]): Buffer {
+  encode(projectId: number, event: Record<string, unknown>, json?: string | string[], stacks: { piece: number; hash: string }[] = []): Buffer {
     let st = this.#projects.get(projectId);
     if (st) this.#projects.delete(projectId); // most recently used last
     else st = { current: null, sample: null, checked: 0 };
@@ -241,7 +281,61 @@ export class BodyDictionaries {
     const now = this.#now();
     if (st.current && now - st.current.created >= DICTIONARY_MAX_USE_MS) st.current = null;
     if (this.#due(st, now)) this.#sample(projectId, st, event, now);
+    if (st.current && Array.isArray(json) && stacks.length) {
+      const ts = typeof event.timestamp === 'number' ? Math.round(event.timestamp * 1000) : now;
+      const refs = stacks.map(({ piece, hash }) => {
+        const id = this.#stackId(projectId, hash);
+        this.#useStack(id.key, projectId, json[piece], ts);
+        return { piece, id: id.raw };
+      });
+      return encodeNodeWithStacks(json, refs, st.current);
+    }
     return encodeNode(event, st.current, json);
+  }
+
+  /** A stack's id in `body_stacks`, from its project and its text's hash (remembered: most events repeat a stack). */
+  #stackId(projectId: number, hash: string): { raw: Buffer; key: string } {
+    const memo = `${projectId}:${hash}`;
+    let id = this.#stackIds.get(memo);
+    if (!id) {
+      const raw = sha256(memo, 'buffer');
+      id = { raw, key: raw.toString('base64url') };
+      if (this.#stackIds.size >= STACK_IDS) this.#stackIds.clear();
+      this.#stackIds.set(memo, id);
+    }
+    return id;
+  }
+
+  /** Notes that a body refers to a stack: it is written with the batch unless known to be stored, used as late. */
+  #useStack(id: string, projectId: number, text: string, ts: number): void {
+    const written = this.#stacksWritten.get(id);
+    if (written !== undefined && ts < written + STACK_USE_STEP_MS) return;
+    const pending = this.#unwrittenStacks.get(id);
+    if (pending) pending.lastUsed = Math.max(pending.lastUsed, ts);
+    else this.#unwrittenStacks.set(id, { id, projectId, lastUsed: ts, text });
+  }
+
+  /** Stack texts bodies refer to that are not known to be stored: write them with (or before) those bodies. */
+  unwrittenStacks(): NewStack[] {
+    return [...this.#unwrittenStacks.values()].map((s) => ({ ...s }));
+  }
+
+  async writeStacks(stacks: NewStack[], executor?: Executor): Promise<void> {
+    if (!stacks.length) return;
+    const rows = stacks.map((s) => ({ id: s.id, project_id: s.projectId, last_used: s.lastUsed, data: compressStackText(s.text) }));
+    await insertRows(executor ?? this.#db, this.#dialect, 'body_stacks', { id: 'text', project_id: 'bigint', last_used: 'bigint', data: 'bytea' }, rows, (qb) =>
+      upsert(qb, this.#dialect, 'body_stacks', ['id'], { last_used: 'max' }),
+    );
+  }
+
+  /** The transaction that wrote these stacks committed. */
+  stacksWritten(stacks: NewStack[]): void {
+    for (const s of stacks) {
+      this.#stacksWritten.set(s.id, Math.max(this.#stacksWritten.get(s.id) ?? 0, s.lastUsed));
+      const pending = this.#unwrittenStacks.get(s.id);
+      // A body encoded since may have used it later than what was written: that is written next time.
+      if (pending && pending.lastUsed <= s.lastUsed) this.#unwrittenStacks.delete(s.id);
+    }
   }
 
   /** Lets go of a project's state; `ready` looks its dictionary up again (a sample in progress is dropped). */
@@ -331,6 +425,15 @@ export class BodyDictionaries {
  */
 export function dictionaryCutoff(retentionCutoff: number): number {
   return retentionCutoff - DICTIONARY_MAX_USE_MS - 86_400_000;
+}
+
+/**
+ * Stack texts last used before this can have no body left once retention deleted the events
+ * before `retentionCutoff`: a body's event time is at most `STACK_USE_STEP_MS` past its stack's
+ * `last_used`, and a day more of margin for clocks and slow workers.
+ */
+export function stackCutoff(retentionCutoff: number): number {
+  return retentionCutoff - STACK_USE_STEP_MS - 86_400_000;
 }
 
 /** One instance per database handle, shared by the nodestore backends and the worker of a process. */

@@ -52,7 +52,7 @@ export class FilesystemNodestoreBackend implements NodestoreBackend, NodestoreSc
 
   readonly #dictionaries: BodyDictionaries;
 
-  /** `dictionaries`: where bodies written with a dictionary (format 3) find it, in the database. */
+  /** `dictionaries`: where bodies written with a dictionary (formats 3 and 4) find it, and bodies of format 4 the stack texts they refer to, in the database. */
   constructor(dir: string, dictionaries: BodyDictionaries) {
     this.#dir = path.resolve(dir);
     this.#dictionaries = dictionaries;
