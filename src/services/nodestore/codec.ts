@@ -196,7 +196,7 @@ export function compressStackText(text: string): Buffer {
     compressor = new Compressor();
     compressor.setParameters({ compressionLevel: 1 });
   }
-  return compressor.compress(Buffer.from(text));
+  return compressor.compress(utf8(text));
 }
 
 export function decompressStackText(data: Buffer): Buffer {

@@ -119,19 +119,26 @@ export interface NewStack {
   projectId: number;
   /** The latest event time (Unix ms) of a body that refers to it. */
   lastUsed: number;
-  text: string;
+  /**
+   * Its text as stored (`compressStackText`), compressed when first used: the text itself is a
+   * slice of its event's payload, and holding it until the save would hold the whole payload.
+   */
+  data: Buffer;
 }
 
 const sha256 = (text: string, encoding: 'buffer') => sha256Of('sha256', text, encoding) as unknown as Buffer;
+
+/** PostgreSQL types of `body_stacks` columns (`insertRows`). */
+const STACK_ROW_TYPES = { id: 'text', project_id: 'bigint', last_used: 'bigint', data: 'bytea' };
 
 /** A stack's `last_used` is written again once a body's event time passes it by this much. */
 const STACK_USE_STEP_MS = 86_400_000;
 /** Stack texts kept for reading bodies (bytes of text). */
 const STACK_TEXTS_BYTES = 32 * 1024 * 1024;
-/** Stacks this process knows to be stored, with the `last_used` it last wrote for each. */
-const STACKS_WRITTEN = 50_000;
-/** Stack ids remembered by project and text hash (a few hundred bytes each). */
-const STACK_IDS = 20_000;
+/** Stacks this process knows to be stored, with the `last_used` it last wrote for each (about 150 bytes each). */
+const STACKS_WRITTEN = 20_000;
+/** Stack ids remembered by project and text hash (about 200 bytes each). */
+const STACK_IDS = 10_000;
 
 export class BodyDictionaries {
   readonly #db: Kysely<Database>;
@@ -150,7 +157,7 @@ export class BodyDictionaries {
   readonly #stackTexts = new LRUCache<string, Buffer>({ maxSize: STACK_TEXTS_BYTES, sizeCalculation: (b) => b.length + 64 });
   readonly #stacksWritten = new LRUCache<string, number>({ max: STACKS_WRITTEN });
   readonly #unwrittenStacks = new Map<string, NewStack>();
-  readonly #stackIds = new Map<string, { raw: Buffer; key: string }>();
+  readonly #stackIds = new Map<string, string>();
 
   constructor(db: Kysely<Database>, dialect: Dialect, opts: { now?: () => number; sampleBytes?: number } = {}) {
     this.#db = db;
@@ -296,14 +303,13 @@ export class BodyDictionaries {
   /** A stack's id in `body_stacks`, from its project and its text's hash (remembered: most events repeat a stack). */
   #stackId(projectId: number, hash: string): { raw: Buffer; key: string } {
     const memo = `${projectId}:${hash}`;
-    let id = this.#stackIds.get(memo);
-    if (!id) {
-      const raw = sha256(memo, 'buffer');
-      id = { raw, key: raw.toString('base64url') };
+    let key = this.#stackIds.get(memo);
+    if (key === undefined) {
+      key = sha256(memo, 'buffer').toString('base64url');
       if (this.#stackIds.size >= STACK_IDS) this.#stackIds.clear();
-      this.#stackIds.set(memo, id);
+      this.#stackIds.set(memo, key);
     }
-    return id;
+    return { raw: Buffer.from(key, 'base64url'), key };
   }
 
   /** Notes that a body refers to a stack: it is written with the batch unless known to be stored, used as late. */
@@ -312,7 +318,7 @@ export class BodyDictionaries {
     if (written !== undefined && ts < written + STACK_USE_STEP_MS) return;
     const pending = this.#unwrittenStacks.get(id);
     if (pending) pending.lastUsed = Math.max(pending.lastUsed, ts);
-    else this.#unwrittenStacks.set(id, { id, projectId, lastUsed: ts, text });
+    else this.#unwrittenStacks.set(id, { id, projectId, lastUsed: ts, data: compressStackText(text) });
   }
 
   /** Stack texts bodies refer to that are not known to be stored: write them with (or before) those bodies. */
@@ -322,10 +328,12 @@ export class BodyDictionaries {
 
   async writeStacks(stacks: NewStack[], executor?: Executor): Promise<void> {
     if (!stacks.length) return;
-    const rows = stacks.map((s) => ({ id: s.id, project_id: s.projectId, last_used: s.lastUsed, data: compressStackText(s.text) }));
-    await insertRows(executor ?? this.#db, this.#dialect, 'body_stacks', { id: 'text', project_id: 'bigint', last_used: 'bigint', data: 'bytea' }, rows, (qb) =>
-      upsert(qb, this.#dialect, 'body_stacks', ['id'], { last_used: 'max' }),
-    );
+    const rows = stacks.map((s) => ({ id: s.id, project_id: s.projectId, last_used: s.lastUsed, data: s.data }));
+    // One row per statement: how many new stacks a batch brings varies from batch to batch, and a
+    // multi-row statement kept for each count held tens of MB of prepared statements on SQLite.
+    for (const row of rows) {
+      await insertRows(executor ?? this.#db, this.#dialect, 'body_stacks', STACK_ROW_TYPES, [row], (qb) => upsert(qb, this.#dialect, 'body_stacks', ['id'], { last_used: 'max' }), 'body_stacks.write');
+    }
   }
 
   /** The transaction that wrote these stacks committed. */
