@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { buildEvent } from '../bench/corpus.js';
 import { parseProjectOptions, type ProjectOptions } from '../db/models/project-options.js';
-import { forgetKnownStacks, isUnparsed } from '../protocol/frames-text.js';
+import { forgetKnownStacks, isUnparsed, UNKNOWN_FUNCTION, withAbsPaths } from '../protocol/frames-text.js';
 import { normalizeEvent, parseEnvelope, parseJson, type NormalizedEvent } from '../protocol/index.js';
 import type { ProjectSettings } from './context.js';
 import { clearGroupingMemo, groupingMemoSize, groupNormalizedEvent } from './group.js';
@@ -94,10 +94,11 @@ describe('frames text in stored bodies', () => {
     expect(json).toContain('"function": "g"');
   });
 
-  test('frames a step changed are written out: unknown functions, in-app defaults, abs_path filled in', () => {
+  test('frames a step changed are written out: in-app defaults, line numbers, context lines, abs_path set over an empty one', () => {
     for (const frames of [
       [frame('f', 1, { in_app: undefined, abs_path: '/app/node_modules/x/index.js' }), frame('g', 2)],
-      [frame('f', 1, { abs_path: undefined }), frame('g', 2)],
+      [frame('f', 1, { abs_path: '' }), frame('g', 2)],
+      [frame('f', 1, { abs_path: null }), frame('g', 2)],
       [frame('f', 1, { lineno: 0 }), frame('g', 2)],
       [frame('f', 1, { pre_context: ['a', null, 'b'] }), frame('g', 2)],
     ]) {
@@ -106,6 +107,37 @@ describe('frames text in stored bodies', () => {
     }
     const defaults = JSON.parse(stored(payload([frame('f', 1, { in_app: undefined, abs_path: '/app/node_modules/x/index.js', filename: 'node_modules/x/index.js' }), frame('g', 2)])));
     expect(defaults.exception.values[0].stacktrace.frames[0].in_app).toBe(false);
+  });
+
+  test("abs_path filled in from filename is added to the kept text (@sentry/node sends none)", () => {
+    const bare = (fn: string, line: number, extra: Record<string, unknown> = {}) => frame(fn, line, { abs_path: undefined, ...extra });
+    // Nested objects with their own filename or abs_path do not count; `?` functions are taken out as well.
+    const p = payload([bare('f', 1), frame('g', 2), bare('?', 3, { data: { filename: 'inner.js', abs_path: undefined } }), bare('h', 4, { filename: 'C:\\app\\"q".js' })]);
+    const json = stored(p);
+    const kept = withAbsPaths(framesTextOf(p));
+    expect(kept.filled).toEqual([0, 2, 3]);
+    expect(json).toContain(kept.text.replace(UNKNOWN_FUNCTION, ''));
+    const frames = JSON.parse(json).exception.values[0].stacktrace.frames;
+    expect(frames.map((f: { abs_path?: string }) => f.abs_path)).toEqual(['/app/src/a.js', '/app/src/a.js', '/app/src/a.js', 'C:\\app\\"q".js']);
+    expect(frames[2].data).toEqual({ filename: 'inner.js' });
+    // Seen again (with grouping's memo), the stack is known by its text and not parsed; its body holds the same text.
+    bodyOf(processed(p, true));
+    const again = processed(p, true);
+    expect(isUnparsed(again.exception!.values[0].stacktrace)).toBe(true);
+    expect(bodyOf(again)).toContain(kept.text.replace(UNKNOWN_FUNCTION, ''));
+    // The real SDK's frames: node internals and the application's, none with abs_path.
+    const node = payload([{ filename: 'node:internal/process/task_queues', module: 'task_queues', function: 'process.processTicksAndRejections', lineno: 95, colno: 5, in_app: false }, bare('?', 10, { module: 'send' })]);
+    expect(stored(node)).toContain(withAbsPaths(framesTextOf(node)).text.replace(UNKNOWN_FUNCTION, ''));
+    // Where the text does not say what normalization did, the frames are written out, and still read back the same.
+    for (const q of [
+      payload([bare('f', 1, { filename: null }), frame('g', 2)]),
+      payload([bare('f', 1, { filename: '' }), frame('g', 2)]),
+      payload([bare('f', 1, { filename: 'https://example.com/static/app.js' }), frame('g', 2)]),
+      payload([bare('f', 1), frame('g', 2)]).replace('"filename":"/app/src/a.js"', '"filename":"/app/src/a.js","filename":"/app/src/b.js"'),
+      payload([bare('f', 1), frame('g', 2)]).replace('"filename":"/app/src/a.js"', '"filename" : "/app/src/a.js"'),
+    ]) {
+      stored(q);
+    }
   });
 
   test("anonymous functions' `?` is taken out of the kept text, exactly or not at all", () => {

@@ -31,6 +31,8 @@ export interface KnownStack {
   scrubClean: string[];
   /** Normalization drops its frames' `function: "?"` members, and only those (`Kept`). */
   dropsUnknownFunctions: boolean;
+  /** Normalization gives frames without `abs_path` their `filename` as one (`Kept`). */
+  fillsAbsPaths: boolean;
 }
 
 /** About 400 bytes an entry: 4 MB for the stacks of the 10,000 busiest issues. */
@@ -54,6 +56,8 @@ interface Kept {
   hash: string | null;
   /** `text` is the client's with the `"function":"?"` members taken out. */
   dropsUnknownFunctions: boolean;
+  /** `text` is the client's with an `abs_path` member added to each frame that had none (`withAbsPaths`). */
+  fillsAbsPaths?: boolean;
 }
 
 type WithText = { [TEXT]?: Kept };
@@ -107,8 +111,83 @@ export function isUnparsed(stack: unknown): stack is LazyStacktrace {
  * Remembers `text` as the JSON of `frames` (an array parsed from the client's text with SHA-256
  * `textHash` and not changed since, but for the unknown functions `text` leaves out).
  */
-export function rememberFramesText(frames: unknown[], text: string, textHash: string | null, dropsUnknownFunctions = false): void {
-  (frames as WithText)[TEXT] = { text, hash: textHash, dropsUnknownFunctions };
+export function rememberFramesText(frames: unknown[], text: string, textHash: string | null, dropsUnknownFunctions = false, fillsAbsPaths = false): void {
+  (frames as WithText)[TEXT] = { text, hash: textHash, dropsUnknownFunctions, fillsAbsPaths };
+}
+
+/**
+ * A frames text (a JSON array of objects) with `,"abs_path":` and the frame's own `filename` value
+ * added at the end of each frame that has a non-empty string `filename` and no `abs_path`
+ * member, as normalization fills it in (Relay's `process_non_raw_frame`; @sentry/node sends no
+ * `abs_path`), and the indices of those frames. Only members of the frame object itself count,
+ * not of objects nested in it; of a key given twice, the last, as `JSON.parse` takes it.
+ */
+export function withAbsPaths(text: string): { text: string; filled: number[] } {
+  const filled: number[] = [];
+  const out: string[] = [];
+  let last = 0;
+  let depth = 0;
+  let frame = -1;
+  let filename: string | null = null;
+  let hasAbsPath = false;
+  /** The key whose value comes next at frame level, while a member of the frame is being read. */
+  let key: string | null = null;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const end = stringEnd(text, i);
+      if (depth === 2) {
+        if (expectKey) {
+          key = text.slice(i + 1, end);
+          expectKey = false;
+        } else if (key !== null) {
+          if (key === 'filename') filename = text.slice(i, end + 1);
+          key = null;
+        }
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (depth === 2) key = null; // a member whose value is an object or array
+      depth++;
+      if (depth === 2 && c === 0x7b) {
+        frame++;
+        filename = null;
+        hasAbsPath = false;
+        expectKey = true;
+      }
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (depth === 2 && c === 0x7d) {
+        if (filename !== null && filename !== '""' && !hasAbsPath) {
+          out.push(text.slice(last, i), ',"abs_path":', filename);
+          last = i;
+          filled.push(frame);
+        }
+      }
+      depth--;
+    } else if (depth === 2) {
+      if (c === 0x3a /* : */ && key === 'abs_path') hasAbsPath = true;
+      else if (c === 0x2c /* , */) {
+        expectKey = true;
+        key = null;
+      } else if (c !== 0x3a && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && key === 'filename') {
+        filename = null; // a literal (null, a number): not a string
+        key = null;
+      }
+    }
+  }
+  out.push(text.slice(last));
+  return { text: out.join(''), filled };
+}
+
+/** Index of the quote that closes the JSON string opening at `i`. */
+function stringEnd(s: string, i: number): number {
+  for (let q = s.indexOf('"', i + 1); q >= 0; q = s.indexOf('"', q + 1)) {
+    let backslashes = 0;
+    while (s.charCodeAt(q - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return q;
+  }
+  return s.length;
 }
 
 /** `"function":"?"` members as JSON.stringify writes them, with the comma that goes with each. */
@@ -153,7 +232,7 @@ export function rememberStack(stack: unknown, scrubKey: string): void {
     const v = (f as { in_app?: unknown }).in_app;
     return typeof v === 'boolean' ? v : null;
   });
-  known.set(kept.hash, { inApp, allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey], dropsUnknownFunctions: kept.dropsUnknownFunctions });
+  known.set(kept.hash, { inApp, allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey], dropsUnknownFunctions: kept.dropsUnknownFunctions, fillsAbsPaths: kept.fillsAbsPaths === true });
 }
 
 /** Forgets every remembered stack (tests). */

@@ -13,14 +13,16 @@
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
 import { capDepth, ErrorRecorder, isObject, readString, unset, withinDepth } from './normalize-values.js';
-import { LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, type FramesPart } from './frames-text.js';
+import { LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, withAbsPaths, type FramesPart } from './frames-text.js';
 
 /** The frames split off the payload being normalized (frames-text.ts), by marker; taken as used. */
 let splitParts: Map<string, FramesPart> | null = null;
 /** Set by `normalizeFrame` when it changes a frame (errors are counted apart). */
 let frameChanged = false;
-/** Frames whose `function: "?"` `normalizeFrame` dropped: the one change a kept text can follow. */
+/** Frames whose `function: "?"` `normalizeFrame` dropped: a change a kept text can follow. */
 let unknownFunctions = 0;
+/** Indices of the frames without an `abs_path` member that `normalizeFrame` gave one: likewise. */
+const absPathsFilled: number[] = [];
 
 /** Runs `fn` (a normalization) with frames split off its payload to put back where they stood. */
 export function withSplitFrames<T>(parts: Map<string, FramesPart> | null, fn: () => T): T {
@@ -103,8 +105,10 @@ export function normalizeFrame(frame: Frame, framesPath: string, index: number, 
   // Sentry's Frame.to_python / Relay process_non_raw_frame: fill each of abs_path and filename
   // from the other; an http(s) URL as filename is reduced to its path.
   if (!frame.abs_path && frame.filename) {
+    // Added as the frame's last member, which a kept text can follow (frames-text.ts `withAbsPaths`).
+    if (Object.hasOwn(frame, 'abs_path')) frameChanged = true;
+    else absPathsFilled.push(index);
     frame.abs_path = frame.filename;
-    frameChanged = true;
   }
   if (!frame.filename && frame.abs_path) {
     frame.filename = frame.abs_path;
@@ -213,9 +217,10 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
     // member the stack object answers to itself, such as `toJSON` or `__proto__`, is not set on
     // it: such a stack is parsed below.)
     const known = part.knownStack;
-    // The same text as before: the members normalization dropped then are taken out again.
-    const text = known.dropsUnknownFunctions ? part.text.replace(UNKNOWN_FUNCTION, '') : part.text;
-    const lazy = new LazyStacktrace({ text, hash: part.hash, dropsUnknownFunctions: known.dropsUnknownFunctions }, known);
+    // The same text as before: the members normalization added then are added again, and those it dropped taken out.
+    let text = known.fillsAbsPaths ? withAbsPaths(part.text).text : part.text;
+    if (known.dropsUnknownFunctions) text = text.replace(UNKNOWN_FUNCTION, '');
+    const lazy = new LazyStacktrace({ text, hash: part.hash, dropsUnknownFunctions: known.dropsUnknownFunctions, fillsAbsPaths: known.fillsAbsPaths }, known);
     for (const key in raw) if (key !== 'frames' && Object.hasOwn(raw, key)) lazy[key] = raw[key];
     return lazy as unknown as Stacktrace;
   }
@@ -227,14 +232,21 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
   const errorsBefore = rec.errors.length;
   frameChanged = false;
   unknownFunctions = 0;
+  absPathsFilled.length = 0;
   for (let i = 0; i < rawFrames.length; i++) {
     const f: unknown = rawFrames[i];
     if (isObject(f)) frames.push(normalizeFrame(f, framesPath, i, rec));
     else rec.invalid(`${framesPath}.${i}`, f);
   }
   if (part && !frameChanged && rec.errors.length === errorsBefore && frames.length === rawFrames.length) {
-    const text = unknownFunctions === 0 ? part.text : withoutUnknownFunctions(part.text, unknownFunctions, frames);
-    if (text !== null) rememberFramesText(frames, text, part.hash, unknownFunctions > 0);
+    let text: string | null = part.text;
+    if (absPathsFilled.length) {
+      // Kept only if the text's frames without abs_path are exactly those normalization filled.
+      const filled = withAbsPaths(part.text);
+      text = filled.filled.length === absPathsFilled.length && filled.filled.every((f, i) => f === absPathsFilled[i]) ? filled.text : null;
+    }
+    if (text !== null && unknownFunctions > 0) text = withoutUnknownFunctions(text, unknownFunctions, frames);
+    if (text !== null) rememberFramesText(frames, text, part.hash, unknownFunctions > 0, absPathsFilled.length > 0);
   }
   return { ...raw, frames };
 }
