@@ -8,6 +8,9 @@
  * (normalize-stacktrace.ts). Every later step that changes frames forgets the text
  * (`framesChanged`): scrubbing, in-app defaults, source maps. The text stands for exactly the
  * parsed values (whitespace and number spelling aside), so the stored body reads back the same.
+ * Two changes normalization makes to most JavaScript stacks are followed in the text instead: the
+ * `"function":"?"` members it drops are taken out, and the `abs_path` it fills in from `filename`
+ * (@sentry/node sends none) is added (`withAbsPaths`).
  *
  * Stacks repeat from event to event, so a text that went through every step unchanged is
  * remembered by its SHA-256 (`rememberStack`, a few hundred bytes each, never the text). The next
@@ -31,11 +34,11 @@ export interface KnownStack {
   scrubClean: string[];
   /** Normalization drops its frames' `function: "?"` members, and only those (`Kept`). */
   dropsUnknownFunctions: boolean;
-  /** Normalization gives frames without `abs_path` their `filename` as one (`Kept`). */
-  fillsAbsPaths: boolean;
+  /** Where normalization's `abs_path` members go in its text (`withAbsPaths`), or null when it adds none. */
+  absPaths: Int32Array | null;
 }
 
-/** About 400 bytes an entry: 4 MB for the stacks of the 10,000 busiest issues. */
+/** About 400 bytes an entry (and 12 bytes per frame given an `abs_path`): 4–8 MB for the stacks of the 10,000 busiest issues. */
 const known = new LRUCache<string, KnownStack>({ max: 10_000 });
 
 /**
@@ -56,8 +59,8 @@ interface Kept {
   hash: string | null;
   /** `text` is the client's with the `"function":"?"` members taken out. */
   dropsUnknownFunctions: boolean;
-  /** `text` is the client's with an `abs_path` member added to each frame that had none (`withAbsPaths`). */
-  fillsAbsPaths?: boolean;
+  /** `text` is the client's with an `abs_path` member added to each frame that had none, here (`withAbsPaths`). */
+  absPaths?: Int32Array | null;
 }
 
 type WithText = { [TEXT]?: Kept };
@@ -111,27 +114,30 @@ export function isUnparsed(stack: unknown): stack is LazyStacktrace {
  * Remembers `text` as the JSON of `frames` (an array parsed from the client's text with SHA-256
  * `textHash` and not changed since, but for the unknown functions `text` leaves out).
  */
-export function rememberFramesText(frames: unknown[], text: string, textHash: string | null, dropsUnknownFunctions = false, fillsAbsPaths = false): void {
-  (frames as WithText)[TEXT] = { text, hash: textHash, dropsUnknownFunctions, fillsAbsPaths };
+export function rememberFramesText(frames: unknown[], text: string, textHash: string | null, dropsUnknownFunctions = false, absPaths: Int32Array | null = null): void {
+  (frames as WithText)[TEXT] = { text, hash: textHash, dropsUnknownFunctions, absPaths };
 }
 
 /**
  * A frames text (a JSON array of objects) with `,"abs_path":` and the frame's own `filename` value
  * added at the end of each frame that has a non-empty string `filename` and no `abs_path`
  * member, as normalization fills it in (Relay's `process_non_raw_frame`; @sentry/node sends no
- * `abs_path`), and the indices of those frames. Only members of the frame object itself count,
- * not of objects nested in it; of a key given twice, the last, as `JSON.parse` takes it.
+ * `abs_path`); the indices of those frames; and where the additions go (`applyAbsPaths`), so a
+ * known stack's text gets them again without this scan. Only members of the frame object itself
+ * count, not of objects nested in it; of a key given twice, the last, as `JSON.parse` takes it.
  */
-export function withAbsPaths(text: string): { text: string; filled: number[] } {
+export function withAbsPaths(text: string): { text: string; filled: number[]; at: Int32Array } {
   const filled: number[] = [];
-  const out: string[] = [];
-  let last = 0;
+  const at: number[] = [];
   let depth = 0;
   let frame = -1;
-  let filename: string | null = null;
+  /** Where the frame's `filename` string starts and ends (-1: none, or not a string). */
+  let nameStart = -1;
+  let nameEnd = -1;
   let hasAbsPath = false;
-  /** The key whose value comes next at frame level, while a member of the frame is being read. */
-  let key: string | null = null;
+  /** Which frame-level key's value comes next: 1 filename, 2 abs_path, 0 another. */
+  let key = 0;
+  let inMember = false;
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -139,45 +145,61 @@ export function withAbsPaths(text: string): { text: string; filled: number[] } {
       const end = stringEnd(text, i);
       if (depth === 2) {
         if (expectKey) {
-          key = text.slice(i + 1, end);
+          const length = end - i - 1;
+          key = length === 8 && text.startsWith('filename', i + 1) ? 1 : length === 8 && text.startsWith('abs_path', i + 1) ? 2 : 0;
+          inMember = true;
           expectKey = false;
-        } else if (key !== null) {
-          if (key === 'filename') filename = text.slice(i, end + 1);
-          key = null;
+        } else if (inMember) {
+          if (key === 1) {
+            nameStart = i;
+            nameEnd = end + 1;
+          }
+          inMember = false;
         }
       }
       i = end;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (depth === 2) key = null; // a member whose value is an object or array
+      if (depth === 2) inMember = false; // a member whose value is an object or array
       depth++;
       if (depth === 2 && c === 0x7b) {
         frame++;
-        filename = null;
+        nameStart = -1;
         hasAbsPath = false;
         expectKey = true;
       }
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      if (depth === 2 && c === 0x7d) {
-        if (filename !== null && filename !== '""' && !hasAbsPath) {
-          out.push(text.slice(last, i), ',"abs_path":', filename);
-          last = i;
-          filled.push(frame);
-        }
+      if (depth === 2 && c === 0x7d && nameStart >= 0 && nameEnd - nameStart > 2 && !hasAbsPath) {
+        at.push(i, nameStart, nameEnd);
+        filled.push(frame);
       }
       depth--;
     } else if (depth === 2) {
-      if (c === 0x3a /* : */ && key === 'abs_path') hasAbsPath = true;
-      else if (c === 0x2c /* , */) {
+      if (c === 0x3a /* : */) {
+        if (inMember && key === 2) hasAbsPath = true;
+      } else if (c === 0x2c /* , */) {
         expectKey = true;
-        key = null;
-      } else if (c !== 0x3a && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && key === 'filename') {
-        filename = null; // a literal (null, a number): not a string
-        key = null;
+        inMember = false;
+      } else if (inMember && key === 1 && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+        nameStart = -1; // a literal (null, a number): not a string
+        inMember = false;
       }
     }
   }
+  const places = Int32Array.from(at);
+  return { text: applyAbsPaths(text, places), filled, at: places };
+}
+
+/** A frames text with the `abs_path` members `withAbsPaths` found it lacked added where it said. */
+export function applyAbsPaths(text: string, at: Int32Array): string {
+  if (at.length === 0) return text;
+  const out: string[] = [];
+  let last = 0;
+  for (let k = 0; k < at.length; k += 3) {
+    out.push(text.slice(last, at[k]), ',"abs_path":', text.slice(at[k + 1], at[k + 2]));
+    last = at[k];
+  }
   out.push(text.slice(last));
-  return { text: out.join(''), filled };
+  return out.join('');
 }
 
 /** Index of the quote that closes the JSON string opening at `i`. */
@@ -232,7 +254,7 @@ export function rememberStack(stack: unknown, scrubKey: string): void {
     const v = (f as { in_app?: unknown }).in_app;
     return typeof v === 'boolean' ? v : null;
   });
-  known.set(kept.hash, { inApp, allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey], dropsUnknownFunctions: kept.dropsUnknownFunctions, fillsAbsPaths: kept.fillsAbsPaths === true });
+  known.set(kept.hash, { inApp, allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey], dropsUnknownFunctions: kept.dropsUnknownFunctions, absPaths: kept.absPaths ?? null });
 }
 
 /** Forgets every remembered stack (tests). */

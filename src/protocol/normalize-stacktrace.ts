@@ -13,7 +13,7 @@
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
 import { capDepth, ErrorRecorder, isObject, readString, unset, withinDepth } from './normalize-values.js';
-import { LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, withAbsPaths, type FramesPart } from './frames-text.js';
+import { applyAbsPaths, LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, withAbsPaths, type FramesPart } from './frames-text.js';
 
 /** The frames split off the payload being normalized (frames-text.ts), by marker; taken as used. */
 let splitParts: Map<string, FramesPart> | null = null;
@@ -218,9 +218,9 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
     // it: such a stack is parsed below.)
     const known = part.knownStack;
     // The same text as before: the members normalization added then are added again, and those it dropped taken out.
-    let text = known.fillsAbsPaths ? withAbsPaths(part.text).text : part.text;
+    let text = known.absPaths ? applyAbsPaths(part.text, known.absPaths) : part.text;
     if (known.dropsUnknownFunctions) text = text.replace(UNKNOWN_FUNCTION, '');
-    const lazy = new LazyStacktrace({ text, hash: part.hash, dropsUnknownFunctions: known.dropsUnknownFunctions, fillsAbsPaths: known.fillsAbsPaths }, known);
+    const lazy = new LazyStacktrace({ text, hash: part.hash, dropsUnknownFunctions: known.dropsUnknownFunctions, absPaths: known.absPaths }, known);
     for (const key in raw) if (key !== 'frames' && Object.hasOwn(raw, key)) lazy[key] = raw[key];
     return lazy as unknown as Stacktrace;
   }
@@ -240,13 +240,16 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
   }
   if (part && !frameChanged && rec.errors.length === errorsBefore && frames.length === rawFrames.length) {
     let text: string | null = part.text;
+    let absPaths: Int32Array | null = null;
     if (absPathsFilled.length) {
       // Kept only if the text's frames without abs_path are exactly those normalization filled.
       const filled = withAbsPaths(part.text);
-      text = filled.filled.length === absPathsFilled.length && filled.filled.every((f, i) => f === absPathsFilled[i]) ? filled.text : null;
+      const same = filled.filled.length === absPathsFilled.length && filled.filled.every((f, i) => f === absPathsFilled[i]);
+      text = same ? filled.text : null;
+      absPaths = filled.at;
     }
     if (text !== null && unknownFunctions > 0) text = withoutUnknownFunctions(text, unknownFunctions, frames);
-    if (text !== null) rememberFramesText(frames, text, part.hash, unknownFunctions > 0, absPathsFilled.length > 0);
+    if (text !== null) rememberFramesText(frames, text, part.hash, unknownFunctions > 0, absPaths);
   }
   return { ...raw, frames };
 }

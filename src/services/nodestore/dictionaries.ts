@@ -23,6 +23,13 @@
  * dictionaries without coordinating; a worker due for a new one adopts one another has written
  * meanwhile. A dictionary is written in the same transaction as the first bodies that use it, or
  * an earlier one.
+ *
+ * Stack texts stored apart (codec format 4) follow the same pattern: once a project has a
+ * dictionary, a stack whose text went through the pipeline unchanged is written once to
+ * `body_stacks` (with the first bodies that refer to it) and bodies name it by id. Its id is a
+ * SHA-256 of the project and the text's hash; its `last_used` follows the event times of the bodies
+ * that refer to it to within `STACK_USE_STEP_MS`, and cleanup deletes it past `stackCutoff`. The
+ * stack's text is code only: a text a scrubbing rule changed, or with local variables, stays inline.
  */
 import { createHash, hash as sha256Of } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -30,7 +37,7 @@ import { LRUCache } from 'lru-cache';
 import type { Database, Dialect } from '../../db/index.js';
 import { insertIgnore, insertRows, upsert } from '../../db/sql.js';
 import type { Executor } from '../executor.js';
-import { bodyDictionaryId, bodyStacks, compressStackText, decodeNode, decompressStackText, encodeNode, encodeNodeWithStacks, type BodyDictionary } from './codec.js';
+import { bodyDictionaryId, bodyStacks, compressStackText, decodeNode, decompressStackText, encodeNode, encodeNodeWithStacks, MAX_STACKS, type BodyDictionary } from './codec.js';
 
 /** The size a sampled dictionary aims at: zstd's own trainer defaults to 110 KB. */
 export const DICTIONARY_BYTES = 64 * 1024;
@@ -290,7 +297,7 @@ export class BodyDictionaries {
     if (this.#due(st, now)) this.#sample(projectId, st, event, now);
     if (st.current && Array.isArray(json) && stacks.length) {
       const ts = typeof event.timestamp === 'number' ? Math.round(event.timestamp * 1000) : now;
-      const refs = stacks.map(({ piece, hash }) => {
+      const refs = stacks.slice(0, MAX_STACKS).map(({ piece, hash }) => {
         const id = this.#stackId(projectId, hash);
         this.#useStack(id.key, projectId, json[piece], ts);
         return { piece, id: id.raw };
