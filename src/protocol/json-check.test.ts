@@ -83,6 +83,22 @@ describe('checkJson', () => {
     for (const c of cases) agree(c);
   });
 
+  it('finds a quote, backslash or control byte at any offset of a string, however long', () => {
+    // Strings are read several bytes a step: a stop byte must be seen wherever it falls in a step,
+    // and a string may end with the buffer or run off it.
+    const stops = ['"', '\\', '\\n', '\\u00e9', '\u0000', '\u001f', '\t', '\u00e9', '\\x'];
+    for (let len = 0; len <= 20; len++) {
+      for (let at = 0; at <= len; at++) {
+        for (const stop of stops) {
+          const text = 'a'.repeat(at) + stop + 'b'.repeat(len - at);
+          agree(Buffer.from(`"${text}"`));
+          agree(Buffer.from(`{"k${text}":1}`));
+          agree(Buffer.from(`["${text}`));
+        }
+      }
+    }
+  });
+
   it('handles nesting deeper than its first stack', () => {
     for (const depth of [63, 64, 65, 1000, 100_000]) {
       agree(Buffer.from('['.repeat(depth) + ']'.repeat(depth)));
