@@ -1,8 +1,9 @@
 /**
- * The benchmark's event corpus: payloads shaped like what @sentry/node and sentry-python send
- * (test/fixtures/captures): an exception with 10–50 frames with source context, breadcrumbs,
- * contexts, tags and a user; spread over a chosen number of distinct issues; some gzipped; some
- * about 50 KB. Deterministic (seeded) so runs compare; the load generator then gives every send
+ * The benchmark's event corpus: payloads shaped like what @sentry/node sends
+ * (test/fixtures/captures): an exception with 10–50 frames (Node's own without source context,
+ * the rest with it, none with `abs_path`), breadcrumbs, the SDK's contexts, integrations and the
+ * application's modules, tags and a user; spread over a chosen number of distinct issues; some
+ * gzipped; some about 50 KB. Deterministic (seeded) so runs compare; the load generator then gives every send
  * its own event id, its own number in the exception message, as real messages carry ids, and the
  * current time as its timestamp, as an SDK stamps an error when it happens.
  */
@@ -31,13 +32,28 @@ const MESSAGE_DIGITS = 6;
 
 const WORDS = ['order', 'cart', 'user', 'invoice', 'payment', 'session', 'report', 'search', 'upload', 'profile', 'queue', 'cache'];
 
+/** Node's own outermost frames, as @sentry/node sends them: no source context, never in-app. */
+const NODE_FRAMES = [
+  { filename: 'node:internal/process/task_queues', module: 'task_queues', function: 'process.processTicksAndRejections', lineno: 95, colno: 5 },
+  { filename: 'node:internal/timers', module: 'timers', function: 'listOnTimeout', lineno: 581, colno: 17 },
+  { filename: 'node:internal/modules/run_main', module: 'run_main', function: 'runEntryPointWithESMLoader', lineno: 98, colno: 12 },
+];
+
+/** Packages an application reports (the SDK's Modules integration), with versions. */
+const MODULES = Object.fromEntries(
+  ['express', 'pg', 'ioredis', 'zod', 'pino', 'undici', 'jsonwebtoken', 'dayjs', 'lodash', 'uuid', 'dotenv', 'ajv', 'bullmq', 'sharp', 'cors', 'helmet', 'cookie-parser', 'multer', 'nodemailer', 'stripe',
+    '@sentry/node', '@sentry/core', '@sentry/opentelemetry', '@opentelemetry/api', 'semver', 'debug', 'ms', 'qs', 'body-parser', 'mime-types'].map((m, i) => [m, `${1 + (i % 9)}.${(i * 7) % 23}.${i % 5}`]),
+);
+
+const INTEGRATIONS = ['EventFilters', 'FunctionToString', 'LinkedErrors', 'Dedupe', 'RequestData', 'NodeSystemError', 'Console', 'Http', 'NodeFetch', 'OnUncaughtException', 'OnUnhandledRejection', 'ContextLines', 'LocalVariablesAsync', 'Context', 'ChildProcess', 'WorkerThreads', 'ProcessSession', 'Modules', 'Express'];
+
+/** A frame as @sentry/node 10–11 sends it: `filename` but no `abs_path`, source context from the file. */
 function frame(rand: () => number, issue: number, depth: number, inApp: boolean) {
   const mod = inApp ? `src/${WORDS[(issue + depth) % WORDS.length]}/handler${issue % 97}` : `node_modules/lib${depth % 13}/index`;
   const fn = inApp ? `${WORDS[issue % WORDS.length]}Step${depth}_${issue}` : `internal${depth}`;
   const line = 10 + Math.floor(rand() * 400);
   return {
     filename: `/app/${mod}.js`,
-    abs_path: `/app/${mod}.js`,
     module: mod.replace(/\//g, '.'),
     function: fn,
     lineno: line,
@@ -49,10 +65,17 @@ function frame(rand: () => number, issue: number, depth: number, inApp: boolean)
   };
 }
 
+/**
+ * One event as @sentry/node sends it (test/fixtures/captures/node-exception.jsonl): the stack
+ * starts in Node's own frames, runs through packages and ends in the application; the SDK's
+ * contexts, integrations and the application's modules come with it.
+ */
 export function buildEvent(rand: () => number, issue: number, large: boolean, release: string) {
   const frames = 10 + (issue % 41);
-  const stack = Array.from({ length: frames }, (_, d) => frame(rand, issue, d, d >= frames - 4));
+  const own = NODE_FRAMES.slice(0, 1 + (issue % NODE_FRAMES.length)).map((f) => ({ ...f, in_app: false }));
+  const stack = [...own, ...Array.from({ length: frames - own.length }, (_, d) => frame(rand, issue, d, d >= frames - own.length - 4))];
   const user = `user-${Math.floor(rand() * 500)}`;
+  const memory = 100_000_000 + Math.floor(rand() * 50_000_000);
   return {
     event_id: [...Array(32)].map(() => Math.floor(rand() * 16).toString(16)).join(''),
     platform: 'node',
@@ -66,14 +89,19 @@ export function buildEvent(rand: () => number, issue: number, large: boolean, re
     },
     breadcrumbs: Array.from({ length: 12 }, (_, i) => ({ timestamp: Date.now() / 1000 - 12 + i, category: i % 2 ? 'http' : 'console', message: `GET /api/${WORDS[i % WORDS.length]}/${i} 200`, level: 'info' })),
     contexts: {
-      os: { name: 'Linux', version: '6.1.0' },
-      runtime: { name: 'node', version: 'v20.20.2' },
       trace: { trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) },
+      runtime: { name: 'node', version: 'v20.20.2' },
+      app: { app_start_time: '2026-12-01T08:00:00.000Z', app_memory: memory, free_memory: 24_000_000_000 - memory },
+      os: { kernel_version: '6.1.0-18-amd64', name: 'Debian', version: '12.11' },
+      device: { boot_time: '2026-11-30T21:48:48.555Z', arch: 'x64', memory_size: 25_276_502_016, free_memory: 24_000_000_000 - memory, processor_count: 2, cpu_description: 'AMD EPYC', processor_frequency: 0 },
+      culture: { locale: 'en-US', timezone: 'UTC' },
+      cloud_resource: {},
     },
     tags: { shard: `s${issue % 5}`, region: ['eu', 'us', 'ap'][issue % 3] },
     user: { id: user, email: `${user}@example.com` },
     extra: large ? { payload: 'x'.repeat(48_000) } : { attempt: Math.floor(rand() * 5) },
-    sdk: { name: 'sentry.javascript.node', version: '11.12.0' },
+    sdk: { integrations: INTEGRATIONS, name: 'sentry.javascript.node', version: '11.12.0', packages: [{ name: 'npm:@sentry/node', version: '11.12.0' }] },
+    modules: MODULES,
   };
 }
 
