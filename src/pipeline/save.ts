@@ -12,7 +12,7 @@ import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
 import { isUnparsed, keptText, rememberStack, type NormalizedEvent } from '../protocol/index.js';
 import { scrubConfigKey } from './scrub.js';
-import { EncodedNode, eventNodeId, type NodeData } from '../services/nodestore/index.js';
+import { EncodedNode, eventNodeId, withStackTexts, type NodeData, type StackPiece } from '../services/nodestore/index.js';
 import { eventMessage } from './event-fields.js';
 import type { GroupCounters } from '../services/buffer/index.js';
 import type { BodyDictionaries } from '../services/nodestore/dictionaries.js';
@@ -54,24 +54,28 @@ const FRAMES_MARKER = `frames-${Math.random().toString(36).slice(2, 12)}-`;
  * through every step unchanged, so the next event with the same text need not parse it.
  */
 export function eventJson(event: NormalizedEvent, scrubKey?: string): string {
-  return eventJsonParts(event, scrubKey).pieces.join('');
+  const { pieces, stacks } = eventJsonParts(event, scrubKey);
+  return withStackTexts(pieces, stacks).join('');
 }
+
 
 /**
  * `eventJson` in pieces, to be written out one after another (nodestore codec `encodeNode`):
  * joining them would copy the whole text once more. `stacks` names the pieces that are a stack's
- * kept text with its hash (protocol frames-text.ts), which a body may store apart.
+ * kept text with its hash (protocol frames-text.ts), which a body may store apart; those pieces
+ * are empty until filled from `text` (`withStackTexts`), as a body that refers to the stored text
+ * never needs it.
  */
-export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): { pieces: string[]; stacks: { piece: number; hash: string }[] } {
+export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): { pieces: string[]; stacks: StackPiece[] } {
   if (event._meta) return { pieces: [JSON.stringify(event)], stacks: [] };
-  const swapped: { stack: { frames: unknown }; frames: unknown; unparsed: boolean; text: string; hash: string | null }[] = [];
+  const swapped: { stack: { frames: unknown }; frames: unknown; unparsed: boolean; kept: NonNullable<ReturnType<typeof keptText>> }[] = [];
   const visit = (stack: unknown) => {
     const kept = keptText(stack);
     if (kept === undefined) return;
     const s = stack as { frames: unknown };
     if (scrubKey !== undefined) rememberStack(s, scrubKey);
     const unparsed = isUnparsed(s);
-    swapped.push({ stack: s, frames: unparsed ? undefined : s.frames, unparsed, text: kept.text, hash: kept.hash });
+    swapped.push({ stack: s, frames: unparsed ? undefined : s.frames, unparsed, kept });
     s.frames = `${FRAMES_MARKER}${swapped.length - 1}`;
   };
   for (const v of event.exception?.values ?? []) {
@@ -94,12 +98,17 @@ export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): { pie
   // Put each text where its marker was written (a JSON string: the marker and its quotes).
   const at = swapped.map((s, i) => ({ s, pos: json.indexOf(`"${FRAMES_MARKER}${i}"`), len: FRAMES_MARKER.length + String(i).length + 2 })).sort((a, b) => a.pos - b.pos);
   const pieces: string[] = [];
-  const stacks: { piece: number; hash: string }[] = [];
+  const stacks: StackPiece[] = [];
   let last = 0;
   for (const { s, pos, len } of at) {
     pieces.push(json.slice(last, pos));
-    if (s.hash !== null) stacks.push({ piece: pieces.length, hash: s.hash });
-    pieces.push(s.text);
+    const { kept } = s;
+    if (kept.hash !== null) {
+      stacks.push({ piece: pieces.length, hash: kept.hash, text: () => kept.text });
+      pieces.push('');
+    } else {
+      pieces.push(kept.text);
+    }
     last = pos + len;
   }
   pieces.push(json.slice(last));

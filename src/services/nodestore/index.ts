@@ -82,4 +82,4 @@ export function eventNodeIds(refs: EventRef[]): string[] {
   return refs.flatMap((r) => [refId(r), legacyEventNodeId(Number(r.project_id), r.event_id)]);
 }
 
-export { encodeNode, decodeNode, EncodedNode, type NodeData } from './codec.js';
+export { encodeNode, decodeNode, EncodedNode, withStackTexts, type NodeData, type StackPiece } from './codec.js';
