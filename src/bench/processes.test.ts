@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { commandCpu, isLocal } from './processes.js';
+import { binNodeFlags, commandCpu, isLocal } from './processes.js';
 
 describe('CPU of the servers beside the benchmark', () => {
   test('counts what a server spent, including its children that exited (PostgreSQL backends)', async () => {
@@ -22,5 +22,13 @@ describe('CPU of the servers beside the benchmark', () => {
     expect(isLocal('postgres://postgres@127.0.0.1:5432/test')).toBe(true);
     expect(isLocal('redis://localhost:6379/5')).toBe(true);
     expect(isLocal('postgres://db.internal:5432/faultline')).toBe(false);
+  });
+});
+
+describe('roles started with node flags of their own (the profiler)', () => {
+  test("still get the executable's node flags: its young generation size", () => {
+    // bin/faultline.js gives these on its second line; a role run as `node <flags> bin/faultline.js`
+    // would otherwise profile a process with V8's default young generation.
+    expect(binNodeFlags()).toEqual(['--max-semi-space-size=4']);
   });
 });

@@ -5,7 +5,7 @@
  * prints for each CPU per event and where the time went (self time, and time including callees).
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
@@ -193,7 +193,10 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     const sqlFile = path.join(dataDir, 'worker-sql.json');
     const preload = (name: string) => ['--import', fileURLToPath(new URL(name, import.meta.url))];
     const workerEnv = { ...env, ...(heap ? { FAULTLINE_HEAP_PROFILE: heapFile } : {}), ...(sql ? { FAULTLINE_SQL_TIMING: sqlFile } : {}) };
-    const worker = await startRole('worker', workerEnv, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...(heap ? preload('./heap-sampling.js') : []), ...(sql ? preload('./sql-timing.js') : [])]);
+    // On two cores or fewer `faultline start` collects its worker thread's garbage on that thread
+    // (bin/faultline.js); the embedded layout's profile does the same.
+    const gc = !scaleOut && availableParallelism() <= 2 ? ['--single-threaded-gc'] : [];
+    const worker = await startRole('worker', workerEnv, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...gc, ...(heap ? preload('./heap-sampling.js') : []), ...(sql ? preload('./sql-timing.js') : [])]);
     await drained();
     const seconds = (performance.now() - started) / 1000;
     const cpu = usage(worker.child.pid!).cpu;
