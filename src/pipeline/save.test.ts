@@ -346,6 +346,39 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect((orphan.exception as any).values[0].stacktrace.frames).toEqual([]);
     });
 
+    it('keeps every stack of an event with more than a body refers to (a thread dump), seen once or again', async () => {
+      const s = services();
+      const { project } = await makeProject(s, 'save', `threads-${dialect}`);
+      const id = (n: number) => (0x7d0000 + n).toString(16).padStart(32, '0');
+      // As @sentry/node sends frames: no abs_path, which normalization fills in from filename.
+      const frames = (n: number, size: number) => Array.from({ length: size }, (_, d) => ({ function: `work${n}_${d}`, filename: `/srv/app/worker${n}.js`, lineno: 5 + d, in_app: true }));
+      const THREADS = 300;
+      const dump = { level: 'error', platform: 'node', message: 'thread dump', threads: { values: Array.from({ length: THREADS }, (_, t) => ({ id: t, name: `t${t}`, stacktrace: { frames: frames(1000 + t, 3) } })) } };
+      const task = (n: number, payload: unknown) =>
+        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: id(n), client: null, payload: JSON.stringify(payload) });
+      // Distinct stacks first, so that the project has a dictionary and bodies refer to stored texts.
+      await s.queue.enqueue(INGEST_QUEUE, Array.from({ length: 12 }, (_, n) => task(n, { level: 'error', platform: 'node', exception: { values: [{ type: 'E', value: 'x', stacktrace: { frames: frames(n, 30) } }] } })));
+      await drain(s);
+      // The dump twice: the second time every stack is known, and its text is made only if needed.
+      await s.queue.enqueue(INGEST_QUEUE, [task(100, dump)]);
+      await drain(s);
+      await s.queue.enqueue(INGEST_QUEUE, [task(101, dump)]);
+      await drain(s);
+      const db = s.database.db;
+      const rows = await db.selectFrom('events').select(['project_id', 'event_id', 'received']).where('project_id', '=', project.id).where('event_id', 'in', [id(100), id(101)]).orderBy('event_id').execute();
+      expect(rows).toHaveLength(2);
+      const reader = new SqlNodestoreBackend(db, s.database.dialect, new BodyDictionaries(db, s.database.dialect));
+      for (const body of await getEventBodies(reader, rows)) {
+        const threads = (body!.threads as { values: { id: number; stacktrace: { frames: { function: string; abs_path: string }[] } }[] }).values;
+        expect(threads).toHaveLength(THREADS);
+        threads.forEach((t, i) => {
+          expect(t.id).toBe(i);
+          expect(t.stacktrace.frames.map((f) => f.function)).toEqual([`work${1000 + i}_0`, `work${1000 + i}_1`, `work${1000 + i}_2`]);
+          expect(t.stacktrace.frames[2].abs_path).toBe(`/srv/app/worker${1000 + i}.js`);
+        });
+      }
+    });
+
     // SQLite has one writer: two workers' transactions cannot overlap there.
     if (dialect !== 'sqlite') {
       it('joins the issue another worker created for the same stack a moment ago, instead of failing the batch', async () => {
