@@ -10,7 +10,7 @@ import type { Database, Dialect, EventTable } from '../db/index.js';
 import { dialectOfDb, insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsTable } from '../db/sql.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
-import { isUnparsed, keptText, rememberStack, type NormalizedEvent } from '../protocol/index.js';
+import { isUnparsed, keptText, rememberStack, type Kept, type NormalizedEvent } from '../protocol/index.js';
 import { scrubConfigKey } from './scrub.js';
 import { EncodedNode, eventNodeId, withStackTexts, type NodeData, type StackPiece } from '../services/nodestore/index.js';
 import { eventMessage } from './event-fields.js';
@@ -58,7 +58,6 @@ export function eventJson(event: NormalizedEvent, scrubKey?: string): string {
   return withStackTexts(pieces, stacks).join('');
 }
 
-
 /**
  * `eventJson` in pieces, to be written out one after another (nodestore codec `encodeNode`):
  * joining them would copy the whole text once more. `stacks` names the pieces that are a stack's
@@ -68,7 +67,7 @@ export function eventJson(event: NormalizedEvent, scrubKey?: string): string {
  */
 export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): { pieces: string[]; stacks: StackPiece[] } {
   if (event._meta) return { pieces: [JSON.stringify(event)], stacks: [] };
-  const swapped: { stack: { frames: unknown }; frames: unknown; unparsed: boolean; kept: NonNullable<ReturnType<typeof keptText>> }[] = [];
+  const swapped: { stack: { frames: unknown }; frames: unknown; unparsed: boolean; kept: Kept }[] = [];
   const visit = (stack: unknown) => {
     const kept = keptText(stack);
     if (kept === undefined) return;

@@ -49,7 +49,7 @@ const known = new LRUCache<string, KnownStack>({ max: 10_000 });
 const TEXT = Symbol('framesText');
 
 /** A stack's text that says exactly what its frames are, as normalization left them. */
-class Kept {
+export class Kept {
   #text: string | undefined;
   readonly #sent: string;
 
