@@ -8,7 +8,7 @@
  * treats those as not in-app when grouping). Leaves out project-specific stack trace rules.
  */
 import type { NormalizedEvent } from '../protocol/event.js';
-import { framesChanged, isUnparsed } from '../protocol/index.js';
+import { framesChanged, inAppFlag, inAppFlags, isUnparsed } from '../protocol/index.js';
 import { prepareFrames, str } from './frame.js';
 
 // Node's own modules: `node:internal/...`, `internal/...`, `node:fs`, bare core module files.
@@ -103,13 +103,13 @@ function framesInOrder(event: NormalizedEvent): Record<string, unknown>[] {
   return out;
 }
 
-/** Every frame's `in_app` (null where unset), to replay on an event with the same stacks. */
-export function readInApp(event: NormalizedEvent): (boolean | null)[] {
-  return framesInOrder(event).map((f) => (typeof f.in_app === 'boolean' ? f.in_app : null));
+/** Every frame's `in_app` (protocol `inAppFlags`), to replay on an event with the same stacks. */
+export function readInApp(event: NormalizedEvent): string {
+  return inAppFlags(framesInOrder(event).map((f) => (typeof f.in_app === 'boolean' ? f.in_app : null)));
 }
 
 /** Sets `in_app` as `readInApp` recorded it on an event with the same stacks (same frames, same order). */
-export function writeInApp(event: NormalizedEvent, values: readonly (boolean | null)[]): void {
+export function writeInApp(event: NormalizedEvent, values: string): void {
   let count = 0;
   forEachStack(event, (stack) => {
     count += isUnparsed(stack) ? stack.knownStack.inApp.length : stack.frames.filter(isRecord).length;
@@ -120,7 +120,9 @@ export function writeInApp(event: NormalizedEvent, values: readonly (boolean | n
     // A stack known from an earlier event keeps its frames unparsed when they already say so.
     if (isUnparsed(stack)) {
       const known = stack.knownStack.inApp;
-      if (known.every((v, j) => values[i + j] === null || values[i + j] === v)) {
+      let same = true;
+      for (let j = 0; j < known.length && same; j++) same = values.charCodeAt(i + j) === 0x6e /* n: unset */ || values.charCodeAt(i + j) === known.charCodeAt(j);
+      if (same) {
         i += known.length;
         return;
       }
@@ -128,7 +130,7 @@ export function writeInApp(event: NormalizedEvent, values: readonly (boolean | n
     let changed = false;
     for (const f of stack.frames) {
       if (!isRecord(f)) continue;
-      const v = values[i++];
+      const v = inAppFlag(values, i++);
       if (v === null || f.in_app === v) continue;
       f.in_app = v;
       changed = true;

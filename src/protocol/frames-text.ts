@@ -26,20 +26,40 @@ import { LRUCache } from 'lru-cache';
 
 /** What is known of a stack text that went through every step unchanged. */
 export interface KnownStack {
-  /** Each frame's `in_app` as the client sent it (null where unset). */
-  inApp: (boolean | null)[];
+  /** Each frame's `in_app` as the client sent it (`inAppFlags`). */
+  inApp: string;
   /** Every frame has a boolean `in_app`: the in-app defaults have nothing to fill in. */
   allInApp: boolean;
   /** Scrubbing configurations (pipeline/scrub.ts `scrubConfigKey`) that changed nothing in it. */
   scrubClean: string[];
   /** Normalization drops its frames' `function: "?"` members, and only those (`Kept`). */
   dropsUnknownFunctions: boolean;
-  /** Where normalization's `abs_path` members go in its text (`withAbsPaths`), or null when it adds none. */
-  absPaths: Int32Array | null;
+  /**
+   * Normalization adds an `abs_path` member to its frames (`withAbsPaths`). Where they go is found
+   * again when its text is read, which a body that refers to the stored text never does: kept, the
+   * places took about 500 bytes an entry, 5 MB of the worker's heap with 10,000 issues.
+   */
+  addsAbsPaths: boolean;
 }
 
-/** About 400 bytes an entry (and 12 bytes per frame given an `abs_path`): 4–8 MB for the stacks of the 10,000 busiest issues. */
+/** About 320 bytes an entry: 3 MB for the stacks of the 10,000 busiest issues. */
 const known = new LRUCache<string, KnownStack>({ max: 10_000 });
+
+/**
+ * Frames' `in_app` values as one character each (`t`, `f`, `n` for unset): kept for every known
+ * stack and grouping result, where an array of them took about 250 bytes for 30 frames.
+ */
+export function inAppFlags(values: readonly (boolean | null)[]): string {
+  let out = '';
+  for (const v of values) out += v === true ? 't' : v === false ? 'f' : 'n';
+  return out;
+}
+
+/** The `in_app` value at `index` of `inAppFlags` text. */
+export function inAppFlag(flags: string, index: number): boolean | null {
+  const c = flags.charCodeAt(index);
+  return c === 0x74 /* t */ ? true : c === 0x66 /* f */ ? false : null;
+}
 
 /**
  * Kept on the frames array itself, under a symbol that JSON and the rest of the code never see: a
@@ -67,8 +87,8 @@ export class Kept {
     readonly hash: string | null,
     /** `text` is the client's with the `"function":"?"` members taken out. */
     readonly dropsUnknownFunctions: boolean,
-    /** `text` is the client's with an `abs_path` member added to each frame that had none, here (`withAbsPaths`). */
-    readonly absPaths: Int32Array | null,
+    /** `text` is the client's with an `abs_path` member added to each frame that had none (`withAbsPaths`). */
+    readonly addsAbsPaths: boolean,
     text?: string,
   ) {
     this.#sent = sent;
@@ -78,7 +98,7 @@ export class Kept {
   /** The frames' JSON: the client's text, with normalization's changes made again. */
   get text(): string {
     if (this.#text === undefined) {
-      let text = this.absPaths ? applyAbsPaths(this.#sent, this.absPaths) : this.#sent;
+      let text = this.addsAbsPaths ? withAbsPaths(this.#sent).text : this.#sent;
       if (this.dropsUnknownFunctions) text = text.replace(UNKNOWN_FUNCTION, '');
       this.#text = text;
     }
@@ -135,7 +155,7 @@ export class LazyStacktrace {
  * @sentry/node stack that saved 4 µs and a 12 KB string per event.
  */
 export function keptFromKnown(sent: string, hash: string | null, known: KnownStack): Kept {
-  return new Kept(sent, hash, known.dropsUnknownFunctions, known.absPaths);
+  return new Kept(sent, hash, known.dropsUnknownFunctions, known.addsAbsPaths);
 }
 
 /** The stack's frames have not been parsed yet (reading `frames` would parse them). */
@@ -147,19 +167,18 @@ export function isUnparsed(stack: unknown): stack is LazyStacktrace {
  * Remembers `text` as the JSON of `frames` (an array parsed from the client's text with SHA-256
  * `textHash` and not changed since, but for the unknown functions `text` leaves out).
  */
-export function rememberFramesText(frames: unknown[], text: string, textHash: string | null, dropsUnknownFunctions = false, absPaths: Int32Array | null = null): void {
-  (frames as WithText)[TEXT] = new Kept(text, textHash, dropsUnknownFunctions, absPaths, text);
+export function rememberFramesText(frames: unknown[], text: string, textHash: string | null, dropsUnknownFunctions = false, addsAbsPaths = false): void {
+  (frames as WithText)[TEXT] = new Kept(text, textHash, dropsUnknownFunctions, addsAbsPaths, text);
 }
 
 /**
  * A frames text (a JSON array of objects) with `,"abs_path":` and the frame's own `filename` value
  * added at the end of each frame that has a non-empty string `filename` and no `abs_path`
  * member, as normalization fills it in (Relay's `process_non_raw_frame`; @sentry/node sends no
- * `abs_path`); the indices of those frames; and where the additions go (`applyAbsPaths`), so a
- * known stack's text gets them again without this scan. Only members of the frame object itself
- * count, not of objects nested in it; of a key given twice, the last, as `JSON.parse` takes it.
+ * `abs_path`); and the indices of those frames. Only members of the frame object itself count, not
+ * of objects nested in it; of a key given twice, the last, as `JSON.parse` takes it.
  */
-export function withAbsPaths(text: string): { text: string; filled: number[]; at: Int32Array } {
+export function withAbsPaths(text: string): { text: string; filled: number[] } {
   const filled: number[] = [];
   const at: number[] = [];
   let depth = 0;
@@ -218,12 +237,11 @@ export function withAbsPaths(text: string): { text: string; filled: number[]; at
       }
     }
   }
-  const places = Int32Array.from(at);
-  return { text: applyAbsPaths(text, places), filled, at: places };
+  return { text: applyAbsPaths(text, at), filled };
 }
 
-/** A frames text with the `abs_path` members `withAbsPaths` found it lacked added where it said. */
-export function applyAbsPaths(text: string, at: Int32Array): string {
+/** A frames text with `abs_path` members added: per member, where it goes and where its value's text starts and ends. */
+function applyAbsPaths(text: string, at: number[]): string {
   if (at.length === 0) return text;
   const out: string[] = [];
   let last = 0;
@@ -287,7 +305,7 @@ export function rememberStack(stack: unknown, scrubKey: string): void {
     const v = (f as { in_app?: unknown }).in_app;
     return typeof v === 'boolean' ? v : null;
   });
-  known.set(kept.hash, { inApp, allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey], dropsUnknownFunctions: kept.dropsUnknownFunctions, absPaths: kept.absPaths ?? null });
+  known.set(kept.hash, { inApp: inAppFlags(inApp), allInApp: inApp.every((v) => v !== null), scrubClean: [scrubKey], dropsUnknownFunctions: kept.dropsUnknownFunctions, addsAbsPaths: kept.addsAbsPaths });
 }
 
 /** Forgets every remembered stack (tests). */

@@ -8,7 +8,7 @@ export * from './dsn.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './event.js';
-export { framesChanged, framesText, isUnparsed, keptText, rememberStack, type Kept } from './frames-text.js';
+export { framesChanged, framesText, inAppFlag, inAppFlags, isUnparsed, keptText, rememberStack, type Kept } from './frames-text.js';
 export * from './ids.js';
 export * from './json.js';
 export * from './normalize.js';

@@ -238,16 +238,14 @@ export function normalizeStacktrace(raw: unknown, path: string, rec: ErrorRecord
   }
   if (part && !frameChanged && rec.errors.length === errorsBefore && frames.length === rawFrames.length) {
     let text: string | null = part.text;
-    let absPaths: Int32Array | null = null;
     if (absPathsFilled.length) {
       // Kept only if the text's frames without abs_path are exactly those normalization filled.
       const filled = withAbsPaths(part.text);
       const same = filled.filled.length === absPathsFilled.length && filled.filled.every((f, i) => f === absPathsFilled[i]);
       text = same ? filled.text : null;
-      absPaths = filled.at;
     }
     if (text !== null && unknownFunctions > 0) text = withoutUnknownFunctions(text, unknownFunctions, frames);
-    if (text !== null) rememberFramesText(frames, text, part.hash, unknownFunctions > 0, absPaths);
+    if (text !== null) rememberFramesText(frames, text, part.hash, unknownFunctions > 0, absPathsFilled.length > 0);
   }
   return { ...raw, frames };
 }
