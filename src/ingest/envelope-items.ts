@@ -25,7 +25,8 @@ export interface EnvelopePlan {
   skipped: Record<string, number>;
 }
 
-export function planEnvelope(env: Envelope, limits: { maxEventSize: number }, allowNonFinite: boolean): EnvelopePlan {
+/** `projectId`: the project the envelope is for (its stacks' frames checked before are not checked again). */
+export function planEnvelope(env: Envelope, limits: { maxEventSize: number }, allowNonFinite: boolean, projectId?: number): EnvelopePlan {
   let eventId = typeof env.headers.event_id === 'string' ? env.headers.event_id : null;
   const items: AcceptedItem[] = [];
   const skipped: Record<string, number> = {};
@@ -40,7 +41,7 @@ export function planEnvelope(env: Envelope, limits: { maxEventSize: number }, al
     }
     // Validate at the edge so a client hears about broken JSON (400) instead of a silent drop;
     // the values are built only by the worker (and here when the event id is only in the payload).
-    const kind = validateJson(item.payload, { allowNonFinite });
+    const kind = validateJson(item.payload, { allowNonFinite, projectId });
     if (EVENT_ITEMS.has(type)) {
       if (kind !== 'object') throw new ProtocolError('invalid_json', `${type} item is not a JSON object`, 400);
       if (!eventId) {

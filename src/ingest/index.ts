@@ -198,7 +198,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
         if (!access) return reply;
       }
       const envelope = parseEnvelope(body);
-      const plan = planEnvelope(envelope, deps.limits, allowsNonFinite(access.auth, request));
+      const plan = planEnvelope(envelope, deps.limits, allowsNonFinite(access.auth, request), access.key.projectId);
       let eventId = plan.eventId ? normalizeUuid(plan.eventId) : null;
       const hasEvent = plan.items.some((i) => i.itemType === 'event' || i.itemType === 'transaction' || i.itemType === 'feedback');
       if (hasEvent && !eventId) eventId = randomUUID().replace(/-/g, '');

@@ -5,7 +5,7 @@ import { prng, seeds } from '../../test/helpers/fuzz.js';
 import { ROOT } from '../../test/helpers/faultline.js';
 import { buildCorpus } from '../bench/corpus.js';
 import { parseEnvelope } from './envelope.js';
-import { checkJson } from './json-check.js';
+import { checkJson, framesSkipped } from './json-check.js';
 import { parseJson, validateJson } from './json.js';
 import { ProtocolError } from './errors.js';
 
@@ -152,6 +152,76 @@ describe('checkJson', () => {
     // Both outcomes must be well represented for the comparison to mean anything.
     expect(valid).toBeGreaterThan(3_000);
     expect(valid).toBeLessThan(27_000);
+  });
+});
+
+describe('checkJson with a seed: frames checked before are skipped', () => {
+  const withFrames = (frames: string, rest = '"level":"error"') => Buffer.from(`{"exception":{"values":[{"type":"E","stacktrace":{"frames":${frames}}}]},${rest}}`);
+  // `}]` twice before the end: in a list of objects and in a string.
+  const frames = '[{"function":"a","lineno":1,"data":{"x":[{"y":1}]}},{"function":"b","pre_context":["}]"],"in_app":true}]';
+
+  it('skips a frames array sent again by the same project, and only then', () => {
+    const before = framesSkipped.count;
+    expect(checkJson(withFrames(frames), 101n)).toBe('object');
+    expect(framesSkipped.count).toBe(before); // seen for the first time: checked
+    expect(checkJson(withFrames(frames, '"level":"warning"'), 101n)).toBe('object');
+    expect(framesSkipped.count).toBe(before + 1);
+    expect(checkJson(withFrames(frames), 102n)).toBe('object'); // another project: checked
+    expect(checkJson(withFrames(frames))).toBe('object'); // no seed: checked
+    expect(framesSkipped.count).toBe(before + 1);
+  });
+
+  it('checks frames with local variables every time: they differ from event to event', () => {
+    const withVars = frames.replace('"data"', '"vars"');
+    expect(checkJson(withFrames(withVars), 104n)).toBe('object');
+    const before = framesSkipped.count;
+    expect(checkJson(withFrames(withVars), 104n)).toBe('object');
+    expect(framesSkipped.count).toBe(before);
+  });
+
+  it('still finds what is broken around or inside frames checked before', () => {
+    expect(checkJson(withFrames(frames), 103n)).toBe('object');
+    const skipped = framesSkipped.count;
+    expect(checkJson(withFrames(frames, '"level":}'), 103n)).toBeNull(); // after them
+    expect(checkJson(Buffer.from(`{"frames":${frames}`), 103n)).toBeNull(); // not closed
+    expect(checkJson(Buffer.from(`{"a":[1,}],"frames":${frames}}`), 103n)).toBeNull(); // before them
+    expect(framesSkipped.count).toBeGreaterThan(skipped);
+    expect(checkJson(withFrames(frames.replace('"b"', '"b\\x"')), 103n)).toBeNull(); // inside them
+    expect(checkJson(withFrames(frames.slice(0, -1) + ',]'), 103n)).toBeNull();
+    expect(checkJson(withFrames(`${frames.slice(0, -1)},{"function":"c"}]`), 103n)).toBe('object'); // longer
+  });
+
+  it('agrees with JSON.parse on 20,000 mutated client payloads whose frames were checked before', () => {
+    const rand = prng(20261207);
+    const docs = [...documents(), ...buildCorpus({ size: 30, issues: 30, gzipShare: 0, largeShare: 0 }).map((t) => Buffer.from(Buffer.from(t.text).toString().split('\n')[2]))];
+    for (const d of docs) checkJson(d, 7n);
+    const skipped = framesSkipped.count;
+    let valid = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const base = docs[Math.floor(rand() * docs.length)];
+      let doc = Buffer.from(base);
+      const pos = () => Math.floor(rand() * doc.length);
+      switch (Math.floor(rand() * 4)) {
+        case 0:
+          doc = doc.subarray(0, pos());
+          break;
+        case 1:
+          doc[pos()] = [0x00, 0x22, 0x2c, 0x5b, 0x5c, 0x5d, 0x7b, 0x7d][Math.floor(rand() * 8)];
+          break;
+        case 2: {
+          const at = pos();
+          doc = Buffer.concat([doc.subarray(0, at), doc.subarray(at + 1)]);
+          break;
+        }
+        default:
+          break; // unchanged: its frames are skipped
+      }
+      const want = reference(doc);
+      if (want !== null) valid++;
+      if (checkJson(doc, 7n) !== want) expect({ doc: doc.toString('latin1').slice(0, 300), kind: checkJson(doc, 7n) }).toEqual({ doc: doc.toString('latin1').slice(0, 300), kind: want });
+    }
+    expect(valid).toBeGreaterThan(4_000);
+    expect(framesSkipped.count - skipped).toBeGreaterThan(2_000);
   });
 });
 

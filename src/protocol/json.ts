@@ -47,9 +47,11 @@ export function parseJson(text: string | Buffer, opts: ParseJsonOptions = {}): u
  * What {@link parseJson} would accept, without building the value: the kind of the top-level value.
  * A document the byte scan rejects goes through `parseJson`, which either accepts it after all
  * (non-finite numbers, when allowed) or throws its `invalid_json` error with the position.
+ * `projectId`: the project that sent it, whose stacks' frames checked before are not checked again
+ * (json-check.ts).
  */
-export function validateJson(bytes: Buffer, opts: ParseJsonOptions = {}): JsonKind {
-  const kind = checkJson(bytes);
+export function validateJson(bytes: Buffer, opts: ParseJsonOptions & { projectId?: number } = {}): JsonKind {
+  const kind = checkJson(bytes, opts.projectId === undefined ? undefined : BigInt(opts.projectId));
   if (kind !== null) return kind;
   const value = parseJson(bytes, opts);
   if (Array.isArray(value)) return 'array';
