@@ -183,6 +183,15 @@ describe('checkJson with a seed: frames checked before are skipped', () => {
     expect(framesSkipped.count).toBe(before);
   });
 
+  it('looks for checked frames in at most four times the bytes of a document, however many frames keys it has', () => {
+    // Each array's first `}]` is the document's last: without a bound, each key would search and hash to the end.
+    const hostile = Buffer.from(`{"a":[${'{"frames":[1]},'.repeat(20_000)}{}]}`);
+    checkJson(withFrames(frames), 106n);
+    const before = framesSkipped.examined;
+    expect(checkJson(hostile, 106n)).toBe(reference(hostile));
+    expect(framesSkipped.examined - before).toBeLessThanOrEqual(4 * hostile.length);
+  });
+
   it('still finds what is broken around or inside frames checked before', () => {
     expect(checkJson(withFrames(frames), 103n)).toBe('object');
     const skipped = framesSkipped.count;

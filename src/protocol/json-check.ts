@@ -130,22 +130,38 @@ const checkedFrames = new Set<bigint>();
 const CHECKED_FRAMES_MAX = 20_000;
 const FRAMES_END = Buffer.from('}]');
 
-/** How many `"frames"` arrays were skipped as checked before (tests). */
-export const framesSkipped = { count: 0 };
+/** `"frames"` arrays skipped as checked before, and bytes searched and hashed to find them (tests). */
+export const framesSkipped = { count: 0, examined: 0 };
 /** Candidate ends (`}]`) tried per array: a `}]` inside it (in a string, or a list of objects) comes first. */
 const MAX_TRIES = 4;
+/**
+ * Bytes `checkedArrayEnd` may still search and hash in the document being checked, starting at twice its
+ * length: a document of many `"frames"` keys whose arrays do not end soon would otherwise cost a
+ * search to its end for each of them.
+ */
+let skipBudget = 0;
 
 /** Index after the array at `i` when its bytes were checked valid before (same seed), else -1. */
 function checkedArrayEnd(b: Uint8Array, i: number, seed: bigint): number {
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const limit = Math.min(b.byteLength, i + skipBudget);
+  if (limit - i < 2) return -1;
+  const buf = Buffer.from(b.buffer, b.byteOffset, limit);
+  let spent = 0;
+  let found = -1;
   let end = buf.indexOf(FRAMES_END, i);
   for (let tries = 0; end >= 0 && tries < MAX_TRIES; tries++, end = buf.indexOf(FRAMES_END, end + 1)) {
+    if (spent + end + 2 - i > skipBudget) break;
+    spent += end + 2 - i;
     if (checkedFrames.has(h64Raw(b.subarray(i, end + 2), seed))) {
-      framesSkipped.count++;
-      return end + 2;
+      found = end + 2;
+      break;
     }
   }
-  return -1;
+  spent += found < 0 && end < 0 ? limit - i : 0; // searched to the limit
+  skipBudget -= spent;
+  framesSkipped.examined += spent;
+  if (found >= 0) framesSkipped.count++;
+  return found;
 }
 
 function rememberChecked(b: Uint8Array, start: number, end: number, seed: bigint): void {
@@ -170,6 +186,7 @@ export function checkJson(bytes: Uint8Array, seed?: bigint): JsonKind | null {
   let framesDepth = 0;
   let checkedEnd: number;
   framesKey = false;
+  skipBudget = 2 * n;
   for (;;) {
     // A value starts at i (after optional space).
     while (i < n && SPACE[b[i]] === 1) i++;
