@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { buildEvent } from '../bench/corpus.js';
 import { parseProjectOptions, type ProjectOptions } from '../db/models/project-options.js';
-import { forgetKnownStacks, isUnparsed, UNKNOWN_FUNCTION, withAbsPaths } from '../protocol/frames-text.js';
+import { forgetKnownStacks, isUnparsed, splitFramesExamined, UNKNOWN_FUNCTION, withAbsPaths } from '../protocol/frames-text.js';
 import { normalizeEvent, parseEnvelope, parseJson, type NormalizedEvent } from '../protocol/index.js';
 import type { ProjectSettings } from './context.js';
 import { clearGroupingMemo, groupingMemoSize, groupNormalizedEvent } from './group.js';
@@ -211,6 +211,16 @@ describe('frames text in stored bodies', () => {
     stored(payload([]));
     // Non-finite numbers (sentry-python's NaN) fall back to the tolerant parse.
     stored(payload(frames).replace('"lineno":1', '"lineno":NaN'));
+  });
+
+  test('a payload of many frames keys whose arrays end late is split in work bounded by its length', () => {
+    // Each array's first `}]` is the payload's last: without a bound, each key would copy, hash and try to parse the rest.
+    const hostile = payload([frame('f', 1)], { extra: { a: [...Array.from({ length: 20_000 }, () => ({ frames: [1] })), {}] } });
+    const before = splitFramesExamined.chars;
+    const event = processed(hostile, true);
+    expect(splitFramesExamined.chars - before).toBeLessThanOrEqual(2 * hostile.length);
+    expect((event.extra as { a: unknown[] }).a).toHaveLength(20_001);
+    expect(event.exception?.values[0].stacktrace?.frames.map((f) => f.function)).toEqual(['f']);
   });
 
   test('a stack known by its text groups with its own message', () => {
