@@ -127,6 +127,13 @@ describe('tags', () => {
 });
 
 describe('exception, stack traces, threads', () => {
+  it("trims an exception's value past 8,392 characters to 8,192 (Relay exception.rs: max_chars 8192, allowance 200)", () => {
+    const e = norm({ exception: { values: [{ type: 'E', value: 'v'.repeat(8392) }, { type: 'F', value: 'w'.repeat(8393) }] } });
+    expect(e.exception?.values[0].value).toHaveLength(8392);
+    expect(e.exception?.values[1].value).toBe(`${'w'.repeat(8189)}...`);
+    expect(e.errors).toEqual([expect.objectContaining({ type: 'value_too_long', name: 'exception.values.1.value' })]);
+  });
+
   it('drops non-object frames and values without type or value, fixes line numbers', () => {
     const e = norm({
       exception: { values: [{ value: 'v', stacktrace: { frames: [1, { abs_path: 'https://x.io/a.js?v=1', lineno: 0, colno: 2.7, pre_context: [null, 'l'] }] } }, {}] },

@@ -12,7 +12,7 @@
  * normalization), in-app rules and symbolication (pipeline steps).
  */
 import type { ExceptionValue, Frame, Mechanism, Stacktrace, Thread } from './event.js';
-import { capDepth, ErrorRecorder, isObject, readString, unset, withinDepth } from './normalize-values.js';
+import { capDepth, ErrorRecorder, isObject, MAX_CHARS, readString, truncate, unset, withinDepth } from './normalize-values.js';
 import { keptFromKnown, LazyStacktrace, rememberFramesText, UNKNOWN_FUNCTION, withAbsPaths, type FramesPart } from './frames-text.js';
 
 /** The frames split off the payload being normalized (frames-text.ts), by marker; taken as used. */
@@ -282,6 +282,12 @@ function normalizeException(raw: Record<string, unknown>, path: string, rec: Err
   }
   if (type) ex.type = type;
   else unset(ex, 'type');
+  // Relay's `max_chars = 8192, max_chars_allowance = 200`: grouping and the title read the value
+  // as trimmed (parameterizing a 900 KB value took half a second).
+  if (value !== undefined && value.length > MAX_CHARS.message + 200) {
+    rec.add('value_too_long', `${path}.value`);
+    value = truncate(value, MAX_CHARS.message);
+  }
   if (value !== undefined) ex.value = value;
   else unset(ex, 'value');
   if (!type && !value) {
