@@ -94,8 +94,20 @@ export function eventJsonParts(event: NormalizedEvent, scrubKey?: string): { pie
       else s.stack.frames = s.frames;
     }
   }
-  // Put each text where its marker was written (a JSON string: the marker and its quotes).
-  const at = swapped.map((s, i) => ({ s, pos: json.indexOf(`"${FRAMES_MARKER}${i}"`), len: FRAMES_MARKER.length + String(i).length + 2 })).sort((a, b) => a.pos - b.pos);
+  // Put each text where its marker was written (a JSON string: the marker and its quotes). Markers
+  // follow one another within exceptions and within threads, so each is looked for from the one
+  // before (from the start again only where a group begins): searching the whole text for each of
+  // 8,000 threads' markers took 0.3 s.
+  let from = 0;
+  const at = swapped
+    .map((s, i) => {
+      const marker = `"${FRAMES_MARKER}${i}"`;
+      let pos = json.indexOf(marker, from);
+      if (pos < 0) pos = json.indexOf(marker);
+      from = pos + marker.length;
+      return { s, pos, len: marker.length };
+    })
+    .sort((a, b) => a.pos - b.pos);
   const pieces: string[] = [];
   const stacks: StackPiece[] = [];
   let last = 0;
