@@ -299,7 +299,9 @@ export function scrubEvent(event: NormalizedEvent, opts: ProjectOptions): void {
     event.tags = event.tags.filter(([k, v]) => !(k === 'user' && v.startsWith('ip:')));
   }
   const record = event as Record<string, unknown>;
-  for (const [k, v] of Object.entries(record)) {
+  for (const k in record) {
+    if (!Object.hasOwn(record, k)) continue;
+    const v = record[k];
     if (SKIP_TOP.has(k) || v === null || v === undefined) continue;
     if (k === 'exception' || k === 'threads') {
       record[k] = scrubStackContainer(v, k, sc, meta);

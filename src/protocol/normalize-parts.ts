@@ -12,7 +12,7 @@
  * Sentry's 100-breadcrumb trimming by byte size (we keep the last 100 by count).
  */
 import type { Breadcrumb, LogEntry } from './event.js';
-import { capDepth, ErrorRecorder, isObject, MAX_CHARS, parseLevel, parseTimestamp, readString, cleanString, truncate } from './normalize-values.js';
+import { capDepth, ErrorRecorder, isObject, MAX_CHARS, parseLevel, parseTimestamp, readString, cleanString, truncate, withinDepth } from './normalize-values.js';
 import { readValues } from './normalize-stacktrace.js';
 import { parseUserAgent } from './user-agent.js';
 
@@ -148,13 +148,16 @@ export function normalizeContexts(
 ): Record<string, Record<string, unknown>> | undefined {
   const contexts: Record<string, Record<string, unknown>> = {};
   if (isObject(raw)) {
-    for (const [key, value] of Object.entries(raw)) {
+    for (const key in raw) {
+      if (!Object.hasOwn(raw, key)) continue;
+      const value = raw[key];
       if (value === null || value === undefined) continue;
       if (!isObject(value)) {
         rec.invalid(`contexts.${key}`, value);
         continue;
       }
-      const ctx = capDepth(value) as Record<string, unknown>;
+      // Most contexts are within bounds: kept as parsed (the event is the worker's own) instead of copied.
+      const ctx = (withinDepth(value) ? value : capDepth(value)) as Record<string, unknown>;
       if (typeof ctx.type !== 'string' || ctx.type === '') ctx.type = key;
       contexts[key] = ctx;
     }

@@ -254,6 +254,16 @@ describe('contexts', () => {
     expect(tag(e, 'rt')).toBe('bun 1');
   });
 
+  it('bounds contexts as databags: nesting past 10 levels and strings past 16 KiB', () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 12; i++) deep = { d: deep };
+    const e = norm({ contexts: { app: { nested: deep, long: 'x'.repeat(20_000), ok: 'y' }, os: { name: 'Linux' } } });
+    const app = e.contexts?.app as Record<string, unknown>;
+    expect(app.long).toBe(`${'x'.repeat(16 * 1024 - 3)}...`);
+    expect(JSON.stringify(app.nested)).toContain('"{...}"');
+    expect(e.contexts?.os).toEqual({ name: 'Linux', type: 'os' });
+  });
+
   it('derives browser and os from the User-Agent; server platforms get client_os (Relay user_agent.rs)', () => {
     const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0';
     const e = norm({ platform: 'python', contexts: { os: { name: 'Linux' } } }, { userAgent: ua });
