@@ -76,9 +76,11 @@ export function readTags(raw: unknown, rec: ErrorRecorder): { tags: Tags; enviro
   return environment === undefined ? { tags: out } : { tags: out, environment };
 }
 
-function join(...parts: unknown[]): string | undefined {
-  const strs = parts.filter((p): p is string => typeof p === 'string' && p.trim() !== '').map((p) => p.trim());
-  return strs.length > 0 ? strs.join(' ') : undefined;
+/** The non-empty strings among `a` and `b`, trimmed and joined by a space. */
+function join(a: unknown, b?: unknown): string | undefined {
+  const x = typeof a === 'string' ? a.trim() : '';
+  const y = typeof b === 'string' ? b.trim() : '';
+  return x && y ? `${x} ${y}` : x || y || undefined;
 }
 
 /**
@@ -86,17 +88,20 @@ function join(...parts: unknown[]): string | undefined {
  * mapping, its key (alias) names the tag (`contexts.rust` of type runtime gives `rust`,
  * `rust.name`). os/runtime/browser tag "name version"; device tags its model and family.
  */
-function contextTags(contexts: NormalizedEvent['contexts']): [string, string | undefined][] {
-  const out: [string, string | undefined][] = [];
-  for (const [alias, ctx] of Object.entries(contexts ?? {})) {
+function addContextTags(contexts: NormalizedEvent['contexts'], add: (key: string, value: string | undefined) => void): void {
+  if (!contexts) return;
+  for (const alias in contexts) {
+    if (!Object.hasOwn(contexts, alias)) continue;
+    const ctx = contexts[alias];
     const type = typeof ctx.type === 'string' ? ctx.type : alias;
     if (type === 'os' || type === 'runtime' || type === 'browser') {
-      out.push([alias, join(ctx.name, ctx.version)], [`${alias}.name`, join(ctx.name)]);
+      add(alias, join(ctx.name, ctx.version));
+      add(`${alias}.name`, join(ctx.name));
     } else if (type === 'device') {
-      out.push([alias, join(ctx.model)], [`${alias}.family`, join(ctx.family)]);
+      add(alias, join(ctx.model));
+      add(`${alias}.family`, join(ctx.family));
     }
   }
-  return out;
 }
 
 /** Sentry `EventUser.tag_value`: the first of id, email, username, ip, with its kind as prefix. */
@@ -116,26 +121,24 @@ export function userTagValue(user: NormalizedEvent['user']): string | undefined 
  */
 export function addDerivedTags(event: NormalizedEvent): void {
   const mechanism = event.exception?.values[event.exception.values.length - 1]?.mechanism;
-  const derived: [string, string | undefined][] = [
-    ['level', event.level],
-    ['logger', event.logger ?? undefined],
-    ['transaction', event.transaction ?? undefined],
-    ['release', event.release ?? undefined],
-    ['dist', event.dist ?? undefined],
-    ['environment', event.environment ?? undefined],
-    ['server_name', event.server_name ?? undefined],
-    ['url', event.request?.url ?? undefined],
-    ...contextTags(event.contexts),
-    ['handled', typeof mechanism?.handled === 'boolean' ? (mechanism.handled ? 'yes' : 'no') : undefined],
-    ['mechanism', mechanism?.type],
-    ['user', userTagValue(event.user)],
-  ];
-  const present = new Set(event.tags.map(([k]) => k));
-  for (const [key, value] of derived) {
-    if (value === undefined || present.has(key)) continue;
+  const tags = event.tags;
+  const add = (key: string, value: string | undefined) => {
+    if (value === undefined) return;
+    for (let i = 0; i < tags.length; i++) if (tags[i][0] === key) return;
     const v = value.trim();
-    if (v === '' || v.length > MAX_CHARS.tagValue || /[\n\r]/.test(v)) continue;
-    event.tags.push([key, v]);
-    present.add(key);
-  }
+    if (v === '' || v.length > MAX_CHARS.tagValue || /[\n\r]/.test(v)) return;
+    tags.push([key, v]);
+  };
+  add('level', event.level);
+  add('logger', event.logger ?? undefined);
+  add('transaction', event.transaction ?? undefined);
+  add('release', event.release ?? undefined);
+  add('dist', event.dist ?? undefined);
+  add('environment', event.environment ?? undefined);
+  add('server_name', event.server_name ?? undefined);
+  add('url', event.request?.url ?? undefined);
+  addContextTags(event.contexts, add);
+  add('handled', typeof mechanism?.handled === 'boolean' ? (mechanism.handled ? 'yes' : 'no') : undefined);
+  add('mechanism', mechanism?.type);
+  add('user', userTagValue(event.user));
 }
