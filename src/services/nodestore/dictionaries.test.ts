@@ -4,7 +4,8 @@
  * the worker's use of them on every dialect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, testServices, type TestServices } from '../../../test/helpers/services.js';
+import { sqlDialects } from '../../../test/helpers/databases.js';
+import { makeProject, servicesOn, testServices, type TestServices } from '../../../test/helpers/services.js';
 import { bodyDictionaryId, bodyStacks, decodeNode, encodeNode, encodeNodeWithStacks } from './codec.js';
 import { BodyDictionaries, codeParts, DICTIONARY_MAX_USE_MS, DICTIONARY_ROTATE_MS } from './dictionaries.js';
 
@@ -272,3 +273,26 @@ describe('BodyDictionaries', () => {
     await expect(reader.decode([body])).rejects.toThrow(/needs dictionary \d+/);
   });
 });
+
+for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
+  describe(`stack texts written on ${dialect}`, () => {
+    const services = servicesOn(makeDb);
+
+    it('writes a batch of new stacks at once and keeps each one last used as late as any write said', async () => {
+      const s = services();
+      const { project } = await makeProject(s);
+      const dicts = new BodyDictionaries(s.database.db, s.database.dialect);
+      const stack = (id: string, lastUsed: number) => ({ id: `${project.id}-${id}`, projectId: project.id, lastUsed, data: Buffer.from(`[{"function":"${id}"}]`) });
+      await dicts.writeStacks(['c', 'a', 'b'].map((id, i) => stack(id, 1_000 + i)));
+      // Written again, as a batch of another worker would: one later, one earlier, one new.
+      await s.database.db.transaction().execute((trx) => dicts.writeStacks([stack('a', 5_000), stack('b', 10), stack('d', 7)], trx));
+      const rows = await s.database.db.selectFrom('body_stacks').select(['id', 'last_used', 'data']).where('project_id', '=', project.id).orderBy('id').execute();
+      expect(rows.map((r) => [r.id, Number(r.last_used), Buffer.from(r.data).toString()])).toEqual([
+        [`${project.id}-a`, 5_000, '[{"function":"a"}]'],
+        [`${project.id}-b`, 1_002, '[{"function":"b"}]'],
+        [`${project.id}-c`, 1_000, '[{"function":"c"}]'],
+        [`${project.id}-d`, 7, '[{"function":"d"}]'],
+      ]);
+    });
+  });
+}

@@ -35,7 +35,7 @@ import { createHash, hash as sha256Of } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Database, Dialect } from '../../db/index.js';
-import { insertIgnore, insertRows, upsert } from '../../db/sql.js';
+import { insertIgnore, insertRows, upsert, type AnyInsert } from '../../db/sql.js';
 import type { Executor } from '../executor.js';
 import { bodyDictionaryId, bodyStacks, compressStackText, decodeNode, decompressStackText, encodeNode, encodeNodeWithStacks, MAX_STACKS, withStackTexts, type BodyDictionary, type StackPiece } from './codec.js';
 
@@ -335,12 +335,18 @@ export class BodyDictionaries {
 
   async writeStacks(stacks: NewStack[], executor?: Executor): Promise<void> {
     if (!stacks.length) return;
-    const rows = stacks.map((s) => ({ id: s.id, project_id: s.projectId, last_used: s.lastUsed, data: s.data }));
-    // One row per statement: how many new stacks a batch brings varies from batch to batch, and a
-    // multi-row statement kept for each count held tens of MB of prepared statements on SQLite.
-    for (const row of rows) {
-      await insertRows(executor ?? this.#db, this.#dialect, 'body_stacks', STACK_ROW_TYPES, [row], (qb) => upsert(qb, this.#dialect, 'body_stacks', ['id'], { last_used: 'max' }), 'body_stacks.write');
+    // In id order, so that workers writing the same new stacks at once lock their rows in one order.
+    const rows = stacks.map((s) => ({ id: s.id, project_id: s.projectId, last_used: s.lastUsed, data: s.data })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const merge = (qb: AnyInsert) => upsert(qb, this.#dialect, 'body_stacks', ['id'], { last_used: 'max' });
+    // PostgreSQL takes them all in one statement (one array per column, whatever their number): a
+    // statement per stack was a round trip each, 2,000 in a 20,000-event drain of the corpus.
+    if (this.#dialect === 'postgres') {
+      await insertRows(executor ?? this.#db, this.#dialect, 'body_stacks', STACK_ROW_TYPES, rows, merge);
+      return;
     }
+    // Elsewhere one row per statement: how many new stacks a batch brings varies from batch to
+    // batch, and a multi-row statement kept for each count held tens of MB of prepared statements on SQLite.
+    for (const row of rows) await insertRows(executor ?? this.#db, this.#dialect, 'body_stacks', STACK_ROW_TYPES, [row], merge, 'body_stacks.write');
   }
 
   /** The transaction that wrote these stacks committed. */
