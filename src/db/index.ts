@@ -23,6 +23,7 @@ import * as m0012 from './migrations/0012-event-post-process.js';
 import * as m0013 from './migrations/0013-body-dictionaries.js';
 import * as m0014 from './migrations/0014-events-group-received.js';
 import * as m0015 from './migrations/0015-body-stacks.js';
+import * as m0016 from './migrations/0016-events-group-index.js';
 
 export type { Database } from './schema.js';
 export * from './schema.js';
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '0013-body-dictionaries': m0013,
   '0014-events-group-received': m0014,
   '0015-body-stacks': m0015,
+  '0016-events-group-index': m0016,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

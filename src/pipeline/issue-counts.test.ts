@@ -1,7 +1,8 @@
 /**
  * The counts alert rules and snoozes read, on every SQL dialect: an issue's events and distinct
- * users received since a moment (not by their own timestamps), other issues' events left out, and
- * counting stopped at the cap a threshold needs.
+ * users since a moment, by the events' own timestamps (as Sentry's tsdb counts them: getsentry/sentry
+ * src/sentry/event_manager.py `_tsdb_record_all_metrics`, `timestamp=event.datetime`), other
+ * issues' events left out, and counting stopped at the cap a threshold needs.
  */
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
@@ -18,14 +19,15 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       const [issue, other] = [await makeGroup(s, projectId), await makeGroup(s, projectId)];
       const t0 = 1_700_000_000_000;
       let n = 0;
-      const row = (groupId: number, received: number, user: string | null) => ({
+      const row = (groupId: number, timestamp: number, user: string | null) => ({
         project_id: projectId,
         group_id: groupId,
         event_id: (++n).toString(16).padStart(32, '0'),
         type: 'error',
-        // The SDK's own timestamp says "long ago": counts go by when the event arrived.
-        timestamp: t0 - 86_400_000,
-        received,
+        timestamp,
+        // Every one arrived a day later (an SDK that sent its backlog): counts go by when the
+        // events happened.
+        received: t0 + 86_400_000,
         title: 'Error: boom',
         message: 'boom',
         platform: 'node',

@@ -36,6 +36,8 @@ async function neighbours(ctx: ApiContext, row: EventRow) {
     .selectFrom('events')
     .select('event_id')
     .where('group_id', '=', row.group_id)
+    // The plain bound lets every database seek to the row in the index instead of walking to it.
+    .where('timestamp', '<=', row.timestamp)
     .where((eb) => eb.or([eb('timestamp', '<', row.timestamp), eb.and([eb('timestamp', '=', row.timestamp), eb('id', '<', row.id)])]))
     .orderBy('timestamp', 'desc')
     .orderBy('id', 'desc')
@@ -45,6 +47,7 @@ async function neighbours(ctx: ApiContext, row: EventRow) {
     .selectFrom('events')
     .select('event_id')
     .where('group_id', '=', row.group_id)
+    .where('timestamp', '>=', row.timestamp)
     .where((eb) => eb.or([eb('timestamp', '>', row.timestamp), eb.and([eb('timestamp', '=', row.timestamp), eb('id', '>', row.id)])]))
     .orderBy('timestamp', 'asc')
     .orderBy('id', 'asc')
