@@ -12,6 +12,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Config } from '../config/index.js';
 import type { Dialect } from './dialect.js';
+import { RecentEventIds } from './event-ids.js';
 import type { Database } from './schema.js';
 
 export interface DatabaseHandle {
@@ -19,6 +20,8 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** The raw SQLite connection, for the few hot paths that use prepared statements directly. */
   sqlite?: BetterSqlite3.Database;
+  /** SQLite: the ids of the events not yet in `event_ids`, as this connection last read them (event-ids.ts). */
+  recentEventIds?: RecentEventIds;
   close(): Promise<void>;
 }
 
@@ -101,7 +104,7 @@ function openSqlite(config: Config): DatabaseHandle {
   sqlite.pragma('auto_vacuum = INCREMENTAL');
   tuneSqlite(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', sqlite, recentEventIds: new RecentEventIds(), close: () => db.destroy() };
 }
 
 async function openPostgres(url: string): Promise<DatabaseHandle> {

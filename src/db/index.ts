@@ -24,6 +24,7 @@ import * as m0013 from './migrations/0013-body-dictionaries.js';
 import * as m0014 from './migrations/0014-events-group-received.js';
 import * as m0015 from './migrations/0015-body-stacks.js';
 import * as m0016 from './migrations/0016-events-group-index.js';
+import * as m0017 from './migrations/0017-event-ids.js';
 
 export type { Database } from './schema.js';
 export * from './schema.js';
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '0014-events-group-received': m0014,
   '0015-body-stacks': m0015,
   '0016-events-group-index': m0016,
+  '0017-event-ids': m0017,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -61,11 +63,14 @@ class StaticMigrationProvider implements MigrationProvider {
   }
 }
 
-/** Brings the schema to the latest version. Safe to run from several processes (Kysely's migration lock). */
-export async function migrate(handle: DatabaseHandle): Promise<string[]> {
+/**
+ * Brings the schema to the latest version (or to the migration `upTo`, for tests of a migration).
+ * Safe to run from several processes (Kysely's migration lock).
+ */
+export async function migrate(handle: DatabaseHandle, upTo?: string): Promise<string[]> {
   // Unordered: migrations written in parallel land with interleaved numbers; each runs once by name.
   const migrator = new Migrator({ db: handle.db, provider: new StaticMigrationProvider(handle.dialect), allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await (upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest());
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -127,6 +127,19 @@ export interface EventTable {
   post_process: number | null;
 }
 
+/** SQLite only: events by their SDK event id, filled in bulk (db/event-ids.ts). */
+export interface EventIdTable {
+  project_id: number;
+  event_id: string;
+  /** `events.id` */
+  event: number;
+}
+
+/** SQLite only: one row, the newest `events.id` in `event_ids`. */
+export interface EventIdsMergedTable {
+  upto: number;
+}
+
 export interface NodestoreTable {
   id: string;
   data: Buffer;
@@ -453,6 +466,8 @@ export interface Database {
   groups: GroupTable;
   group_hashes: GroupHashTable;
   events: EventTable;
+  event_ids: EventIdTable;
+  event_ids_merged: EventIdsMergedTable;
   nodestore_node: NodestoreTable;
   nodestore_dictionaries: NodestoreDictionaryTable;
   body_stacks: BodyStackTable;

@@ -10,6 +10,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database, Group } from '../db/index.js';
+import { eventById } from '../db/event-ids.js';
 import { countUpTo, insertIgnore, dialectOfDb } from '../db/sql.js';
 import { rulePasses, type RuleEvent } from '../alerts/evaluate.js';
 import type { RuleData } from '../alerts/rules.js';
@@ -93,7 +94,7 @@ export class PostProcessProcessor extends QueueProcessor {
   async #ruleEventFromBody(t: PostProcessTask): Promise<RuleEvent> {
     const db = this.services.database.db;
     const received =
-      t.received ?? (await db.selectFrom('events').select('received').where('project_id', '=', t.projectId).where('event_id', '=', t.eventId).executeTakeFirst())?.received;
+      t.received ?? (await eventById(db, this.services.database.dialect, t.projectId, t.eventId))?.received;
     const [body] = (received === undefined ? [null] : await getEventBodies(this.services.nodestore, [{ project_id: t.projectId, event_id: t.eventId, received }])) as (Record<string, any> | null)[];
     return {
       level: String(body?.level ?? 'error'),

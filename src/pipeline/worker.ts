@@ -197,7 +197,8 @@ export class EventWorker {
 
   async #save({ events, outcomes, sessionCounts, done }: PreparedBatch): Promise<void> {
     // Tasks delivered for the first time cannot have been saved by an earlier delivery; an event id
-    // sent twice by an SDK fails the batch on the unique key and is found one by one below.
+    // sent twice by an SDK fails the batch on the unique key (PostgreSQL, MySQL; SQLite checks
+    // every batch) and is found one by one below.
     const checkSaved = events.some((e) => e.task.attempts > 1);
     try {
       const saved = await saveBatch(this.#ctx, events.map((e) => e.processed), { checkSaved });

@@ -1,6 +1,7 @@
 /** Event routes: an issue's events (list, latest, oldest, one), and a project's events. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EventRow } from '../../db/index.js';
+import { eventById } from '../../db/event-ids.js';
 import type { NormalizedEvent } from '../../protocol/index.js';
 import { getEventBodies } from '../../services/nodestore/index.js';
 import { requireScope, type Principal } from '../auth.js';
@@ -97,11 +98,11 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext) {
       requireScope(principal(request), 'event:read');
       const { group } = await loadIssue(ctx, principal(request), request.params.id);
       const which = request.params.eventId;
-      let q = ctx.db.selectFrom('events').selectAll().where('group_id', '=', group.id);
-      if (which === 'latest' || which === 'recommended') q = q.orderBy('timestamp', 'desc').orderBy('id', 'desc');
-      else if (which === 'oldest') q = q.orderBy('timestamp', 'asc').orderBy('id', 'asc');
-      else q = q.where('event_id', '=', which.replace(/-/g, '').toLowerCase());
-      return detailed(ctx, await q.limit(1).executeTakeFirst());
+      const q = ctx.db.selectFrom('events').selectAll().where('group_id', '=', group.id);
+      if (which === 'latest' || which === 'recommended') return detailed(ctx, await q.orderBy('timestamp', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst());
+      if (which === 'oldest') return detailed(ctx, await q.orderBy('timestamp', 'asc').orderBy('id', 'asc').limit(1).executeTakeFirst());
+      const row = await eventById(ctx.db, ctx.services.database.dialect, group.project_id, which.replace(/-/g, '').toLowerCase());
+      return detailed(ctx, row?.group_id === group.id ? row : undefined);
     });
   }
 
@@ -115,7 +116,6 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext) {
     requireScope(principal(request), 'event:read');
     const { project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
     const id = request.params.eventId.replace(/-/g, '').toLowerCase();
-    const row = await ctx.db.selectFrom('events').selectAll().where('project_id', '=', project.id).where('event_id', '=', id).executeTakeFirst();
-    return detailed(ctx, row);
+    return detailed(ctx, await eventById(ctx.db, ctx.services.database.dialect, project.id, id));
   });
 }

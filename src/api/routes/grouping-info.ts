@@ -9,6 +9,7 @@
  * `?config=` parameter (one grouping config only) and the per-variant Seer similarity fields.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { eventById } from '../../db/event-ids.js';
 import { groupEvent, type GroupingComponent, type GroupingVariant } from '../../grouping/index.js';
 import type { NormalizedEvent } from '../../protocol/index.js';
 import { getEventBodies } from '../../services/nodestore/index.js';
@@ -59,7 +60,7 @@ export function groupingInfoRoutes(app: FastifyInstance, ctx: ApiContext) {
       requireScope(principal(request), 'event:read');
       const { project } = await loadProject(ctx, principal(request), request.params.org, request.params.project);
       const id = request.params.eventId.replace(/-/g, '').toLowerCase();
-      const row = await ctx.db.selectFrom('events').select(['project_id', 'event_id', 'received']).where('project_id', '=', project.id).where('event_id', '=', id).executeTakeFirst();
+      const row = await eventById(ctx.db, ctx.services.database.dialect, project.id, id);
       if (!row) throw notFound();
       const [stored] = (await getEventBodies(ctx.services.nodestore, [row])) as (NormalizedEvent | null)[];
       if (!stored || typeof stored !== 'object') throw notFound();
