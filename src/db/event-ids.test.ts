@@ -8,30 +8,18 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
 import { removeDir, tempDataDir } from '../../test/helpers/faultline.js';
-import { makeProject, servicesOn, testServices } from '../../test/helpers/services.js';
+import { eventTask, makeProject, servicesOn, testServices } from '../../test/helpers/services.js';
 import { loadConfig } from '../config/index.js';
 import { EventWorker } from '../pipeline/index.js';
 import type { Services } from '../services/index.js';
-import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
+import { INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { connect } from './connect.js';
 import { eventById, eventsByIds, RecentEventIds } from './event-ids.js';
 import { migrate } from './index.js';
 
 const hex = (n: number) => n.toString(16).padStart(32, '0');
 
-const task = (projectId: number, n: number) =>
-  encodeIngestTask({
-    v: 2,
-    itemType: 'event',
-    projectId,
-    keyId: 1,
-    receivedAt: Date.now(),
-    clientIp: null,
-    userAgent: null,
-    eventId: hex(n),
-    client: null,
-    payload: JSON.stringify({ message: `event number ${n}`, level: 'error', fingerprint: ['one issue'] }),
-  });
+const task = (projectId: number, n: number) => eventTask(projectId, hex(n), { message: `event number ${n}`, level: 'error', fingerprint: ['one issue'] });
 
 async function send(s: Services, projectId: number, ns: number[], batchSize = 100) {
   await s.queue.enqueue(INGEST_QUEUE, ns.map((n) => task(projectId, n)));

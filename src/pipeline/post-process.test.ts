@@ -8,13 +8,13 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
-import { makeProject, servicesOn } from '../../test/helpers/services.js';
+import { eventTask, makeProject, servicesOn } from '../../test/helpers/services.js';
 import type { Services } from '../services/index.js';
 import { A, C, F } from '../alerts/rules.js';
 import { insertReturningId } from '../db/sql.js';
 import { sendDigests } from '../notify/digest.js';
 import { NOTIFY_QUEUE } from '../notify/job.js';
-import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
+import { INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { EventWorker, PostProcessProcessor } from './index.js';
 import { eventNodeId, legacyEventNodeId } from '../services/nodestore/index.js';
 import { POST_PROCESS_QUEUE } from './post-process-task.js';
@@ -29,10 +29,6 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         s.database.db.insertInto('alert_rules').values({ project_id: projectId, label, environment, data: JSON.stringify(rule), created_by: null, date_added: Date.now() }),
         s.database.dialect,
       ))!;
-
-    /** An ingest task for an event of the project, as ingest queues it. */
-    const eventTask = (projectId: number, eventId: string, payload: Record<string, unknown>) =>
-      encodeIngestTask({ v: 2, itemType: 'event', projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify(payload) });
 
     /** A project with a "new issue" webhook rule and the post-process task of its first event. */
     async function firstEventWithRule(slug: string, eventId: string) {

@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
-import { makeProject, servicesOn } from '../../test/helpers/services.js';
+import { eventTask, makeProject, servicesOn } from '../../test/helpers/services.js';
 import { A, C } from '../alerts/rules.js';
 import type { Services } from '../services/index.js';
 import { encodeIngestTask, INGEST_QUEUE } from '../services/queue/ingest-task.js';
@@ -27,18 +27,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
     const services = servicesOn(makeDb);
 
     const task = (projectId: number, message: string, release: string, eventId: string, extra: Record<string, unknown> = {}) =>
-      encodeIngestTask({
-        v: 2,
-        itemType: 'event',
-        projectId,
-        keyId: 1,
-        receivedAt: Date.now(),
-        clientIp: null,
-        userAgent: null,
-        eventId,
-        client: null,
-        payload: JSON.stringify({ message, release, level: 'error', ...extra }),
-      });
+      eventTask(projectId, eventId, { message, release, level: 'error', ...extra });
 
     const drain = async (s: Services = services()) => {
       const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 100, leaseMs: 60_000 });
@@ -217,7 +206,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         contexts: { runtime: { name: 'node', version: 'v20.20.2' }, order: { customer: `customer-${n}` } },
       });
       const tasks = Array.from({ length: 12 }, (_, n) =>
-        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: id(n), client: null, payload: JSON.stringify(payload(n)) }),
+        eventTask(project.id, id(n), payload(n)),
       );
       await s.queue.enqueue(INGEST_QUEUE, tasks);
       await drain();
@@ -295,7 +284,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       });
       const send = async (projectId: number, events: [number, number][]) => {
         const tasks = events.map(([n, stack]) =>
-          encodeIngestTask({ v: 2, itemType: 'event', projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: id(n), client: null, payload: JSON.stringify(payload(n, stack)) }),
+          eventTask(projectId, id(n), payload(n, stack)),
         );
         await s.queue.enqueue(INGEST_QUEUE, tasks);
         await drain(s);
@@ -354,8 +343,7 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       const frames = (n: number, size: number) => Array.from({ length: size }, (_, d) => ({ function: `work${n}_${d}`, filename: `/srv/app/worker${n}.js`, lineno: 5 + d, in_app: true }));
       const THREADS = 300;
       const dump = { level: 'error', platform: 'node', message: 'thread dump', threads: { values: Array.from({ length: THREADS }, (_, t) => ({ id: t, name: `t${t}`, stacktrace: { frames: frames(1000 + t, 3) } })) } };
-      const task = (n: number, payload: unknown) =>
-        encodeIngestTask({ v: 2, itemType: 'event', projectId: project.id, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: id(n), client: null, payload: JSON.stringify(payload) });
+      const task = (n: number, payload: Record<string, unknown>) => eventTask(project.id, id(n), payload);
       // Distinct stacks first, so that the project has a dictionary and bodies refer to stored texts.
       await s.queue.enqueue(INGEST_QUEUE, Array.from({ length: 12 }, (_, n) => task(n, { level: 'error', platform: 'node', exception: { values: [{ type: 'E', value: 'x', stacktrace: { frames: frames(n, 30) } }] } })));
       await drain(s);

@@ -4,6 +4,7 @@ import { createServices, type Services } from '../../src/services/index.js';
 import { createProject, createProjectKey, getOrCreateOrganization } from '../../src/db/models/index.js';
 import { removeDir, tempDataDir } from './faultline.js';
 import { insertReturningId } from '../../src/db/sql.js';
+import { encodeIngestTask } from '../../src/services/queue/ingest-task.js';
 import { afterAll, beforeAll } from 'vitest';
 import type { TestDatabase } from './databases.js';
 
@@ -44,6 +45,11 @@ export async function makeProject(services: Services, org = 'acme', slug = 'app'
   const p = await createProject(db, o.id, slug);
   const key = await createProjectKey(db, p.id);
   return { org: o, project: p, key };
+}
+
+/** An ingest task for an event of the project, as ingest queues it. */
+export function eventTask(projectId: number, eventId: string, payload: Record<string, unknown>) {
+  return encodeIngestTask({ v: 2, itemType: 'event', projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, client: null, payload: JSON.stringify(payload) });
 }
 
 /** Inserts a bare issue row, for service tests that need one. */
