@@ -13,6 +13,7 @@
  * in memory (`RecentEventIds`), brought up to date from the table inside each save's write
  * transaction: with several writers on one file it still sees every committed event.
  */
+import { randomInt } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { Database, EventTable } from './schema.js';
@@ -41,13 +42,27 @@ export async function eventById(db: Db, dialect: Dialect, projectId: number, eve
   return (await eventsByIds(db, dialect, projectId, [eventId]))[0];
 }
 
+/** Seeds `tailKey`, so that no client can choose event ids that share a key. */
+const KEY_SEED = randomInt(2 ** 30);
+
+/**
+ * A 30-bit key for a project's event id (FNV-1a from a random seed): a small integer keeps the
+ * tail's 20,000 ids in about a third of the memory their strings took. Two ids can share a key;
+ * that only costs a lookup, since a key found is confirmed on the rows.
+ */
+function tailKey(projectId: number, eventId: string): number {
+  let h = (KEY_SEED ^ projectId) >>> 0;
+  for (let i = 0; i < eventId.length; i++) h = Math.imul(h ^ eventId.charCodeAt(i), 16777619);
+  return h & 0x3fffffff;
+}
+
 /** The ids of the tail (events not yet in `event_ids`) as one SQLite writer last read them. */
 export class RecentEventIds {
   /** @param mergeEvery tail length that makes `mergeIfDue` merge (tests use small ones) */
   constructor(private readonly mergeEvery = MERGE_EVERY) {}
 
-  /** `project:event_id` → events.id */
-  #ids = new Map<string, number>();
+  /** `tailKey` → the newest events.id with that key */
+  #ids = new Map<number, number>();
   /** The newest events.id read. */
   #seen = -1;
   #upto = -1;
@@ -63,14 +78,14 @@ export class RecentEventIds {
     }
     const rows = await trx.selectFrom('events').select(['id', 'project_id', 'event_id']).where('id', '>', this.#seen).execute();
     for (const r of rows) {
-      this.#ids.set(`${r.project_id}:${r.event_id}`, r.id);
+      this.#ids.set(tailKey(r.project_id, r.event_id), r.id);
       if (r.id > this.#seen) this.#seen = r.id;
     }
   }
 
-  /** Whether the tail may hold this `project:event_id` (a deleted event can leave its id here). */
-  has(key: string): boolean {
-    return this.#ids.has(key);
+  /** Whether the tail may hold this event id of the project (a deleted event can leave it here). */
+  has(projectId: number, eventId: string): boolean {
+    return this.#ids.has(tailKey(projectId, eventId));
   }
 
   get size(): number {
@@ -99,7 +114,7 @@ export async function knownEventIds(trx: Transaction<Database>, recent: RecentEv
   await recent.refresh(trx);
   const out = new Set<string>();
   for (const [projectId, ids] of byProject) {
-    for (const id of ids) if (recent.has(`${projectId}:${id}`)) out.add(`${projectId}:${id}`);
+    for (const id of ids) if (recent.has(projectId, id)) out.add(`${projectId}:${id}`);
     for (let i = 0; i < ids.length; i += 200) {
       const rows = await trx
         .selectFrom('event_ids')
