@@ -12,6 +12,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { buildCorpus } from './corpus.js';
 import { sendLoad } from './load.js';
 import { queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
+import { createAlertRules, webhookSink } from './run.js';
 import type { SqlTiming } from './sql-timing.js';
 
 interface ProfileNode {
@@ -141,10 +142,12 @@ export interface ProfileOptions {
   heap?: boolean;
   /** Also time the worker's SQLite statements (sql-timing.ts) and print them (embedded layout only). */
   sql?: boolean;
+  /** Give the project `bench --sweep`'s two alert rules, so every event is post-processed too. */
+  alertRules?: boolean;
 }
 
 export async function profileWorker(events: number, log: (m: string) => void, opts: ProfileOptions = {}): Promise<void> {
-  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000, heap = false, sql = false } = opts;
+  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000, heap = false, sql = false, alertRules = false } = opts;
   if (sql && scaleOut) throw new Error('--sql times SQLite statements: it needs the embedded layout');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
@@ -157,10 +160,11 @@ export async function profileWorker(events: number, log: (m: string) => void, op
   };
   const db = scaleOut ? await scaleOutEnv(env, scaleOut.postgresUrl, scaleOut.redisUrl) : null;
   const others: Proc[] = [];
+  let hooks: Awaited<ReturnType<typeof webhookSink>> | undefined;
   try {
     // The web role migrates a fresh database; it also serves the queue depth.
     if (db) others.push(await startRole('web', env));
-    const depth = db ? () => queueDepth(others[0].port!) : embeddedQueueDepth(dataDir);
+    const depth = db ? () => queueDepth(others[0].port!) : embeddedQueueDepth(dataDir, alertRules);
     const drained = async () => {
       while ((await depth()) > 0) await new Promise((r) => setTimeout(r, 100));
     };
@@ -172,6 +176,14 @@ export async function profileWorker(events: number, log: (m: string) => void, op
       const target = { port: ingest.port!, path: `/api/${project.id}/envelope/?sentry_key=${key}` };
       return sendLoad({ targets: [target], templates, concurrency: 32, durationMs: 3_600_000, maxEvents: n });
     };
+    if (alertRules) {
+      // Rules are made through the API, as a user would; the web role serves it for that moment.
+      hooks = await webhookSink();
+      const web = db ? others[0] : await startRole('web', env);
+      project = JSON.parse(runCli(['project', 'create', 'bench/app', '--json'], env)) as { id: string; dsn: string };
+      await createAlertRules(env, web.port!, hooks.url);
+      if (!db) await stopAll([web]);
+    }
     if (stored > 0) {
       log(`storing ${stored} events first (not profiled)`);
       const ingest = await startRole('ingest', env);
@@ -215,17 +227,22 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     }
   } finally {
     await stopAll(others);
+    await hooks?.close();
     await db?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-/** Tasks left in the embedded queue, read from queue.db directly (no server is running). */
-function embeddedQueueDepth(dataDir: string): () => Promise<number> {
+/**
+ * Tasks left in the embedded queue, read from queue.db directly (no server is running): the ingest
+ * queue's, and with `postProcess` the post-process queue's too.
+ */
+function embeddedQueueDepth(dataDir: string, postProcess = false): () => Promise<number> {
   let queue: BetterSqlite3.Database | null = null;
+  const queues = postProcess ? "('ingest', 'post-process')" : "('ingest')";
   return async () => {
     queue ??= new BetterSqlite3(path.join(dataDir, 'queue.db'), { readonly: true });
-    const n = (queue.prepare("SELECT COUNT(*) AS n FROM tasks WHERE queue = 'ingest'").get() as { n: number }).n;
+    const n = (queue.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE queue IN ${queues}`).get() as { n: number }).n;
     if (n === 0) {
       queue.close();
       queue = null; // opened again for a later fill (--stored)

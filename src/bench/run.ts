@@ -227,7 +227,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
 }
 
 /** A webhook receiver on loopback that answers every call at once. */
-async function webhookSink(): Promise<{ url: string; close(): Promise<void> }> {
+export async function webhookSink(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(200).end());
@@ -238,7 +238,7 @@ async function webhookSink(): Promise<{ url: string; close(): Promise<void> }> {
 }
 
 /** The `alertRules` option's rules, created through the API as a user would (Sentry's rule shape). */
-async function createAlertRules(env: NodeJS.ProcessEnv, port: number, hookUrl: string): Promise<void> {
+export async function createAlertRules(env: NodeJS.ProcessEnv, port: number, hookUrl: string): Promise<void> {
   const { token } = JSON.parse(runCli(['token', 'create', '--json', '--org', 'bench', '--scopes', 'project:read', 'project:write'], env)) as { token: string };
   const action = { id: 'sentry.rules.actions.notify_event_service.NotifyEventServiceAction', url: hookUrl };
   const rules = [

@@ -22,6 +22,7 @@ export function benchCommand(program: Command): void {
     .option('--heap', 'with --profile-worker: also sample where the worker allocates (collected objects included) and print it per event')
     .option('--sql', 'with --profile-worker: also time each of the worker\'s SQLite statements and print them per event')
     .option('--stored <events>', 'with --profile-worker: first store this many events (not profiled), to measure a grown database', '0')
+    .option('--alert-rules', "with --profile-worker: give the project the sweep's two alert rules, so that every event is post-processed too")
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
     .action(async (o) => {
       if (o.profileWorker) {
@@ -36,6 +37,7 @@ export function benchCommand(program: Command): void {
           keepDir: o.profileOut,
           scaleOut,
           stored: Number(o.stored),
+          alertRules: Boolean(o.alertRules),
           issues: Number(o.issues),
           corpusSize: Number(o.corpus),
           heap: Boolean(o.heap),
