@@ -20,10 +20,13 @@ export interface RuleSubject {
   firstSeen: number;
   isNew: boolean;
   isRegression: boolean;
-  /** Events of the issue since `since` (Unix ms), counted up to `cap` (enough to tell a threshold). */
-  countEvents(since: number, cap: number): Promise<number>;
-  /** Distinct users of the issue's events since `since`, counted up to `cap`. */
-  countUsers(since: number, cap: number): Promise<number>;
+  /**
+   * Events of the issue since `since` (Unix ms), counted up to `cap` (enough to tell a threshold);
+   * an answer below `cap` may be an upper bound of the count (the issue's lifetime count).
+   */
+  countEvents(since: number, cap: number): number | Promise<number>;
+  /** Distinct users of the issue's events since `since`, counted up to `cap` (likewise). */
+  countUsers(since: number, cap: number): number | Promise<number>;
   now: number;
 }
 

@@ -2,7 +2,8 @@
  * Post-processing on every SQL dialect: a rule's frequency window is claimed together with the
  * record of its fire and the queueing of its actions, so a step that fails in between leaves the
  * rule free for the retry. Rules read the event's level, environment and tags from the task; a
- * task queued by an earlier release finds them in its event's body.
+ * task queued by an earlier release finds them in its event's body. A frequency condition counts
+ * the events in its window, whatever the issue had before it.
  */
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -90,6 +91,33 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect((await s.queue.stats(NOTIFY_QUEUE)).ready).toBe(notifyAfterFirst);
       const fires = await db.selectFrom('rule_fires').select('event_id').where('rule_id', '=', ruleId).execute();
       expect(fires.map((f) => f.event_id)).toEqual([eventId]);
+    });
+
+    it("fires a frequency rule on the events in its window, not on the issue's older ones", async () => {
+      const s = services();
+      const db = s.database.db;
+      const { project } = await makeProject(s, 'pp', `window-${dialect}`);
+      // More than 2 events in an hour; no quiet period, so it fires whenever that holds.
+      const rule = { actionMatch: 'all', filterMatch: 'all', frequency: 0, conditions: [{ id: C.frequency, value: 2, interval: '1h' }], filters: [], actions: [{ id: A.webhook, url: 'http://127.0.0.1:9/hook' }] };
+      const ruleId = await addRule(s, project.id, 'window', rule);
+      const now = Date.now() / 1000;
+      const processor = new PostProcessProcessor(s, pino({ level: 'silent' }));
+      const fired: string[] = [];
+      // Two events from two hours ago, then three of now, arriving one after another.
+      for (const [n, timestamp] of [[1, now - 7200], [2, now - 7100], [3, now - 60], [4, now - 30], [5, now]]) {
+        const eventId = n.toString(16).padStart(32, 'b');
+        await s.queue.enqueue(INGEST_QUEUE, [eventTask(project.id, eventId, { message: 'in a window', timestamp })]);
+        const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 10, leaseMs: 60_000 });
+        while ((await worker.runOnce()) > 0);
+        for (const task of await s.queue.take(POST_PROCESS_QUEUE, 10, 60_000)) {
+          await processor.process(task);
+          await s.queue.ack([task.id]);
+        }
+        const fires = await db.selectFrom('rule_fires').select('event_id').where('rule_id', '=', ruleId).orderBy('id').execute();
+        fired.push(fires.map((f) => f.event_id.slice(-1)).join(''));
+      }
+      // The third event of the issue is only the first of the hour: the fifth is the third.
+      expect(fired).toEqual(['', '', '', '', '5']);
     });
 
     it('parks the fires of a noisy rule for the digest once it fired the threshold number of times', async () => {

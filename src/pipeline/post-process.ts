@@ -58,14 +58,38 @@ async function rulesFiredFor(db: Kysely<Database>, ruleIds: number[], eventId: s
 
 export class PostProcessProcessor extends QueueProcessor {
   readonly queue = POST_PROCESS_QUEUE;
+  // Every saved event of a project with alert rules comes through here: larger batches take and
+  // ack the queue less often per event.
+  override readonly batchSize = 100;
   readonly #ctx = createBatchContext(this.services);
+  /** The batch's tasks, decoded, and their issues, read in one query (`prepare`). */
+  #decoded = new Map<string, PostProcessTask>();
+  #groups = new Map<number, Group>();
+
+  protected override async prepare(tasks: QueueTask[]): Promise<void> {
+    this.#decoded.clear();
+    this.#groups.clear();
+    try {
+      for (const task of tasks) this.#decoded.set(task.id, decodePostProcessTask(task.payload));
+      const ids = [...new Set([...this.#decoded.values()].map((t) => t.groupId))];
+      const rows = await this.services.database.db.selectFrom('groups').selectAll().where('id', 'in', ids).execute();
+      for (const g of rows) this.#groups.set(g.id, g);
+    } catch (err) {
+      // Each task is then decoded and its issue read on its own, where a failure is that task's.
+      this.log.warn({ err }, 'reading a post-process batch at once failed');
+      this.#groups.clear();
+    }
+  }
 
   async process(task: QueueTask): Promise<void> {
-    const t = decodePostProcessTask(task.payload);
+    const t = this.#decoded.get(task.id) ?? decodePostProcessTask(task.payload);
     const db = this.services.database.db;
-    let group = await db.selectFrom('groups').selectAll().where('id', '=', t.groupId).executeTakeFirst();
+    let group = this.#groups.get(t.groupId) ?? (await db.selectFrom('groups').selectAll().where('id', '=', t.groupId).executeTakeFirst());
     if (!group) return; // deleted or merged away since
-    if (await processSnooze(db, group)) group = { ...group, status: 'unresolved' };
+    if (await processSnooze(db, group)) {
+      group = { ...group, status: 'unresolved' };
+      this.#groups.set(group.id, group);
+    }
     if (group.status !== 'unresolved') return;
     // The project's rules come with its cached settings (the rules API clears them on a change).
     const rules = (await this.#ctx.project(t.projectId))?.alertRules ?? [];
@@ -73,6 +97,11 @@ export class PostProcessProcessor extends QueueProcessor {
     const event = t.ruleEvent ?? (await this.#ruleEventFromBody(t));
     const now = Date.now();
     const firedBefore = t.redeliveredAfter ? await rulesFiredFor(db, rules.map((r) => r.id), t.eventId, t.redeliveredAfter) : new Set<number>();
+    // An issue with no more events (or users) in its whole life than a threshold cannot have more
+    // in any window of it, and most issues are small: their row answers without reading the events
+    // index. Only where the counters are written with the events (`buffer.transactional`); a
+    // deferred buffer's may lag behind them.
+    const lifetime = this.services.buffer.transactional;
     for (const rule of rules) {
       if (firedBefore.has(rule.id)) continue;
       const data = rule.data;
@@ -81,8 +110,8 @@ export class PostProcessProcessor extends QueueProcessor {
         firstSeen: Number(group.first_seen),
         isNew: t.isNew,
         isRegression: t.isRegression,
-        countEvents: (since: number, cap: number) => countEvents(db, group.id, since, cap),
-        countUsers: (since: number, cap: number) => countUsers(db, group.id, since, cap),
+        countEvents: (since: number, cap: number) => (lifetime && Number(group.times_seen) < cap ? Number(group.times_seen) : countEvents(db, group.id, since, cap)),
+        countUsers: (since: number, cap: number) => (lifetime && Number(group.users_seen) < cap ? Number(group.users_seen) : countUsers(db, group.id, since, cap)),
         now,
       };
       if (!(await rulePasses(data, rule.environment, subject))) continue;

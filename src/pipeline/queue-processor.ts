@@ -25,6 +25,12 @@ export abstract class QueueProcessor {
 
   abstract process(task: QueueTask): Promise<void>;
 
+  /**
+   * Called with each batch before its tasks are processed, for what they share (read once instead
+   * of once per task). Must not throw: `process` still handles each task on its own.
+   */
+  protected async prepare(_tasks: QueueTask[]): Promise<void> {}
+
   /** How long to wait before the next attempt of a failed task (ms). */
   retryDelayMs(_attempts: number): number {
     return 1_000;
@@ -43,6 +49,7 @@ export abstract class QueueProcessor {
   /** Processes one batch; returns how many tasks it took. */
   async runOnce(): Promise<number> {
     const tasks = await this.services.queue.take(this.queue, this.batchSize, this.leaseMs);
+    if (tasks.length) await this.prepare(tasks);
     const done: string[] = [];
     for (const task of tasks) {
       try {
