@@ -14,7 +14,7 @@ import { EventWorker } from '../pipeline/index.js';
 import type { Services } from '../services/index.js';
 import { INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { connect } from './connect.js';
-import { eventById, eventsByIds, RecentEventIds } from './event-ids.js';
+import { eventById, eventsByIds, eventsByIdsQuery, RecentEventIds } from './event-ids.js';
 import { migrate } from './index.js';
 
 const hex = (n: number) => n.toString(16).padStart(32, '0');
@@ -92,6 +92,14 @@ describe('events by id on SQLite, merged into their index in bulk', () => {
     await send(s, project.id, [2, 11]);
     expect(await savedIds(s, project.id)).toEqual(all.map(hex));
     expect(await timesSeen(s, project.id)).toBe(14);
+  });
+
+  it('reads only the tail for ids not merged yet, not every event of the project', async () => {
+    const s = services();
+    const { sql: text, parameters } = eventsByIdsQuery(s.database.db, 'sqlite', 1, [hex(1), hex(2)]).compile();
+    const plan = (s.database.sqlite!.prepare(`explain query plan ${text}`).all(...(parameters as unknown[])) as { detail: string }[]).map((r) => r.detail);
+    expect(plan).toEqual(expect.arrayContaining(['SEARCH events USING INTEGER PRIMARY KEY (rowid>?)', 'SEARCH event_ids USING PRIMARY KEY (project_id=? AND event_id=?)']));
+    expect(plan.filter((d) => d.startsWith('SCAN events') || d.includes('INDEX events_project'))).toEqual([]);
   });
 
   it('turns away an id another writer on the same file saved, merged or not', async () => {

@@ -26,15 +26,21 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** The project's events with these ids (at most a few hundred ids per call). */
 export async function eventsByIds(db: Db, dialect: Dialect, projectId: number, eventIds: string[]): Promise<Selectable<EventTable>[]> {
   if (eventIds.length === 0) return [];
-  if (dialect !== 'sqlite') return db.selectFrom('events').selectAll().where('project_id', '=', projectId).where('event_id', 'in', eventIds).execute();
+  return eventsByIdsQuery(db, dialect, projectId, eventIds).execute();
+}
+
+/** `eventsByIds`' query (exported for a test of its SQLite plan). */
+export function eventsByIdsQuery(db: Db, dialect: Dialect, projectId: number, eventIds: string[]) {
+  if (dialect !== 'sqlite') return db.selectFrom('events').selectAll().where('project_id', '=', projectId).where('event_id', 'in', eventIds);
   const merged = db.selectFrom('events').selectAll().where('id', 'in', db.selectFrom('event_ids').select('event').where('project_id', '=', projectId).where('event_id', 'in', eventIds));
   const tail = db
     .selectFrom('events')
     .selectAll()
     .where('id', '>', db.selectFrom('event_ids_merged').select('upto'))
-    .where('project_id', '=', projectId)
+    // `+`: SQLite would otherwise walk the project's index, every event it has, instead of the tail.
+    .where(sql<number>`+${sql.ref('project_id')}`, '=', projectId)
     .where('event_id', 'in', eventIds);
-  return merged.unionAll(tail).execute();
+  return merged.unionAll(tail);
 }
 
 /** The project's event with this id, if it has one. */
