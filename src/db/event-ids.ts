@@ -16,6 +16,7 @@
 import { randomInt } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
+import { inValues } from './sql.js';
 import type { Database, EventTable } from './schema.js';
 
 /** Tail length (events) past which a save merges the tail into `event_ids`. */
@@ -32,14 +33,14 @@ export async function eventsByIds(db: Db, dialect: Dialect, projectId: number, e
 /** `eventsByIds`' query (exported for a test of its SQLite plan). */
 export function eventsByIdsQuery(db: Db, dialect: Dialect, projectId: number, eventIds: string[]) {
   if (dialect !== 'sqlite') return db.selectFrom('events').selectAll().where('project_id', '=', projectId).where('event_id', 'in', eventIds);
-  const merged = db.selectFrom('events').selectAll().where('id', 'in', db.selectFrom('event_ids').select('event').where('project_id', '=', projectId).where('event_id', 'in', eventIds));
+  const merged = db.selectFrom('events').selectAll().where('id', 'in', db.selectFrom('event_ids').select('event').where('project_id', '=', projectId).where(inValues(dialect, 'event_id', eventIds, 'text')));
   const tail = db
     .selectFrom('events')
     .selectAll()
     .where('id', '>', db.selectFrom('event_ids_merged').select('upto'))
     // `+`: SQLite would otherwise walk the project's index, every event it has, instead of the tail.
     .where(sql<number>`+${sql.ref('project_id')}`, '=', projectId)
-    .where('event_id', 'in', eventIds);
+    .where(inValues(dialect, 'event_id', eventIds, 'text'));
   return merged.unionAll(tail);
 }
 
@@ -121,15 +122,8 @@ export async function knownEventIds(trx: Transaction<Database>, recent: RecentEv
   const out = new Set<string>();
   for (const [projectId, ids] of byProject) {
     for (const id of ids) if (recent.has(projectId, id)) out.add(`${projectId}:${id}`);
-    for (let i = 0; i < ids.length; i += 200) {
-      const rows = await trx
-        .selectFrom('event_ids')
-        .select('event_id')
-        .where('project_id', '=', projectId)
-        .where('event_id', 'in', ids.slice(i, i + 200))
-        .execute();
-      for (const r of rows) out.add(`${projectId}:${r.event_id}`);
-    }
+    const rows = await trx.selectFrom('event_ids').select('event_id').where('project_id', '=', projectId).where(inValues('sqlite', 'event_id', ids, 'text')).execute();
+    for (const r of rows) out.add(`${projectId}:${r.event_id}`);
   }
   return out;
 }

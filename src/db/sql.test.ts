@@ -2,14 +2,15 @@
  * `insertRows` on every SQL dialect: rows come back exactly as given, bytes included (on
  * PostgreSQL a column's bytes travel as one parameter, cut apart by offset and length), and the
  * conflict clause a caller adds still applies. On PostgreSQL, `lockRowsInOrder` holds the rows it
- * locks until the transaction ends.
+ * locks until the transaction ends. `inValues` matches exactly the rows whose column is one of
+ * the values, numbers or text.
  */
 import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
 import { servicesOn } from '../../test/helpers/services.js';
 import { columnTypes } from './dialect.js';
-import { insertIgnore, insertRows, lockRowsInOrder, upsert } from './sql.js';
+import { insertIgnore, insertRows, inValues, lockRowsInOrder, upsert } from './sql.js';
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
   describe(`insertRows on ${dialect}`, () => {
@@ -98,5 +99,20 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         }
       });
     }
+
+    it('selects the rows whose column is one of the values, numbers or text', async () => {
+      const { db, dialect: d } = services().database;
+      await db.schema.createTable('in_values_probe').addColumn('id', 'bigint', (c) => c.primaryKey()).addColumn('name', 'varchar(32)').execute();
+      try {
+        await db.insertInto('in_values_probe' as any).values([1, 2, 3, 40_000_000_000].map((id) => ({ id, name: `n'${id}` }))).execute();
+        const ids = async (where: ReturnType<typeof inValues>) =>
+          (await db.selectFrom('in_values_probe' as any).select('id').where(where).orderBy('id').execute()).map((r: any) => Number(r.id));
+        expect(await ids(inValues(d, 'id', [3, 1, 40_000_000_000, 7], 'bigint'))).toEqual([1, 3, 40_000_000_000]);
+        expect(await ids(inValues(d, 'name', ["n'2", 'n3', "n'3"], 'text'))).toEqual([2, 3]);
+        expect(await ids(inValues(d, 'id', [5], 'bigint'))).toEqual([]);
+      } finally {
+        await db.schema.dropTable('in_values_probe').execute();
+      }
+    });
   });
 }

@@ -104,6 +104,18 @@ export async function lockRowsInOrder(trx: Kysely<any>, dialect: Dialect, table:
 }
 
 /**
+ * `column IN (values)` with the values in one parameter where the database can take them so
+ * (SQLite `json_each`, PostgreSQL `= any(array)`): one statement text whatever their number. A list
+ * of `?` per value makes a statement for each count, and SQLite keeps each prepared (connect.ts).
+ * `values`: at least one. `pgType`: the array's PostgreSQL element type.
+ */
+export function inValues(dialect: Dialect, column: string, values: readonly (string | number)[], pgType: 'bigint' | 'text') {
+  if (dialect === 'sqlite') return sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
+  if (dialect === 'postgres') return sql<boolean>`${sql.ref(column)} = any(${values}::${sql.raw(pgType)}[])`;
+  return sql<boolean>`${sql.ref(column)} in (${sql.join(values)})`;
+}
+
+/**
  * Rows as a derived table `v` with the columns of `types` (PostgreSQL types), for one
  * `UPDATE ... FROM` over many rows instead of a statement per row: PostgreSQL gets `unnest` of one
  * array per column, SQLite `json_each` over one JSON parameter. Null on MySQL (callers loop).

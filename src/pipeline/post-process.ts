@@ -11,7 +11,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Group } from '../db/index.js';
 import { eventById } from '../db/event-ids.js';
-import { countUpTo, insertIgnore, dialectOfDb } from '../db/sql.js';
+import { countUpTo, dialectOfDb, insertIgnore, inValues } from '../db/sql.js';
 import { rulePasses, type RuleEvent } from '../alerts/evaluate.js';
 import type { RuleData } from '../alerts/rules.js';
 import { enqueueNotify } from '../notify/job.js';
@@ -72,7 +72,8 @@ export class PostProcessProcessor extends QueueProcessor {
     try {
       for (const task of tasks) this.#decoded.set(task.id, decodePostProcessTask(task.payload));
       const ids = [...new Set([...this.#decoded.values()].map((t) => t.groupId))];
-      const rows = await this.services.database.db.selectFrom('groups').selectAll().where('id', 'in', ids).execute();
+      const { db, dialect } = this.services.database;
+      const rows = await db.selectFrom('groups').selectAll().where(inValues(dialect, 'id', ids, 'bigint')).execute();
       for (const g of rows) this.#groups.set(g.id, g);
     } catch (err) {
       // Each task is then decoded and its issue read on its own, where a failure is that task's.

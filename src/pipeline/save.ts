@@ -270,13 +270,18 @@ async function savedBefore(trx: Transaction<Database>, dialect: Dialect, batch: 
 
 /**
  * On SQLite, where no unique key turns away an event id sent twice (db/event-ids.ts): the batch's
- * events the project already has, looked up only for the ids the index or the tail may hold.
+ * events the project already has, looked up only for the ids the index or the tail may hold
+ * (`all`: for every event of the batch, as after a redelivery).
  */
 async function savedBeforeSqlite(trx: Transaction<Database>, recent: RecentEventIds, batch: ProcessedEvent[], all: boolean) {
+  if (all) {
+    await recent.refresh(trx);
+    return savedBefore(trx, 'sqlite', batch);
+  }
   const ids = new Map<number, string[]>();
   for (const [projectId, items] of byProject(batch, (i) => i.project.id)) ids.set(projectId, items.map((i) => i.event.event_id));
   const known = await knownEventIds(trx, recent, ids);
-  const maybe = all ? batch : batch.filter((i) => known.has(`${i.project.id}:${i.event.event_id}`));
+  const maybe = batch.filter((i) => known.has(`${i.project.id}:${i.event.event_id}`));
   return maybe.length ? savedBefore(trx, 'sqlite', maybe) : new Map<string, never>();
 }
 
