@@ -110,6 +110,7 @@ export const SWEEP: { label: string; options: Partial<BenchOptions> }[] = [
   { label: 'no 50 KB events', options: { largeShare: 0 } },
   { label: '50 % 50 KB events', options: { largeShare: 0.5 } },
   { label: 'two alert rules', options: { alertRules: true } },
+  { label: 'idle drain on (`FAULTLINE_IDLE_DRAIN`)', options: { env: { FAULTLINE_IDLE_DRAIN: 'true' } } },
 ];
 
 /** Writes bench/results/scaling.json and the table between the scaling markers in docs/benchmarks.md. */

@@ -30,6 +30,8 @@ export interface BenchOptions {
    * real projects, and "processed" waits for post-processing too.
    */
   alertRules?: boolean;
+  /** Settings given to Faultline's processes as environment variables (the sweep's option rows). */
+  env?: Record<string, string>;
   postgresUrl?: string;
   redisUrl?: string;
   log?: (msg: string) => void;
@@ -110,7 +112,7 @@ async function watchQueue(port: number, redisUrl: string | null): Promise<{ stop
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_ADMIN_PASSWORD: 'bench-password' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, FAULTLINE_DATA_DIR: dataDir, FAULTLINE_ADMIN_PASSWORD: 'bench-password' };
   let benchDb: { url: string; drop(): Promise<void> } | null = null;
   if (opts.layout === 'postgres-redis') {
     if (!opts.postgresUrl || !opts.redisUrl) throw new Error('the postgres-redis layout needs a PostgreSQL and a Redis URL');
@@ -201,6 +203,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         largeShare: opts.largeShare,
         ...(opts.layout === 'postgres-redis' ? { workers: opts.workers ?? 1 } : {}),
         ...(opts.alertRules ? { alertRules: true } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
       },
       sent: load.sent,
       accepted: load.accepted,

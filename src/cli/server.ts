@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import { compressesQueue, fastifyTrustProxy, publicUrl, type Config } from '../config/index.js';
 import type { Services } from '../services/index.js';
-import type { EventWorker } from '../pipeline/index.js';
+import type { EventWorker, IdleDrain } from '../pipeline/index.js';
 import type { Scheduler } from '../tasks/scheduler.js';
 import { VERSION } from './version.js';
 import { POST_PROCESS_QUEUE } from '../pipeline/post-process-task.js';
@@ -81,12 +81,22 @@ export async function startServer(config: Config, services: Services, log: Logge
   let worker: EventWorker | null = null;
   let postProcessing: { stop(): Promise<void> } | null = null;
   let thread: WorkerThread | null = null;
+  let idleDrain: IdleDrain | null = null;
   if (roles.has('worker') && (roles.has('ingest') || roles.has('web')) && config.workerThread) {
     const threads = await Promise.all(Array.from({ length: config.workerThreads }, (_, i) => startWorkerThread(config, log, i)));
     thread = {
       notify: () => threads.forEach((t) => t.notify()),
       stop: async () => void (await Promise.all(threads.map((t) => t.stop()))),
     };
+    if (config.idleDrain) {
+      const { IdleDrain } = await import('../pipeline/index.js');
+      const { createServices } = await import('../services/index.js');
+      idleDrain = new IdleDrain(() => createServices(config, { migrate: false }), log.child({ role: 'idle-drain' }), {
+        batchSize: config.workerBatchSize,
+        leaseMs: config.queueLeaseMs,
+      });
+      idleDrain.start();
+    }
   } else if (roles.has('worker')) {
     const { EventWorker, startPostProcessing } = await import('../pipeline/index.js');
     worker = new EventWorker(services, log.child({ role: 'worker' }), {
@@ -105,7 +115,11 @@ export async function startServer(config: Config, services: Services, log: Logge
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   if (roles.has('ingest') || roles.has('web')) {
-    app = await buildApp(config, services, log, roles, () => (thread ? thread.notify() : worker?.notify()));
+    app = await buildApp(config, services, log, roles, () => {
+      idleDrain?.accepted();
+      if (thread) thread.notify();
+      else worker?.notify();
+    });
     url = await app.listen({ port: config.port, host: config.host });
   }
   return {
@@ -115,6 +129,7 @@ export async function startServer(config: Config, services: Services, log: Logge
     url,
     close: async () => {
       await app?.close();
+      await idleDrain?.stop();
       await thread?.stop();
       await worker?.stop();
       await postProcessing?.stop();

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const intFromEnv = z.coerce.number().int();
+/** `true`/`1` and `false`/`0`, as environment variables spell them, or a boolean from a config object. */
+const boolFromEnv = z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean());
 
 /** Size limits, together as Relay keeps them (relay-config `Limits`). */
 const limitsSchema = z.object({
@@ -54,9 +56,15 @@ export const configSchema = z.object({
   /** Log level (pino): fatal, error, warn, info, debug, trace, silent. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** In `faultline start`, run the worker in a thread of its own so ingest and processing use two cores. */
-  workerThread: z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean()).default(true),
+  workerThread: boolFromEnv.default(true),
   /** In `faultline start` with `workerThread`: how many worker threads process events. */
   workerThreads: intFromEnv.positive().default(1),
+  /**
+   * In `faultline start` with `workerThread`: while ingest is quiet, the main thread helps the
+   * worker thread(s) drain a backlog (src/pipeline/idle-drain.ts). Off by default: it costs about
+   * 70 MB of memory at its peak (docs/decisions.md).
+   */
+  idleDrain: boolFromEnv.default(false),
   /**
    * Events the worker takes from the queue per batch (one transaction per batch); unset: the
    * database's default (`DEFAULT_BATCH_SIZE` in src/pipeline/worker.ts).
@@ -120,6 +128,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_WORKER_BATCH_SIZE: 'workerBatchSize',
   FAULTLINE_WORKER_THREAD: 'workerThread',
   FAULTLINE_WORKER_THREADS: 'workerThreads',
+  FAULTLINE_IDLE_DRAIN: 'idleDrain',
   FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
   FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
   FAULTLINE_QUEUE_COMPRESSION: 'queueCompression',

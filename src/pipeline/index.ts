@@ -1,4 +1,5 @@
 export { EventWorker, type WorkerOptions } from './worker.js';
+export { IdleDrain } from './idle-drain.js';
 export { saveBatch, type ProcessedEvent } from './save.js';
 export { eventMessage } from './event-fields.js';
 export { PostProcessProcessor } from './post-process.js';

@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { loadConfig } from '../config/index.js';
+import { createServices, type Services } from '../services/index.js';
+import { INGEST_QUEUE } from '../services/queue/ingest-task.js';
+import { eventTask, makeProject } from '../../test/helpers/services.js';
+import { removeDir, sleep, tempDataDir } from '../../test/helpers/faultline.js';
+import { IdleDrain } from './idle-drain.js';
+
+const EVENTS = 450;
+const BATCH = 100;
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('IdleDrain: the main thread helping drain a backlog while ingest is quiet', () => {
+  let dataDir: string;
+  let services: Services;
+  let drain: IdleDrain;
+
+  beforeEach(async () => {
+    dataDir = tempDataDir();
+    const config = loadConfig({ dataDir }, {});
+    services = await createServices(config);
+    const { project } = await makeProject(services);
+    // A backlog as ingest leaves it when the worker thread falls behind: more than two batches.
+    const tasks = Array.from({ length: EVENTS }, (_, i) => {
+      const eventId = i.toString(16).padStart(32, '0');
+      return eventTask(project.id, eventId, { event_id: eventId, message: `${['cart', 'checkout', 'login'][i % 3]} failed`, level: 'error', platform: 'node' });
+    });
+    await services.queue.enqueue(INGEST_QUEUE, tasks);
+    // Connections of its own, as `faultline start` gives it.
+    drain = new IdleDrain(() => createServices(config, { migrate: false }), pino({ level: 'silent' }), { batchSize: BATCH, leaseMs: 60_000, checkMs: 100 });
+  });
+
+  afterEach(async () => {
+    await drain.stop();
+    await services.close();
+    removeDir(dataDir);
+  });
+
+  const savedEvents = async () => Number((await services.database.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('saves the whole backlog, grouped and acked, once no requests arrive', async () => {
+    drain.start();
+    await waitFor('the backlog to drain', async () => {
+      const stats = await services.queue.stats(INGEST_QUEUE);
+      return stats.ready === 0 && stats.leased === 0;
+    });
+    expect(await savedEvents()).toBe(EVENTS);
+    const groups = await services.database.db.selectFrom('groups').select(['title', 'times_seen']).orderBy('title').execute();
+    expect(groups.map((g) => [g.title, Number(g.times_seen)])).toEqual([
+      ['cart failed', 150],
+      ['checkout failed', 150],
+      ['login failed', 150],
+    ]);
+    expect((await services.queue.stats(INGEST_QUEUE)).dead).toBe(0);
+  });
+
+  it('leaves the backlog alone while ingest is busy, and drains it once requests stop', async () => {
+    // About 10,000 accepted requests a second, far above the quiet rate.
+    const busy = setInterval(() => {
+      for (let i = 0; i < 50; i++) drain.accepted();
+    }, 5);
+    try {
+      drain.start();
+      await sleep(800);
+      expect(await services.queue.stats(INGEST_QUEUE)).toMatchObject({ ready: EVENTS, leased: 0 });
+      expect(await savedEvents()).toBe(0);
+    } finally {
+      clearInterval(busy);
+    }
+    await waitFor('the backlog to drain', async () => (await services.queue.stats(INGEST_QUEUE)).ready === 0);
+    await drain.stop();
+    expect(await savedEvents()).toBe(EVENTS);
+  });
+});

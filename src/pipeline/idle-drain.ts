@@ -1,0 +1,114 @@
+/**
+ * The main thread of `faultline start` helping its worker thread drain a backlog while ingest is
+ * quiet. Under load the two threads already keep two cores busy (ingest on this one, the worker on
+ * the other), so this thread only helps once SDKs stop sending: after a burst, the backlog then
+ * drains on both cores instead of one, and events show up sooner. It is one more consumer of the
+ * ingest queue, with connections of its own, so its batches are leased, saved and acked exactly as
+ * the worker thread's are; SQLite takes the two writers' transactions one after the other.
+ */
+import type { Logger } from 'pino';
+import type { Services } from '../services/index.js';
+import { INGEST_QUEUE } from '../services/queue/ingest-task.js';
+import { DEFAULT_BATCH_SIZE, EventWorker, type WorkerOptions } from './worker.js';
+
+export interface IdleDrainOptions extends WorkerOptions {
+  /** Accepted requests per second below which ingest counts as quiet. */
+  quietRate?: number;
+  /** How often a quiet ingest looks for a backlog (ms). */
+  checkMs?: number;
+}
+
+/** Accepted requests per second at which ingest spends a few percent of its core. */
+const QUIET_RATE = 100;
+const CHECK_MS = 500;
+
+export class IdleDrain {
+  readonly #open: () => Promise<Services>;
+  readonly #log: Logger;
+  readonly #opts: IdleDrainOptions;
+  #services: Services | null = null;
+  #worker: EventWorker | null = null;
+  #accepted = 0;
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+
+  /** `open` gives the helper services (database and queue connections) of its own. */
+  constructor(open: () => Promise<Services>, log: Logger, opts: IdleDrainOptions) {
+    this.#open = open;
+    this.#log = log;
+    this.#opts = opts;
+  }
+
+  /** Counts an accepted request: ingest calls it for each. */
+  accepted(): void {
+    this.#accepted++;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run().catch((err) => this.#log.error({ err }, 'idle drain stopped'));
+  }
+
+  /** Stops after the batch in hand is saved and acked. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+    await this.#worker?.stop();
+    await this.#services?.close();
+  }
+
+  async #run(): Promise<void> {
+    const checkMs = this.#opts.checkMs ?? CHECK_MS;
+    const quietRate = this.#opts.quietRate ?? QUIET_RATE;
+    while (this.#running) {
+      const before = this.#accepted;
+      await this.#sleep(checkMs);
+      if (!this.#running || ((this.#accepted - before) * 1000) / checkMs >= quietRate) continue;
+      try {
+        await this.#drain(quietRate);
+      } catch (err) {
+        this.#log.error({ err }, 'idle drain batch failed');
+      }
+    }
+  }
+
+  /** Takes batches while a backlog is left (at least two batches' worth) and ingest stays quiet. */
+  async #drain(quietRate: number): Promise<void> {
+    this.#services ??= await this.#open();
+    const services = this.#services;
+    this.#worker ??= new EventWorker(services, this.#log, this.#opts);
+    const worker = this.#worker;
+    const batch = this.#opts.batchSize ?? DEFAULT_BATCH_SIZE[services.database.dialect];
+    const backlog = (await services.queue.stats(INGEST_QUEUE)).ready;
+    if (backlog < 2 * batch) return;
+    this.#log.debug({ backlog }, 'ingest is quiet: helping drain the backlog');
+    let taken = 0;
+    let since = performance.now();
+    let before = this.#accepted;
+    while (this.#running) {
+      const n = await worker.runOnce();
+      taken += n;
+      if (n < batch) break; // the worker thread keeps up from here
+      const now = performance.now();
+      if (now - since >= 250) {
+        if (((this.#accepted - before) * 1000) / (now - since) >= quietRate) break;
+        since = now;
+        before = this.#accepted;
+      }
+    }
+    this.#log.debug({ taken }, 'stopped helping drain the backlog');
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    }).finally(() => (this.#wake = null));
+  }
+}
