@@ -50,9 +50,10 @@ const known = new LRUCache<string, KnownStack>({ max: 10_000 });
  * stack and grouping result, where an array of them took about 250 bytes for 30 frames.
  */
 export function inAppFlags(values: readonly (boolean | null)[]): string {
-  let out = '';
-  for (const v of values) out += v === true ? 't' : v === false ? 'f' : 'n';
-  return out;
+  // Joined, not built with `+=`: V8 keeps a string built a character at a time as a chain of
+  // concatenations, 32 bytes per character, for as long as the memos keep it (12 MB of the
+  // worker's 54 MB of live heap with 10,000 stacks remembered).
+  return values.map((v) => (v === true ? 't' : v === false ? 'f' : 'n')).join('');
 }
 
 /** The `in_app` value at `index` of `inAppFlags` text. */
