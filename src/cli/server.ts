@@ -151,7 +151,7 @@ interface WorkerThread {
 async function startWorkerThread(config: Config, log: Logger, index: number): Promise<WorkerThread> {
   const { Worker } = await import('node:worker_threads');
   // A small young generation: the worker's garbage is per batch, and the default (16 MB semi-spaces
-  // per isolate) costs resident memory without making the worker faster (docs/benchmarks.md).
+  // per isolate) costs resident memory without making the worker faster (docs/decisions.md).
   const thread = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: { config, spare: index > 0 }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   let stopping = false;
   thread.on('error', (err) => {
