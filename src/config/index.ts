@@ -61,8 +61,8 @@ export const configSchema = z.object({
   workerThreads: intFromEnv.positive().default(1),
   /**
    * In `faultline start` with `workerThread`: while ingest is quiet, the main thread helps the
-   * worker thread(s) drain a backlog (src/pipeline/idle-drain.ts). Off by default: it costs about
-   * 70 MB of memory at its peak (docs/decisions.md).
+   * worker thread(s) drain a backlog (src/pipeline/idle-drain.ts). Off by default: it cost 47–91 MB
+   * more memory at the peak in the benchmark (docs/decisions.md).
    */
   idleDrain: boolFromEnv.default(false),
   /**

@@ -58,6 +58,9 @@ export class IdleDrain {
     await this.#loop;
     await this.#worker?.stop();
     await this.#services?.close();
+    // Stopping twice (tests, a second shutdown signal) must not close the connections twice.
+    this.#worker = null;
+    this.#services = null;
   }
 
   async #run(): Promise<void> {
