@@ -94,6 +94,7 @@ export async function startServer(config: Config, services: Services, log: Logge
       idleDrain = new IdleDrain(() => createServices(config, { migrate: false }), log.child({ role: 'idle-drain' }), {
         batchSize: config.workerBatchSize,
         leaseMs: config.queueLeaseMs,
+        maxRssMb: config.idleDrainMaxRssMb,
       });
       idleDrain.start();
     }

@@ -61,10 +61,13 @@ export const configSchema = z.object({
   workerThreads: intFromEnv.positive().default(1),
   /**
    * In `faultline start` with `workerThread`: while ingest is quiet, the main thread helps the
-   * worker thread(s) drain a backlog (src/pipeline/idle-drain.ts). Off by default: it cost 47–91 MB
-   * more memory at the peak in the benchmark (docs/decisions.md).
+   * worker thread(s) drain a backlog (src/pipeline/idle-drain.ts). Off by default: it cost 30–40 MB
+   * more memory at the peak in the benchmark, for a gain within the machine's noise on most runs
+   * (docs/decisions.md).
    */
   idleDrain: boolFromEnv.default(false),
+  /** The idle drain stops, and does not start, while the process's resident memory is above this (MB). */
+  idleDrainMaxRssMb: intFromEnv.positive().default(280),
   /**
    * Events the worker takes from the queue per batch (one transaction per batch); unset: the
    * database's default (`DEFAULT_BATCH_SIZE` in src/pipeline/worker.ts).
@@ -129,6 +132,7 @@ export const ENV_VARS: Record<string, string> = {
   FAULTLINE_WORKER_THREAD: 'workerThread',
   FAULTLINE_WORKER_THREADS: 'workerThreads',
   FAULTLINE_IDLE_DRAIN: 'idleDrain',
+  FAULTLINE_IDLE_DRAIN_MAX_RSS_MB: 'idleDrainMaxRssMb',
   FAULTLINE_QUEUE_LEASE_MS: 'queueLeaseMs',
   FAULTLINE_QUEUE_MAX_ATTEMPTS: 'queueMaxAttempts',
   FAULTLINE_QUEUE_COMPRESSION: 'queueCompression',

@@ -5,7 +5,7 @@ import { createServices, type Services } from '../services/index.js';
 import { INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { eventTask, makeProject } from '../../test/helpers/services.js';
 import { removeDir, sleep, tempDataDir } from '../../test/helpers/faultline.js';
-import { IdleDrain } from './idle-drain.js';
+import { IdleDrain, type IdleDrainOptions } from './idle-drain.js';
 
 const EVENTS = 450;
 const BATCH = 100;
@@ -35,8 +35,12 @@ describe('IdleDrain: the main thread helping drain a backlog while ingest is qui
     });
     await services.queue.enqueue(INGEST_QUEUE, tasks);
     // Connections of its own, as `faultline start` gives it.
-    drain = new IdleDrain(() => createServices(config, { migrate: false }), pino({ level: 'silent' }), { batchSize: BATCH, leaseMs: 60_000, checkMs: 100 });
+    drain = helper();
   });
+
+  // The test runner's own memory is no measure of a server's: no limit unless a test sets one.
+  const helper = (opts: Partial<IdleDrainOptions> = {}) =>
+    new IdleDrain(() => createServices(loadConfig({ dataDir }, {}), { migrate: false }), pino({ level: 'silent' }), { batchSize: BATCH, leaseMs: 60_000, checkMs: 100, maxRssMb: 1_000_000, ...opts });
 
   afterEach(async () => {
     await drain.stop();
@@ -78,5 +82,26 @@ describe('IdleDrain: the main thread helping drain a backlog while ingest is qui
     await waitFor('the backlog to drain', async () => (await services.queue.stats(INGEST_QUEUE)).ready === 0);
     await drain.stop();
     expect(await savedEvents()).toBe(EVENTS);
+  });
+
+  it('collects its garbage in full as its heap grows, and still saves every event', async () => {
+    await drain.stop();
+    drain = helper({ gcEveryMb: 0.001 });
+    drain.start();
+    await waitFor('the backlog to drain', async () => (await services.queue.stats(INGEST_QUEUE)).ready === 0);
+    await drain.stop();
+    expect(await savedEvents()).toBe(EVENTS);
+    // Every batch grows the heap by more than a kilobyte, and the end of helping collects once more.
+    expect(drain.collections).toBeGreaterThan(EVENTS / BATCH);
+  });
+
+  it('does not help while the process holds more memory than its limit', async () => {
+    await drain.stop();
+    drain = helper({ maxRssMb: 1 });
+    drain.start();
+    await sleep(800);
+    expect(await services.queue.stats(INGEST_QUEUE)).toMatchObject({ ready: EVENTS, leased: 0 });
+    expect(await savedEvents()).toBe(0);
+    expect(drain.collections).toBe(0);
   });
 });

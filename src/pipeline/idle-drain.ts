@@ -5,7 +5,15 @@
  * drains on both cores instead of one, and events show up sooner. It is one more consumer of the
  * ingest queue, with connections of its own, so its batches are leased, saved and acked exactly as
  * the worker thread's are; SQLite takes the two writers' transactions one after the other.
+ *
+ * Memory: the events this thread prepares pass through its own V8 heap, which V8 lets grow to twice
+ * what survived its last full collection before collecting again; left to itself, helping took the
+ * main thread's heap from about 45 to 100 MB. So the helper collects its garbage itself, in full,
+ * each time its heap has grown by `gcEveryMb` (about 50 ms, with ingest quiet), and it does not help
+ * while the process's resident memory is above `maxRssMb`.
  */
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Logger } from 'pino';
 import type { Services } from '../services/index.js';
 import { INGEST_QUEUE } from '../services/queue/ingest-task.js';
@@ -16,11 +24,36 @@ export interface IdleDrainOptions extends WorkerOptions {
   quietRate?: number;
   /** How often a quiet ingest looks for a backlog (ms). */
   checkMs?: number;
+  /** Growth of this thread's heap (MB) after which the helper collects it in full. */
+  gcEveryMb?: number;
+  /** Resident memory of the process (MB) above which the helper stops, and does not start. */
+  maxRssMb?: number;
 }
 
 /** Accepted requests per second at which ingest spends a few percent of its core. */
 const QUIET_RATE = 100;
 const CHECK_MS = 500;
+/**
+ * Measured with `bench --layout embedded`: collecting every 16 MB held the process's peak at
+ * 260–271 MB against 272–310 without, for about 25 µs of collection per event helped.
+ */
+const GC_EVERY_MB = 16;
+const MAX_RSS_MB = 280;
+
+/**
+ * V8's full collection for this thread. Node gives it only to a process started with
+ * `--expose-gc`; setting the flag makes new contexts get `gc`, so it is taken from one and the flag
+ * cleared again.
+ */
+function fullGc(): () => void {
+  if (typeof globalThis.gc === 'function') return globalThis.gc as () => void;
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as () => void;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}
 
 export class IdleDrain {
   readonly #open: () => Promise<Services>;
@@ -32,12 +65,21 @@ export class IdleDrain {
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  #gc: (() => void) | null = null;
+  /** This thread's heap in use after the helper's last full collection (bytes). */
+  #heapAfterGc = 0;
+  #collections = 0;
 
   /** `open` gives the helper services (database and queue connections) of its own. */
   constructor(open: () => Promise<Services>, log: Logger, opts: IdleDrainOptions) {
     this.#open = open;
     this.#log = log;
     this.#opts = opts;
+  }
+
+  /** Full collections the helper has run (tests, diagnostics). */
+  get collections(): number {
+    return this.#collections;
   }
 
   /** Counts an accepted request: ingest calls it for each. */
@@ -86,15 +128,22 @@ export class IdleDrain {
     const worker = this.#worker;
     const batch = this.#opts.batchSize ?? DEFAULT_BATCH_SIZE[services.database.dialect];
     const backlog = (await services.queue.stats(INGEST_QUEUE)).ready;
-    if (backlog < 2 * batch) return;
+    if (backlog < 2 * batch || this.#overMemory()) return;
     this.#log.debug({ backlog }, 'ingest is quiet: helping drain the backlog');
+    this.#gc ??= fullGc();
+    this.#heapAfterGc ||= getHeapStatistics().used_heap_size;
     let taken = 0;
     let since = performance.now();
     let before = this.#accepted;
     while (this.#running) {
       const n = await worker.runOnce();
       taken += n;
+      this.#collectIfGrown();
       if (n < batch) break; // the worker thread keeps up from here
+      if (this.#overMemory()) {
+        this.#log.debug({ rssMb: Math.round(process.memoryUsage.rss() / 1e6) }, 'idle drain: resident memory above its limit');
+        break;
+      }
       const now = performance.now();
       if (now - since >= 250) {
         if (((this.#accepted - before) * 1000) / (now - since) >= quietRate) break;
@@ -102,7 +151,24 @@ export class IdleDrain {
         before = this.#accepted;
       }
     }
+    // What it prepared is garbage now: collected at once, the heap it grew shrinks before the next burst.
+    this.#collect();
     this.#log.debug({ taken }, 'stopped helping drain the backlog');
+  }
+
+  #collectIfGrown(): void {
+    const grown = getHeapStatistics().used_heap_size - this.#heapAfterGc;
+    if (grown >= (this.#opts.gcEveryMb ?? GC_EVERY_MB) * 1e6) this.#collect();
+  }
+
+  #collect(): void {
+    this.#gc!();
+    this.#collections++;
+    this.#heapAfterGc = getHeapStatistics().used_heap_size;
+  }
+
+  #overMemory(): boolean {
+    return process.memoryUsage.rss() > (this.#opts.maxRssMb ?? MAX_RSS_MB) * 1e6;
   }
 
   #sleep(ms: number): Promise<void> {
