@@ -30,6 +30,8 @@ export interface EventView {
   dropped: DroppedNote[];
   /** Stack trace rules in effect: the built-in ones, then the project's. */
   rules: readonly Rule[];
+  /** Only hashes, title and metadata will be read (`GroupingOptions.hashesOnly`). */
+  hashesOnly: boolean;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -42,7 +44,7 @@ function framesOf(stack: unknown, platform: string, path: string, dropped: Dropp
 }
 
 /** Builds the grouping view of an event. Never throws on malformed input. */
-export function buildEventView(event: NormalizedEvent, rules: readonly Rule[] = DEFAULT_RULES): EventView {
+export function buildEventView(event: NormalizedEvent, rules: readonly Rule[] = DEFAULT_RULES, hashesOnly = false): EventView {
   const dropped: DroppedNote[] = [];
   const platform = str(event.platform) ?? 'other';
   const exceptions = readExceptions(event.exception, platform, dropped, rules);
@@ -70,7 +72,7 @@ export function buildEventView(event: NormalizedEvent, rules: readonly Rule[] = 
   } else if (isRecord(event.tags)) {
     for (const [k, v] of Object.entries(event.tags)) tags.push([k, typeof v === 'string' ? v : null]);
   }
-  return { event, platform, exceptions, stacktrace, threads, logentry, tags, dropped, rules };
+  return { event, platform, exceptions, stacktrace, threads, logentry, tags, dropped, rules, hashesOnly };
 }
 
 /** Every prepared frame of the event: exceptions, then the top-level stack, then threads. */

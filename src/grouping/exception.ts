@@ -61,8 +61,13 @@ function nsErrorValue(value: unknown): string {
   return String(value);
 }
 
-/** Builds the exception component per variant for one exception. */
-export function singleException(exc: GroupingException, platform: string, rules: readonly Rule[] = DEFAULT_RULES): ComponentsByVariant {
+/**
+ * Builds the exception component per variant for one exception. With `hashesOnly`, a value that
+ * the stack trace or ns-error takes precedence over is left empty: it can never contribute, and
+ * normalizing it (a pass of the parameterization regexes over the message) was a tenth of
+ * grouping a stack not seen before.
+ */
+export function singleException(exc: GroupingException, platform: string, rules: readonly Rule[] = DEFAULT_RULES, hashesOnly = false): ComponentsByVariant {
   const type = makeComponent('type', exc.type ? [exc.type] : []);
   let nsError: GroupingComponent | null = null;
   if (exc.mechanism) {
@@ -78,15 +83,18 @@ export function singleException(exc: GroupingException, platform: string, rules:
     : new Map([['!app', makeComponent('stacktrace')]]);
 
   const out: ComponentsByVariant = new Map();
-  const normalized = exc.value !== null ? normalizeMessage(exc.value) : '';
+  let normalizedValue: string | undefined;
   for (const [variant, stack] of stacks) {
     const value = makeComponent('value');
-    if (normalized) updateComponent(value, { values: [normalized], hint: exc.value !== normalized ? 'stripped event-specific values' : null });
-    if (stack.contributes && value.contributes) {
-      updateComponent(value, { contributes: false, hint: 'ignored because stacktrace takes precedence' });
-    }
-    if (nsError?.contributes && value.contributes) {
-      updateComponent(value, { contributes: false, hint: 'ignored because ns-error info takes precedence' });
+    if (!hashesOnly || !(stack.contributes || nsError?.contributes)) {
+      const normalized = (normalizedValue ??= exc.value !== null ? normalizeMessage(exc.value) : '');
+      if (normalized) updateComponent(value, { values: [normalized], hint: exc.value !== normalized ? 'stripped event-specific values' : null });
+      if (stack.contributes && value.contributes) {
+        updateComponent(value, { contributes: false, hint: 'ignored because stacktrace takes precedence' });
+      }
+      if (nsError?.contributes && value.contributes) {
+        updateComponent(value, { contributes: false, hint: 'ignored because ns-error info takes precedence' });
+      }
     }
     const values = nsError ? [stack, type, nsError, value] : [stack, type, value];
     out.set(variant, makeComponent('exception', values));
@@ -186,9 +194,10 @@ export function chainedException(
   platform: string,
   python3Sdk: boolean,
   rules: readonly Rule[] = DEFAULT_RULES,
+  hashesOnly = false,
 ): { variants: ComponentsByVariant; mainExceptionId: number | null } {
   const components = new Map<GroupingException, ComponentsByVariant>();
-  for (const exc of all) components.set(exc, singleException(exc, platform, rules));
+  for (const exc of all) components.set(exc, singleException(exc, platform, rules, hashesOnly));
   const filtered = filterExceptionGroups(all, components, python3Sdk);
   const exceptions = filtered.exceptions;
   let mainExceptionId = filtered.mainExceptionId ?? null;

@@ -139,6 +139,41 @@ describe('title, culprit, metadata', () => {
   });
 });
 
+describe('hashesOnly', () => {
+  const frames = [
+    { function: 'main', filename: 'app.js', module: 'app', in_app: true, lineno: 1 },
+    { function: 'loadUser', filename: 'users.js', module: 'users', in_app: true, lineno: 9 },
+  ];
+  type Node = { id: string; values: (Node | string)[] };
+  const valueOf = (node: unknown): unknown[] | undefined => {
+    const n = node as Node;
+    if (n.id === 'value') return n.values;
+    for (const child of n.values) {
+      const found = typeof child === 'object' ? valueOf(child) : undefined;
+      if (found) return found;
+    }
+    return undefined;
+  };
+
+  test('leaves out the normalized value a stack trace takes precedence over, with the same hashes and title', () => {
+    const e = () => event({ exception: { values: [{ type: 'NotFound', value: 'user 4711 not found', stacktrace: { frames } }] } });
+    const full = groupEvent(e());
+    const lean = groupEvent(e(), { hashesOnly: true });
+    expect(valueOf(full.variants.app.component)).toEqual(['user <int> not found']);
+    expect(valueOf(lean.variants.app.component)).toEqual([]);
+    expect(lean.hashes).toEqual(full.hashes);
+    expect([lean.title, lean.metadata]).toEqual([full.title, full.metadata]);
+  });
+
+  test('still normalizes a value that contributes', () => {
+    const e = () => event({ exception: { values: [{ type: 'NotFound', value: 'user 4711 not found' }] } });
+    const full = groupEvent(e());
+    const lean = groupEvent(e(), { hashesOnly: true });
+    expect(lean.hashes).toEqual(full.hashes);
+    expect(lean.hashes).toEqual([md5('NotFound', 'user <int> not found')]);
+  });
+});
+
 describe('robustness', () => {
   test('never throws on malformed input and notes what it dropped', () => {
     const e = event({

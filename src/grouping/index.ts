@@ -64,6 +64,12 @@ export interface GroupingOptions {
   fingerprintingRules?: string;
   /** The project's stack trace rules text (Sentry's `groupingEnhancements`); applied after the built-in rules. */
   stacktraceRules?: string;
+  /**
+   * Only the hashes, title and metadata are read, not the variants' component trees: leaves out
+   * what only a tree shows, such as the normalized text of an exception value that a stack trace
+   * takes precedence over. Hashes, title and metadata are the same either way.
+   */
+  hashesOnly?: boolean;
 }
 
 const HASH_RE = /^[0-9a-f]{32}$/;
@@ -171,7 +177,7 @@ function computeVariants(view: EventView, fingerprint: string[], matched: Finger
 }
 
 function groupEventUnsafe(event: NormalizedEvent, options: GroupingOptions): GroupingResult {
-  const view = buildEventView(event, stackRules(options.stacktraceRules));
+  const view = buildEventView(event, stackRules(options.stacktraceRules), options.hashesOnly ?? false);
   let fingerprint = clientFingerprint(event);
   const info: NonNullable<GroupingResult['fingerprintInfo']> = {};
   if (fingerprint && !(fingerprint.length === 1 && parseFingerprintVariable(fingerprint[0]) === 'default')) {

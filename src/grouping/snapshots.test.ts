@@ -25,6 +25,11 @@ describe('Sentry newstyle:2023-01-11 snapshots', () => {
       const got: Record<string, string | null> = {};
       for (const key of Object.keys(want)) got[key] = result.variants[key]?.hash ?? null;
       expect(got).toEqual(want);
+      // What the pipeline asks for: the same hashes, title and metadata without the trees' extras.
+      const lean = groupEvent(toNormalizedEvent(input), { fingerprintingRules: _rules, stacktraceRules: grouping?.enhancements, hashesOnly: true });
+      for (const key of Object.keys(want)) got[key] = lean.variants[key]?.hash ?? null;
+      expect(got).toEqual(want);
+      expect({ hashes: lean.hashes, title: lean.title, culprit: lean.culprit, metadata: lean.metadata }).toEqual({ hashes: result.hashes, title: result.title, culprit: result.culprit, metadata: result.metadata });
     });
   }
 });

@@ -135,7 +135,7 @@ const STRATEGIES: Strategy[] = [
       if (view.exceptions.length === 0) return null;
       const sdk = view.event.sdk;
       const python3 = view.event.platform === 'python' && !!sdk && typeof sdk.version === 'string' && sdk.version.startsWith('3');
-      const result = chainedException(view.exceptions, view.platform, python3, view.rules);
+      const result = chainedException(view.exceptions, view.platform, python3, view.rules, view.hashesOnly);
       state.mainExceptionId = result.mainExceptionId;
       return result.variants;
     },

@@ -65,7 +65,8 @@ function apply(event: NormalizedEvent, entry: MemoEntry, ownValue = false): Even
 }
 
 export function groupNormalizedEvent(event: NormalizedEvent, project: ProjectSettings): EventGrouping {
-  const options = { fingerprintingRules: project.fingerprintingRules, stacktraceRules: project.groupingEnhancements };
+  // hashesOnly: the pipeline keeps no component trees (grouping-info builds its own).
+  const options = { fingerprintingRules: project.fingerprintingRules, stacktraceRules: project.groupingEnhancements, hashesOnly: true };
   // The digests are taken before the in_app defaults: they are a function of the same input.
   const shapeKey = valueMayBeIgnored(event, options) ? groupingInputKey(event, options, true) : null;
   let key: string | null = null;
