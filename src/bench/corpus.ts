@@ -4,8 +4,10 @@
  * the rest with it, none with `abs_path`), breadcrumbs, the SDK's contexts, integrations and the
  * application's modules, tags and a user; spread over a chosen number of distinct issues; some
  * gzipped; some about 50 KB. Deterministic (seeded) so runs compare; the load generator then gives every send
- * its own event id, its own number in the exception message, as real messages carry ids, and the
- * current time as its timestamp, as an SDK stamps an error when it happens.
+ * its own event id, its own trace and span ids (in the envelope header's trace context and the
+ * event's), as a server SDK starts a trace per request, its own number in the exception message, as
+ * real messages carry ids, and the current time as its timestamp, as an SDK stamps an error when it
+ * happens.
  */
 import type { Template } from './load.js';
 
@@ -26,6 +28,10 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Placeholders for the trace context's ids, which the load generator replaces per send. */
+const TRACE_ID = '7d8852f414de4deaa6315de040443340';
+const SPAN_ID = '8c2783244d0cdefe';
 
 /** The number in each exception message ("cart 004711 failed"), rewritten per send like an id would be. */
 const MESSAGE_DIGITS = 6;
@@ -89,7 +95,8 @@ export function buildEvent(rand: () => number, issue: number, large: boolean, re
     },
     breadcrumbs: Array.from({ length: 12 }, (_, i) => ({ timestamp: Date.now() / 1000 - 12 + i, category: i % 2 ? 'http' : 'console', message: `GET /api/${WORDS[i % WORDS.length]}/${i} 200`, level: 'info' })),
     contexts: {
-      trace: { trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) },
+      // Patched per send (load.ts): a server SDK starts a trace per request.
+      trace: { trace_id: TRACE_ID, span_id: SPAN_ID },
       runtime: { name: 'node', version: 'v20.20.2' },
       app: { app_start_time: '2026-12-01T08:00:00.000Z', app_memory: memory, free_memory: 24_000_000_000 - memory },
       os: { kernel_version: '6.1.0-18-amd64', name: 'Debian', version: '12.11' },
@@ -113,7 +120,9 @@ export function buildCorpus(opts: CorpusOptions): Template[] {
     const issue = Math.floor(rand() * opts.issues);
     const large = rand() < opts.largeShare;
     const ev = buildEvent(rand, issue, large, `bench@${1 + (i % 3)}.0.0`);
-    let text = `{"event_id":"${ev.event_id}","sent_at":"${new Date().toISOString()}"}\n{"type":"event"}\n${JSON.stringify(ev)}\n`;
+    // The envelope header carries the trace's dynamic sampling context, as @sentry/node sends it.
+    const trace = { environment: ev.environment, release: ev.release, trace_id: TRACE_ID };
+    let text = `{"event_id":"${ev.event_id}","sent_at":"${new Date().toISOString()}","sdk":{"name":"sentry.javascript.node","version":"11.12.0"},"trace":${JSON.stringify(trace)}}\n{"type":"event"}\n${JSON.stringify(ev)}\n`;
     // The timestamp at a fixed width (seconds with 3 decimals; JSON drops trailing zeros).
     const stamp = `"timestamp":${JSON.stringify(ev.timestamp)},"release"`;
     const fixed = `"timestamp":${ev.timestamp.toFixed(3)},"release"`;
@@ -122,7 +131,10 @@ export function buildCorpus(opts: CorpusOptions): Template[] {
     const timestampOffset = text.indexOf(fixed) + '"timestamp":'.length;
     const value = ev.exception.values[0].value;
     const messageOffset = text.indexOf(`"value":"${value}"`) + `"value":"${value.split(' ')[0]} `.length;
-    out.push({ text: Buffer.from(text), gzip: rand() < opts.gzipShare, messageOffset, messageDigits: MESSAGE_DIGITS, timestampOffset });
+    const traceIdOffsets = [...text.matchAll(new RegExp(TRACE_ID, 'g'))].map((m) => m.index);
+    const spanIdOffset = text.indexOf(SPAN_ID);
+    if (traceIdOffsets.length !== 2 || spanIdOffset < 0) throw new Error('corpus: trace ids not found');
+    out.push({ text: Buffer.from(text), gzip: rand() < opts.gzipShare, messageOffset, messageDigits: MESSAGE_DIGITS, timestampOffset, traceIdOffsets, spanIdOffset });
   }
   return out;
 }

@@ -15,6 +15,10 @@ export interface Template {
   messageDigits?: number;
   /** Where the event's timestamp (seconds with 3 decimals) is in `text` (set to now per send). */
   timestampOffset?: number;
+  /** Where the trace id (32 hex) stands in `text`, in the envelope header and in the trace context: one fresh id per send for all. */
+  traceIdOffsets?: number[];
+  /** Where the trace context's span id (16 hex) stands in `text` (fresh per send). */
+  spanIdOffset?: number;
 }
 
 export interface LoadResult {
@@ -29,11 +33,18 @@ export interface LoadResult {
 const ID_OFFSET = '{"event_id":"'.length;
 const HEX = Buffer.from('0123456789abcdef');
 
-/** One send's envelope: the template with a fresh event id, message number and timestamp. */
+/** One send's envelope: the template with a fresh event id, trace and span ids, message number and timestamp. */
 export function envelopeFor(t: Template, now = Date.now()): Buffer {
   const body = Buffer.from(t.text);
   // Math.random, not crypto: ids need only be unique, and randomBytes cost 6 µs per call here.
   for (let k = 0; k < 32; k++) body[ID_OFFSET + k] = HEX[(Math.random() * 16) | 0];
+  // As a server SDK starts a trace per request: every event carries ids no other event has.
+  if (t.traceIdOffsets?.length) {
+    const [first, ...rest] = t.traceIdOffsets;
+    for (let k = 0; k < 32; k++) body[first + k] = HEX[(Math.random() * 16) | 0];
+    for (const at of rest) body.copy(body, at, first, first + 32);
+  }
+  if (t.spanIdOffset !== undefined) for (let k = 0; k < 16; k++) body[t.spanIdOffset + k] = HEX[(Math.random() * 16) | 0];
   if (t.messageOffset !== undefined && t.messageDigits) {
     for (let k = 0; k < t.messageDigits; k++) body[t.messageOffset + k] = 0x30 + ((Math.random() * 10) | 0);
   }
