@@ -61,9 +61,9 @@ export const configSchema = z.object({
   workerThreads: intFromEnv.positive().default(1),
   /**
    * In `faultline start` with `workerThread`: while ingest is quiet, the main thread helps the
-   * worker thread(s) drain a backlog (src/pipeline/idle-drain.ts). Off by default: it cost 30–40 MB
-   * more memory at the peak in the benchmark, for a gain within the machine's noise on most runs
-   * (docs/decisions.md).
+   * worker thread(s) drain a backlog (src/pipeline/idle-drain.ts). Off by default: it costs 30–40 MB
+   * more memory at the peak in the benchmark, and its gain in processed/s, 3–55 % in one set of
+   * paired runs, was within the machine's noise in a later one (docs/decisions.md).
    */
   idleDrain: boolFromEnv.default(false),
   /** The idle drain stops, and does not start, while the process's resident memory is above this (MB). */

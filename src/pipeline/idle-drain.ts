@@ -9,8 +9,8 @@
  * Memory: the events this thread prepares pass through its own V8 heap, which V8 lets grow to twice
  * what survived its last full collection before collecting again; left to itself, helping took the
  * main thread's heap from about 45 to 100 MB. So the helper collects its garbage itself, in full,
- * each time its heap has grown by `gcEveryMb` (about 50 ms, with ingest quiet), and it does not help
- * while the process's resident memory is above `maxRssMb`.
+ * each time its heap has grown by `gcEveryMb` (about 50 ms, with ingest quiet) and once it is done,
+ * and it does not help while the process's resident memory is above `maxRssMb`.
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -139,10 +139,10 @@ export class IdleDrain {
     let taken = 0;
     let since = performance.now();
     let before = this.#accepted;
+    let trafficBack = false;
     while (this.#running) {
       const n = await worker.runOnce();
       taken += n;
-      this.#collectIfGrown();
       if (n < batch) break; // the worker thread keeps up from here
       if (this.#overMemory()) {
         this.#log.debug({ rssMb: Math.round(process.memoryUsage.rss() / 1e6) }, 'idle drain: resident memory above its limit');
@@ -150,13 +150,18 @@ export class IdleDrain {
       }
       const now = performance.now();
       if (now - since >= 250) {
-        if (((this.#accepted - before) * 1000) / (now - since) >= quietRate) break;
+        if (((this.#accepted - before) * 1000) / (now - since) >= quietRate) {
+          trafficBack = true;
+          break;
+        }
         since = now;
         before = this.#accepted;
       }
+      this.#collectIfGrown();
     }
-    // What it prepared is garbage now: collected at once, the heap it grew shrinks before the next burst.
-    this.#collect();
+    // What it prepared is garbage now: collected at once, the heap it grew shrinks before the next
+    // burst. Not when requests are back: a full collection would hold them up for about 50 ms.
+    if (!trafficBack) this.#collect();
     this.#log.debug({ taken }, 'stopped helping drain the backlog');
   }
 
