@@ -8,11 +8,21 @@
  *   with a sensitive key (query strings, cookies, log lines), `Bearer`/`Basic` credentials,
  *   passwords in URLs and PEM private keys are replaced by `[Filtered]`.
  * - With `scrubIPAddresses`, IP addresses are removed and the client IP is not stored.
+ * - WHERE the rules apply follows Relay's event schema (`metastructure(pii = ...)` in
+ *   relay-event-schema): only fields it marks `pii = "true"` (user, request data, headers, cookies,
+ *   query strings and env, extra, breadcrumb messages and data, frame variables, mechanism data,
+ *   log parameters, `server_name`, unknown context types, unknown top-level keys). Ids, names,
+ *   versions, types, categories, levels, tags, source context and the os/runtime/device/trace
+ *   contexts are never scrubbed (a random span id can pass the card check); exception values and
+ *   `logentry.formatted` are left out of the main rules as Relay's `DATASCRUBBER_IGNORE` leaves
+ *   them, the latter getting only the card and bearer token rules, replaced as Relay's
+ *   `@creditcard:replace` and `@bearer:replace` do. Session and CSRF cookies are filtered by name
+ *   (Relay's `SENSITIVE_COOKIES`).
  * Every change is recorded in `event._meta` at the path of the value, in Sentry's shape
  * (`{"": {"rem": [[rule, "s"|"x"]], "len": n}}`), so the UI can say what was removed and why.
- * Left out: Relay's advanced PII rules (custom regexes, hashing, masking) and scrubbing of
- * attachments; in source context lines only the value patterns apply (card numbers, keys, URL
- * passwords), since `password = ...` there is code.
+ * Left out: Relay's advanced PII rules (custom regexes, hashing, masking), its email, IBAN and US
+ * SSN rules for `logentry.formatted`, safe fields given as selectors rather than key names, and
+ * scrubbing of attachments.
  */
 import { framesChanged, isUnparsed, type NormalizedEvent } from '../protocol/index.js';
 import type { ProjectOptions } from '../db/models/project-options.js';
@@ -24,33 +34,14 @@ export const DEFAULT_SENSITIVE_FIELDS = [
 
 export const FILTERED = '[Filtered]';
 
-/** Top-level fields that hold identifiers and structure, never user data. */
-const SKIP_TOP = new Set([
-  'event_id', 'timestamp', 'received', 'type', 'platform', 'level', 'release', 'dist', 'environment', 'sdk', 'fingerprint',
-  'checksum', 'modules', 'debug_meta', 'errors', 'hashes', 'grouping_config', 'title', 'culprit', 'metadata', 'location',
-  'logger', 'project', 'group_id', '_meta', 'transaction', 'server_name',
-]);
-/** Frame fields that locate code rather than carry data. */
-const SKIP_FRAME = new Set([
-  'filename', 'abs_path', 'function', 'raw_function', 'module', 'package', 'platform', 'lineno', 'colno', 'in_app',
-  'instruction_addr', 'symbol_addr', 'image_addr', 'addr_mode', 'data',
-]);
-/** Source code around a frame: card numbers and keys are removed, `key = value` code is kept. */
-const SOURCE_FRAME = new Set(['pre_context', 'context_line', 'post_context']);
-const SKIP = 1;
-const SOURCE = 2;
-/** Both sets as one lookup (a frame has a dozen fields, and the two lookups per field added up). */
-const FRAME_FIELD_KIND: Record<string, typeof SKIP | typeof SOURCE | undefined> = Object.assign(
-  Object.create(null) as Record<string, typeof SKIP | typeof SOURCE>,
-  Object.fromEntries([...[...SKIP_FRAME].map((k) => [k, SKIP]), ...[...SOURCE_FRAME].map((k) => [k, SOURCE])]),
-);
-
 type Meta = Record<string, any>;
 
 interface Scrubber {
   /** `scrubConfigKey` of its options. */
   key: string;
   keyRule(key: string): string | null;
+  /** A key among the project's `safeFields`: its value is left alone (Relay's `exclude_fields`). */
+  isSafe(key: string): boolean;
   scrubIp: boolean;
   values: boolean;
   /** `key=value` / `key: value` pairs with a sensitive key, compiled once per scrubber. */
@@ -88,24 +79,18 @@ function fire(rule: string): void {
 
 /**
  * Scrubs inside a string; returns the new string (the same one when nothing matched) and leaves
- * the rules that fired in `fired`. `pairs` is false for source code, where `password = ...` is
- * code, not a credential.
+ * the rules that fired in `fired`.
  */
-function scrubString(s: string, sc: Scrubber, pairs = true): string {
+function scrubString(s: string, sc: Scrubber): string {
   fired.length = 0;
   let out = s;
   if (sc.values) {
     // Cheap checks first: most strings hold none of these, and the regexes are the cost.
-    if (/\d{4}/.test(out)) out = out.replace(CARD, (m) => {
-      const digits = m.replace(/[ -]/g, '');
-      if (digits.length < 13 || digits.length > 19 || !luhn(digits)) return m;
-      fire('@creditcard:filter');
-      return FILTERED;
-    });
+    if (/\d{4}/.test(out)) out = out.replace(CARD, (m) => (isCard(m) ? (fire('@creditcard:filter'), FILTERED) : m));
     if (out.includes('PRIVATE KEY')) out = out.replace(PEM, () => (fire('@pemkey:filter'), FILTERED));
     if (out.includes('://') && out.includes('@')) out = out.replace(URL_AUTH, (_m, pre, _pw, at) => (fire('@urlauth:legacy'), `${pre}${FILTERED}${at}`));
     if (AUTH_HINT.test(out)) out = out.replace(AUTH_SCHEME, (_m, scheme) => (fire('@password:filter'), `${scheme} ${FILTERED}`));
-    if (pairs && sc.pairsRe && (out.includes('=') || out.includes(':'))) {
+    if (sc.pairsRe && (out.includes('=') || out.includes(':'))) {
       out = out.replace(sc.pairsRe, (m, key: string, sep: string, value: string) => {
         if (value === FILTERED || !sc.keyRule(key)) return m;
         fire(sc.keyRule(key)!);
@@ -119,34 +104,53 @@ function scrubString(s: string, sc: Scrubber, pairs = true): string {
   return out;
 }
 
+function isCard(m: string): boolean {
+  const digits = m.replace(/[ -]/g, '');
+  return digits.length >= 13 && digits.length <= 19 && luhn(digits);
+}
+
+const BEARER = /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi;
+
+/**
+ * `logentry.formatted`, which Relay keeps out of the legacy rules and gives only replace-only
+ * ones (convert.rs `REPLACE_ONLY_SELECTOR`): of those, the card number and bearer token rules.
+ */
+function scrubFormatted(s: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
+  if (!sc.values) return s;
+  let out = s;
+  if (/\d{4}/.test(out)) {
+    out = out.replace(CARD, (m) => (isCard(m) ? (note(meta, path, '@creditcard:replace', s, false), '[creditcard]') : m));
+  }
+  if (AUTH_HINT.test(out)) out = out.replace(BEARER, () => (note(meta, path, '@bearer:replace', s, false), 'Bearer [token]'));
+  return out;
+}
+
 /** Scrubs a string and notes the rules that fired at `path`. */
-function scrubAt(value: string, path: (string | number)[], sc: Scrubber, meta: Meta, pairs = true): string {
-  if (pairs && value.length <= SHORT_VALUE) return scrubRemembering(value, path, sc, meta, true);
-  const out = scrubString(value, sc, pairs);
+function scrubAt(value: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
+  if (value.length <= SHORT_VALUE) return scrubRemembering(value, path, sc, meta);
+  const out = scrubString(value, sc);
   for (const rule of fired) note(meta, path, rule, value, false);
   return out;
 }
 
-/** Values this short are looked up among those seen before: breadcrumbs, tags and contexts repeat them. */
+/** Values this short are looked up among those seen before: breadcrumbs, user fields and headers repeat them. */
 const SHORT_VALUE = 200;
-/** Per scrubber, strings no rule changed, for values (`pairs`) and for source lines. */
+/** Per scrubber, strings no rule changed. */
 const cleanValues = new WeakMap<Scrubber, Set<string>>();
-const cleanSourceLines = new WeakMap<Scrubber, Set<string>>();
 
 /**
  * `scrubAt` for strings that come back in event after event: a string no rule changed is
  * remembered and skipped next time. One a rule changed is scrubbed every time and never kept, so
  * no secret outlives its event in memory. `fired` holds the rules that fired, as after `scrubString`.
  */
-function scrubRemembering(value: string, path: (string | number)[], sc: Scrubber, meta: Meta, pairs: boolean): string {
-  const memos = pairs ? cleanValues : cleanSourceLines;
-  let clean = memos.get(sc);
-  if (!clean) memos.set(sc, (clean = new Set()));
+function scrubRemembering(value: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
+  let clean = cleanValues.get(sc);
+  if (!clean) cleanValues.set(sc, (clean = new Set()));
   if (clean.has(value)) {
     fired.length = 0;
     return value;
   }
-  const out = scrubString(value, sc, pairs);
+  const out = scrubString(value, sc);
   if (fired.length === 0) {
     if (clean.size >= 20_000) clean.clear();
     clean.add(value);
@@ -176,6 +180,8 @@ function note(meta: Meta, path: readonly (string | number)[], rule: string, orig
 function walk(value: unknown, key: string | null, path: (string | number)[], sc: Scrubber, meta: Meta, depth: number): unknown {
   if (depth > 20) return value;
   if (key !== null && value !== null && value !== undefined && value !== '') {
+    // A safe field's own value is left alone; what it holds is scrubbed under its own keys.
+    if (typeof value === 'string' && sc.isSafe(key)) return value;
     const rule = sc.keyRule(key);
     if (rule) {
       note(meta, path, rule, value, false);
@@ -184,7 +190,7 @@ function walk(value: unknown, key: string | null, path: (string | number)[], sc:
   }
   if (typeof value === 'string') return scrubAt(value, path, sc, meta);
   if (Array.isArray(value)) {
-    // [key, value] pairs (headers, cookies, query strings, tags) carry their key in slot 0.
+    // [key, value] pairs (query strings, such lists in data) carry their key in slot 0, as Relay reads them.
     const isPair = value.length === 2 && typeof value[0] === 'string';
     if (isPair) {
       path.push(1);
@@ -259,6 +265,7 @@ function buildScrubber(opts: ProjectOptions): Scrubber {
       }
       return rule;
     },
+    isSafe: (key) => safe.size > 0 && safe.has(key.toLowerCase()),
     scrubIp: opts.scrubIPAddresses,
     values: enabled && opts.dataScrubberDefaults,
     pairsRe: enabled && words.length ? pairsRegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')) : null,
@@ -280,12 +287,201 @@ export function scrubConfigKey(opts: ProjectOptions): string {
   return key;
 }
 
+/**
+ * Where the rules apply, after Relay's event schema (relay-event-schema `protocol/`, the
+ * `pii` of each field; the legacy scrubber's selectors match only `pii = "true"`, relay-pii
+ * `selector.rs`):
+ * - `true`: the value and everything inside it (Relay passes `pii = "true"` down through objects
+ *   and arrays);
+ * - `false`: never scrubbed (`pii = "false"`, the default, or `"maybe"`, which only specific
+ *   selectors reach);
+ * - a struct: its own fields decide (Relay's struct fields never inherit their parent's pii),
+ *   `other` for keys it does not declare;
+ * - a list of such structs (`values` arrays);
+ * - a function for the few fields with rules of their own.
+ */
+type Shape = boolean | StructShape | ListShape | SpecialShape;
+interface StructShape {
+  kind: 'struct';
+  fields: Record<string, Shape>;
+  other: Shape;
+}
+interface ListShape {
+  kind: 'list';
+  of: Shape;
+}
+type SpecialShape = (value: unknown, path: (string | number)[], sc: Scrubber, meta: Meta) => unknown;
+
+function struct(fields: Record<string, Shape>, other: Shape = false): StructShape {
+  return { kind: 'struct', fields: Object.assign(Object.create(null) as Record<string, Shape>, fields), other };
+}
+const list = (of: Shape): ListShape => ({ kind: 'list', of });
+
+/**
+ * Session and CSRF cookies, filtered by name whatever their value (Relay convert.rs
+ * `SENSITIVE_COOKIES`, matched case-insensitively as its key selectors are).
+ */
+export const SENSITIVE_COOKIES = new Set([
+  'sentrysid', 'sudo', 'su', 'session', '__session', 'sessionid', 'user_session', 'symfony', 'phpsessid', 'fasthttpsessionid',
+  'mysession', 'irissessionid', '_vercel_jwt', 'csrf', 'xsrf', '_xsrf', '_csrf', 'csrf-token', 'csrf_token', 'xsrf-token',
+  'xsrf_token', 'fastcsrf', '_iris_csrf',
+]);
+
+/** `[name, value]` pairs (normalized headers, cookies, query strings): only values are scrubbed, never names. */
+function pairValues(skip: (name: string, sc: Scrubber) => 'keep' | 'filter' | null): SpecialShape {
+  return (value, path, sc, meta) => {
+    if (!Array.isArray(value)) return walk(value, null, path, sc, meta, 0);
+    for (let i = 0; i < value.length; i++) {
+      const pair = value[i];
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') continue;
+      const verdict = skip(pair[0], sc);
+      if (verdict === 'keep') continue;
+      path.push(i, 1);
+      if (verdict === 'filter' && pair[1] !== null && pair[1] !== undefined && pair[1] !== '') {
+        note(meta, path, '@anything:filter', pair[1], false);
+        pair[1] = FILTERED;
+      } else pair[1] = walk(pair[1], pair[0], path, sc, meta, 1);
+      path.pop();
+      path.pop();
+    }
+    return value;
+  };
+}
+
+const COOKIES = pairValues((name, sc) => (sc.values && SENSITIVE_COOKIES.has(name.toLowerCase()) ? 'filter' : null));
+// Relay leaves the user agent out of the legacy rules (`$http.headers.user-agent`).
+const HEADERS = pairValues((name) => (name.toLowerCase() === 'user-agent' ? 'keep' : null));
+
+/**
+ * A stack trace: of a frame only its local variables are data (`vars`, `pii = "true"`); code
+ * locations and source context are `pii = "false"`.
+ */
+const STACK: SpecialShape = (value, path, sc, meta) => {
+  const st = value as { frames?: unknown } | null;
+  // A stack text this configuration left unchanged before: nothing to scrub, and not parsed.
+  if (isUnparsed(st) && st.knownStack.scrubClean.includes(sc.key)) return st;
+  if (!st || !Array.isArray(st.frames)) return st;
+  const frames = st.frames;
+  const notesBefore = notesWritten;
+  path.push('frames');
+  for (let j = 0; j < frames.length; j++) {
+    const frame = frames[j] as Record<string, unknown> | null;
+    if (!frame || typeof frame !== 'object' || frame.vars === undefined || frame.vars === null) continue;
+    path.push(j, 'vars');
+    const v = walk(frame.vars, 'vars', path, sc, meta, 0);
+    if (v !== frame.vars) frame.vars = v;
+    path.pop();
+    path.pop();
+  }
+  path.pop();
+  // The client's text of these frames no longer stands for them (frames-text.ts).
+  if (notesWritten !== notesBefore) framesChanged(frames);
+  return st;
+};
+
+const FORMATTED: SpecialShape = (value, path, sc, meta) => (typeof value === 'string' ? scrubFormatted(value, path, sc, meta) : value);
+
+const T = true;
+const F = false;
+
+/** Context types Relay knows (protocol/contexts), by the fields of theirs that are `pii = "true"`; any other type is data throughout. */
+const CONTEXTS: Record<string, Shape> = Object.assign(Object.create(null) as Record<string, Shape>, {
+  // `trace.data` keys other than the span data conventions Relay declares are `pii = "true"`.
+  trace: struct({ data: T }),
+  device: struct({ device_unique_identifier: T }),
+  response: struct({ cookies: COOKIES, headers: HEADERS, data: T }),
+  nel: struct({ server_ip: T }),
+  ...Object.fromEntries(
+    ['os', 'runtime', 'app', 'browser', 'gpu', 'culture', 'cloud_resource', 'otel', 'profile', 'replay', 'flags', 'memory_info', 'threadpool_info',
+      'unity', 'spring', 'monitor', 'reprocessing', 'performance_score', 'feedback', 'ota_updates', 'chromium_stability_report'].map((t) => [t, F]),
+  ),
+});
+
+const CONTEXTS_SHAPE: SpecialShape = (value, path, sc, meta) => {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const contexts = value as Record<string, unknown>;
+  for (const name in contexts) {
+    const ctx = contexts[name] as Record<string, unknown> | null;
+    if (!Object.hasOwn(contexts, name) || !ctx || typeof ctx !== 'object') continue;
+    const type = typeof ctx.type === 'string' ? ctx.type : name;
+    const shape = Object.hasOwn(CONTEXTS, type) ? CONTEXTS[type] : T;
+    if (shape === F) continue;
+    path.push(name);
+    const v = shaped(ctx, shape, name, path, sc, meta);
+    if (v !== ctx) contexts[name] = v;
+    path.pop();
+  }
+  return contexts;
+};
+
+const EXCEPTION = struct({ stacktrace: STACK, raw_stacktrace: STACK, mechanism: struct({ description: T, data: T }) });
+const THREAD = struct({ stacktrace: STACK, raw_stacktrace: STACK });
+
+/** The event (relay-event-schema `protocol/event.rs`); keys it does not declare are `pii = "true"`. */
+const EVENT = struct(
+  {
+    server_name: T,
+    extra: T,
+    user: struct({ id: T, username: T, name: T, email: T, ip_address: T, sentry_user: T, data: T, segment: F,
+      geo: struct({ country_code: T, city: T, subdivision: T, region: T }) }, T),
+    request: struct({ data: T, query_string: T, fragment: T, cookies: COOKIES, headers: HEADERS, env: T,
+      url: F, method: F, protocol: F, body_size: F, inferred_content_type: F, api_target: F }, T),
+    breadcrumbs: struct({ values: list(struct({ message: T, data: T })) }),
+    exception: struct({ values: list(EXCEPTION) }),
+    threads: struct({ values: list(THREAD) }),
+    stacktrace: STACK,
+    logentry: struct({ message: F, formatted: FORMATTED, params: T }, T),
+    template: struct({ filename: T, abs_path: T }),
+    contexts: CONTEXTS_SHAPE,
+    // Tags are `pii = "maybe"`; the rest identify, locate or describe (and Faultline's own
+    // grouping results: title, culprit, metadata, location, hashes).
+    ...Object.fromEntries(
+      ['event_id', 'timestamp', 'start_timestamp', 'received', 'type', 'platform', 'level', 'release', 'dist', 'environment', 'site', 'sdk',
+        'fingerprint', 'checksum', 'modules', 'debug_meta', 'errors', 'hashes', 'grouping_config', 'title', 'culprit', 'metadata', 'location',
+        'logger', 'project', 'group_id', '_meta', 'transaction', 'transaction_info', 'tags', 'version', 'time_spent', 'spans', 'measurements',
+        'breakdowns', '_dsc', 'key_id', 'ingest_path', 'scraping_attempts'].map((k) => [k, F]),
+    ),
+  },
+  T,
+);
+
+/** Scrubs `value`, which sits under `key` at `path`, as its shape says; returns the new value. */
+function shaped(value: unknown, shape: Shape, key: string | null, path: (string | number)[], sc: Scrubber, meta: Meta): unknown {
+  if (shape === false || value === null || value === undefined) return value;
+  if (shape === true) return walk(value, key, path, sc, meta, 0);
+  if (typeof shape === 'function') return shape(value, path, sc, meta);
+  if (shape.kind === 'list') {
+    if (!Array.isArray(value)) return value;
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      const v = shaped(value[i], shape.of, null, path, sc, meta);
+      if (v !== value[i]) value[i] = v;
+      path.pop();
+    }
+    return value;
+  }
+  // Not the object the schema expects (normalization keeps what it cannot read as data): scrub it whole.
+  if (typeof value !== 'object' || Array.isArray(value)) return walk(value, key, path, sc, meta, 0);
+  const obj = value as Record<string, unknown>;
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const s = k in shape.fields ? shape.fields[k] : shape.other;
+    if (s === false) continue;
+    path.push(k);
+    const v = shaped(obj[k], s, k, path, sc, meta);
+    if (v !== obj[k]) obj[k] = v;
+    path.pop();
+  }
+  return obj;
+}
+
 /** Scrubs the event in place and records what was removed in `event._meta`. */
 export function scrubEvent(event: NormalizedEvent, opts: ProjectOptions): void {
   if (!opts.dataScrubber && !opts.scrubIPAddresses) return;
   const sc = makeScrubber(opts);
   const meta: Meta = (event._meta as Meta | undefined) ?? {};
   if (opts.scrubIPAddresses) {
+    // Fields known to hold an IP are removed whatever they hold (Relay `KNOWN_IP_FIELDS`).
     if (event.user?.ip_address) {
       note(meta, ['user', 'ip_address'], '@ip:remove', event.user.ip_address, true);
       delete event.user.ip_address;
@@ -295,132 +491,13 @@ export function scrubEvent(event: NormalizedEvent, opts: ProjectOptions): void {
       note(meta, ['request', 'env', 'REMOTE_ADDR'], '@ip:remove', env.REMOTE_ADDR, true);
       delete env.REMOTE_ADDR;
     }
+    if (event.sdk && event.sdk.client_ip) {
+      note(meta, ['sdk', 'client_ip'], '@ip:remove', event.sdk.client_ip, true);
+      delete event.sdk.client_ip;
+    }
     // A user known only by IP is no longer known.
     event.tags = event.tags.filter(([k, v]) => !(k === 'user' && v.startsWith('ip:')));
   }
-  const record = event as Record<string, unknown>;
-  for (const k in record) {
-    if (!Object.hasOwn(record, k)) continue;
-    const v = record[k];
-    if (SKIP_TOP.has(k) || v === null || v === undefined) continue;
-    if (k === 'exception' || k === 'threads') {
-      record[k] = scrubStackContainer(v, k, sc, meta);
-      continue;
-    }
-    if (k === 'tags') {
-      event.tags = event.tags.map(([tk, tv], i) => {
-        if (tk === 'user') return [tk, tv];
-        return [tk, walk(tv, tk, ['tags', i, 1], sc, meta, 0) as string];
-      });
-      continue;
-    }
-    record[k] = walk(v, null, [k], sc, meta, 0);
-  }
+  shaped(event, EVENT, null, [], sc, meta);
   if (Object.keys(meta).length) event._meta = meta;
-}
-
-function scrubSourceLine(line: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
-  const out = scrubRemembering(line, path, sc, meta, false);
-  if (fired.length) sourceLinesScrubbed++;
-  return out;
-}
-
-/** Source lines of a scrubber's frames, by context line, seen with nothing in them to scrub. */
-const cleanSources = new WeakMap<Scrubber, Map<string, { pre: unknown[] | undefined; post: unknown[] | undefined }>>();
-/** Counts the source lines `scrubSourceLine` changed, so a frame can tell whether it had any. */
-let sourceLinesScrubbed = 0;
-
-function sameLines(lines: unknown, seen: unknown[] | undefined): boolean {
-  if (lines === undefined || seen === undefined) return lines === seen;
-  if (!Array.isArray(lines) || lines.length !== seen.length) return false;
-  for (let i = 0; i < lines.length; i++) if (lines[i] !== seen[i]) return false;
-  return true;
-}
-
-/**
- * Whether the frame's source context is exactly one seen before with nothing to scrub. Looking
- * each of a frame's ~11 lines up in the line memo hashes every line; this hashes only the context
- * line and compares the others to the lines seen with it.
- */
-function sourceKnownClean(frame: Record<string, unknown>, sc: Scrubber): boolean {
-  const line = frame.context_line;
-  if (typeof line !== 'string') return false;
-  const seen = cleanSources.get(sc)?.get(line);
-  return seen !== undefined && sameLines(frame.pre_context, seen.pre) && sameLines(frame.post_context, seen.post);
-}
-
-/** Remembers a frame's source context as clean (after its lines were scrubbed and none changed). */
-function rememberCleanSource(frame: Record<string, unknown>, sc: Scrubber): void {
-  const { context_line: line, pre_context: pre, post_context: post } = frame;
-  if (typeof line !== 'string') return;
-  if ((pre !== undefined && !Array.isArray(pre)) || (post !== undefined && !Array.isArray(post))) return;
-  let memo = cleanSources.get(sc);
-  if (!memo) cleanSources.set(sc, (memo = new Map()));
-  if (memo.size >= 20_000) memo.clear();
-  // Copies: later steps (source maps) may change the event's arrays.
-  memo.set(line, { pre: pre?.slice(), post: post?.slice() });
-}
-
-function scrubSource(value: unknown, path: (string | number)[], sc: Scrubber, meta: Meta): unknown {
-  if (typeof value === 'string') return scrubSourceLine(value, path, sc, meta);
-  if (!Array.isArray(value)) return value;
-  for (let i = 0; i < value.length; i++) {
-    const line = value[i];
-    if (typeof line !== 'string') continue;
-    path.push(i);
-    value[i] = scrubSourceLine(line, path, sc, meta);
-    path.pop();
-  }
-  return value;
-}
-
-/** Exceptions and threads: scrub values, frame vars and source context, never the code location fields. */
-function scrubStackContainer(container: unknown, name: string, sc: Scrubber, meta: Meta): unknown {
-  const c = container as { values?: Record<string, any>[] };
-  if (!c || !Array.isArray(c.values)) return container;
-  const path: (string | number)[] = [name, 'values'];
-  for (let i = 0; i < c.values.length; i++) {
-    const v = c.values[i];
-    if (!v || typeof v !== 'object') continue;
-    path.push(i);
-    if (typeof v.value === 'string') {
-      path.push('value');
-      v.value = walk(v.value, null, path, sc, meta, 0);
-      path.pop();
-    }
-    for (const stKey of ['stacktrace', 'raw_stacktrace']) {
-      const st = v[stKey];
-      // A stack text this configuration left unchanged before: nothing to scrub, and not parsed.
-      if (isUnparsed(st) && st.knownStack.scrubClean.includes(sc.key)) continue;
-      if (!st || !Array.isArray(st.frames)) continue;
-      path.push(stKey, 'frames');
-      const notesBefore = notesWritten;
-      for (let j = 0; j < st.frames.length; j++) {
-        const frame = st.frames[j] as Record<string, any>;
-        if (!frame || typeof frame !== 'object') continue;
-        path.push(j);
-        const clean = sourceKnownClean(frame, sc);
-        const scrubbedBefore = sourceLinesScrubbed;
-        for (const fk in frame) {
-          const kind = FRAME_FIELD_KIND[fk];
-          if (kind === SKIP || !Object.hasOwn(frame, fk)) continue;
-          const source = kind === SOURCE;
-          if (source && clean) continue;
-          path.push(fk);
-          const fv = frame[fk];
-          const nv = source ? scrubSource(fv, path, sc, meta) : walk(fv, fk === 'vars' ? null : fk, path, sc, meta, 0);
-          if (nv !== fv) frame[fk] = nv;
-          path.pop();
-        }
-        if (!clean && sourceLinesScrubbed === scrubbedBefore) rememberCleanSource(frame, sc);
-        path.pop();
-      }
-      // The client's text of these frames no longer stands for them (frames-text.ts).
-      if (notesWritten !== notesBefore) framesChanged(st.frames);
-      path.pop();
-      path.pop();
-    }
-    path.pop();
-  }
-  return c;
 }
