@@ -41,12 +41,24 @@ describe('scrubEvent', () => {
     expect((e._meta as any).extra.note[''].rem[0][0]).toBe('@creditcard:filter');
   });
 
-  it('gives a log message only the card number and bearer token rules, replaced as Relay does', () => {
-    // relay-pii convert.rs: `$logentry.formatted` is out of the legacy rules, with `@creditcard:replace` and `@bearer:replace` instead.
-    const e = event({ message: 'paid with 4111 1111 1111 1111, password=letmein, Authorization: Bearer eyJhbGci.x' });
+  it("gives a log message only Relay's replace-only rules: emails, card numbers, IBANs, US SSNs, bearer tokens", () => {
+    // relay-pii convert.rs: `$logentry.formatted` is out of the legacy rules, with REPLACE_ONLY_SELECTOR's rules instead.
+    const e = event({
+      message: 'paid with 4111 1111 1111 1111 for jane.doe+shop@mail.example.co.uk from DE89370400440532013000 (ssn 078-05-1120), password=letmein, Authorization: Bearer eyJhbGci.x',
+    });
     scrubEvent(e, opts());
-    expect(e.logentry!.formatted).toBe('paid with [creditcard], password=letmein, Authorization: Bearer [token]');
-    expect((e._meta as any).logentry.formatted[''].rem).toEqual([['@creditcard:replace', 's'], ['@bearer:replace', 's']]);
+    expect(e.logentry!.formatted).toBe('paid with [creditcard] for [email] from [iban] (ssn [us-ssn]), password=letmein, Authorization: Bearer [token]');
+    expect((e._meta as any).logentry.formatted[''].rem).toEqual([
+      ['@email:replace', 's'], ['@creditcard:replace', 's'], ['@iban:replace', 's'], ['@usssn:replace', 's'], ['@bearer:replace', 's'],
+    ]);
+    // Not an email, card, IBAN or SSN: a version, an order number, a date.
+    const plain = event({ message: 'v1.2.3 order 1234567890123 due 2026-12-07 at user@localhost' });
+    scrubEvent(plain, opts());
+    expect(plain.logentry!.formatted).toBe('v1.2.3 order 1234567890123 due 2026-12-07 at user@localhost');
+    // A long message with no match is scanned in time linear in its length (bounded parts).
+    const long = event({ message: `${'a.'.repeat(4000)}@` });
+    scrubEvent(long, opts());
+    expect(long.logentry!.formatted).toHaveLength(8001);
     // Its parameters are data.
     const params = event({ logentry: { message: 'paid with %s', params: ['4111 1111 1111 1111'] } });
     scrubEvent(params, opts());
@@ -142,6 +154,16 @@ describe('scrubEvent', () => {
     expect(e.tags).toEqual(expect.arrayContaining([['card', '4111 1111 1111 1111'], ['auth_provider', 'github']]));
     expect(Object.keys(e._meta as any)).toEqual(['contexts']);
     expect(Object.keys((e._meta as any).contexts)).toEqual(['device']);
+  });
+
+  it("filters Relay's whole-key defaults and dashed spellings, but not keys that merely contain them", () => {
+    // relay-pii regexes.rs PASSWORD_KEY_REGEX: `api[-_]key`, `private[-_]key`, `^otp$`, `^two[-_]factor$`.
+    const e = event({ message: 'x', extra: { otp: '123456', 'Two-Factor': 'x', two_factor: 'y', 'x-api-key': 'k', 'private-key': 'p', hotpath: 'keep', otp_length: 6 } });
+    scrubEvent(e, opts());
+    expect(e.extra).toEqual({ otp: FILTERED, 'Two-Factor': FILTERED, two_factor: FILTERED, 'x-api-key': FILTERED, 'private-key': FILTERED, hotpath: 'keep', otp_length: 6 });
+    const noDefaults = event({ message: 'x', extra: { otp: '123456' } });
+    scrubEvent(noDefaults, opts({ dataScrubberDefaults: false }));
+    expect(noDefaults.extra).toEqual({ otp: '123456' });
   });
 
   it('honours safe fields, extra sensitive fields and switching the scrubber off', () => {

@@ -15,22 +15,27 @@
  *   versions, types, categories, levels, tags, source context and the os/runtime/device/trace
  *   contexts are never scrubbed (a random span id can pass the card check); exception values and
  *   `logentry.formatted` are left out of the main rules as Relay's `DATASCRUBBER_IGNORE` leaves
- *   them, the latter getting only the card and bearer token rules, replaced as Relay's
- *   `@creditcard:replace` and `@bearer:replace` do. Session and CSRF cookies are filtered by name
+ *   them, the latter getting Relay's replace-only rules instead (emails, card numbers, IBANs, US
+ *   social security numbers, bearer tokens). Session and CSRF cookies are filtered by name
  *   (Relay's `SENSITIVE_COOKIES`).
  * Every change is recorded in `event._meta` at the path of the value, in Sentry's shape
  * (`{"": {"rem": [[rule, "s"|"x"]], "len": n}}`), so the UI can say what was removed and why.
- * Left out: Relay's advanced PII rules (custom regexes, hashing, masking), its email, IBAN and US
- * SSN rules for `logentry.formatted`, safe fields given as selectors rather than key names, and
- * scrubbing of attachments.
+ * Left out: Relay's advanced PII rules (custom regexes, hashing, masking), safe fields given as
+ * selectors rather than key names, and scrubbing of attachments.
  */
 import { framesChanged, isUnparsed, type NormalizedEvent } from '../protocol/index.js';
 import type { ProjectOptions } from '../db/models/project-options.js';
 
-/** Sentry's current default sensitive words (Relay `DEFAULT_SCRUBBED_KEYS` via `@password`). */
+/**
+ * Sentry's default sensitive words, found anywhere in a key (Relay `PASSWORD_KEY_REGEX` and
+ * `TOKEN_KEY_REGEX` of relay-pii `regexes.rs`, through `@password`).
+ */
 export const DEFAULT_SENSITIVE_FIELDS = [
-  'password', 'secret', 'passwd', 'api_key', 'apikey', 'auth', 'credentials', 'mysql_pwd', 'privatekey', 'private_key', 'token', 'bearer',
+  'password', 'secret', 'passwd', 'api_key', 'api-key', 'apikey', 'auth', 'credentials', 'mysql_pwd', 'privatekey', 'private_key', 'private-key',
+  'token', 'bearer',
 ];
+/** Default sensitive keys only as a whole key (the same regex's `^otp$`, `^two[-_]factor$`). */
+const DEFAULT_SENSITIVE_KEYS = /^(?:otp|two[-_]factor)$/i;
 
 export const FILTERED = '[Filtered]';
 
@@ -109,19 +114,31 @@ function isCard(m: string): boolean {
   return digits.length >= 13 && digits.length <= 19 && luhn(digits);
 }
 
+// Relay's patterns (relay-pii `regexes.rs`), with the email's parts bounded (64 characters before
+// the `@`, 63 per domain label, as RFC 5321 and 1035 bound them) so a long string without a match
+// is scanned in linear time.
 const BEARER = /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi;
+const EMAIL = /\b[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-zA-Z0-9-]{1,63}(?:\.[a-zA-Z0-9-]{1,63}){0,8}\.[a-zA-Z]{2,63}\b/g;
+const IBAN =
+  /\b(?:AT|AD|AE|AL|AZ|BA|BE|BG|BH|BR|BY|CH|CR|CY|CZ|DE|DK|DO|EE|EG|ES|FI|FO|FR|GB|GE|GI|GL|GR|GT|HR|HU|IE|IL|IQ|IS|IT|JO|KW|KZ|LB|LC|LI|LT|LU|LV|LY|MC|MD|ME|MK|MR|MT|MU|NL|NO|PK|PL|PS|PT|QA|RO|RU|RS|SA|SC|SE|SI|SK|SM|ST|SV|TL|TN|TR|UA|VA|VG|XK|DZ|AO|BJ|BF|BI|CV|CM|CF|TD|KM|CG|CI|DJ|GQ|GA|GW|HN|IR|MG|ML|MA|MZ|NI|NE|SN|TG)\d{2}[a-zA-Z0-9]{11,29}\b/g;
+const US_SSN = /\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b/g;
 
 /**
- * `logentry.formatted`, which Relay keeps out of the legacy rules and gives only replace-only
- * ones (convert.rs `REPLACE_ONLY_SELECTOR`): of those, the card number and bearer token rules.
+ * `logentry.formatted`, which Relay keeps out of the legacy rules and gives replace-only ones
+ * instead (convert.rs `REPLACE_ONLY_SELECTOR`): emails, card numbers, IBANs, US social security
+ * numbers and bearer tokens, each replaced by its own placeholder (builtin.rs).
  */
 function scrubFormatted(s: string, path: (string | number)[], sc: Scrubber, meta: Meta): string {
   if (!sc.values) return s;
   let out = s;
-  if (/\d{4}/.test(out)) {
-    out = out.replace(CARD, (m) => (isCard(m) ? (note(meta, path, '@creditcard:replace', s, false), '[creditcard]') : m));
-  }
-  if (AUTH_HINT.test(out)) out = out.replace(BEARER, () => (note(meta, path, '@bearer:replace', s, false), 'Bearer [token]'));
+  const replace = (re: RegExp, rule: string, text: string, accept: (m: string) => boolean = () => true) => {
+    out = out.replace(re, (m) => (accept(m) ? (note(meta, path, rule, s, false), text) : m));
+  };
+  if (out.includes('@')) replace(EMAIL, '@email:replace', '[email]');
+  if (/\d{4}/.test(out)) replace(CARD, '@creditcard:replace', '[creditcard]', isCard);
+  if (/[A-Z]{2}\d{2}/.test(out)) replace(IBAN, '@iban:replace', '[iban]');
+  if (out.includes('-')) replace(US_SSN, '@usssn:replace', '[us-ssn]');
+  if (AUTH_HINT.test(out)) replace(BEARER, '@bearer:replace', 'Bearer [token]');
   return out;
 }
 
@@ -259,6 +276,7 @@ function buildScrubber(opts: ProjectOptions): Scrubber {
               break;
             }
           }
+          if (rule === null && opts.dataScrubberDefaults && DEFAULT_SENSITIVE_KEYS.test(k)) rule = '@password:filter';
         }
         if (keyRules.size >= 10_000) keyRules.clear();
         keyRules.set(key, rule);
