@@ -111,6 +111,11 @@ describe('scrubEvent', () => {
     expect(query).toEqual({ token: FILTERED, page: '2' });
     expect((e.request!.data as any).password).toBe(FILTERED);
     expect(e.request!.env!.DATABASE_URL).toBe(`postgres://app:${FILTERED}@db/app`);
+    // A response context's cookies and headers, as an object, by the same rules.
+    const r = event({ message: 'x', contexts: { response: { status_code: 401, cookies: { PHPSESSID: 'p', theme: 'dark' }, headers: { 'user-agent': 'x token=1', 'X-Auth': 'a' } } } });
+    scrubEvent(r, opts());
+    expect(r.contexts!.response).toMatchObject({ status_code: 401, cookies: { PHPSESSID: FILTERED, theme: 'dark' }, headers: { 'user-agent': 'x token=1', 'X-Auth': FILTERED } });
+    expect((r._meta as any).contexts.response.cookies.PHPSESSID[''].rem).toEqual([['@anything:filter', 's']]);
   });
 
   it('scrubs frame variables, never code: locations, functions and source context', () => {

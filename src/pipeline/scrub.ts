@@ -345,20 +345,38 @@ export const SENSITIVE_COOKIES = new Set([
   'xsrf_token', 'fastcsrf', '_iris_csrf',
 ]);
 
-/** `[name, value]` pairs (normalized headers, cookies, query strings): only values are scrubbed, never names. */
+/**
+ * Named values (headers, cookies: `[name, value]` pairs as normalization writes the request's, or an
+ * object as a context may hold them): only values are scrubbed, never names.
+ */
 function pairValues(skip: (name: string, sc: Scrubber) => 'keep' | 'filter' | null): SpecialShape {
+  const one = (name: string, v: unknown, path: (string | number)[], sc: Scrubber, meta: Meta): unknown => {
+    const verdict = skip(name, sc);
+    if (verdict === 'keep' || v === null || v === undefined || v === '') return v;
+    if (verdict === 'filter') {
+      note(meta, path, '@anything:filter', v, false);
+      return FILTERED;
+    }
+    return walk(v, name, path, sc, meta, 1);
+  };
   return (value, path, sc, meta) => {
-    if (!Array.isArray(value)) return walk(value, null, path, sc, meta, 0);
+    if (!value || typeof value !== 'object') return walk(value, null, path, sc, meta, 0);
+    if (!Array.isArray(value)) {
+      const named = value as Record<string, unknown>;
+      for (const name in named) {
+        if (!Object.hasOwn(named, name)) continue;
+        path.push(name);
+        const v = one(name, named[name], path, sc, meta);
+        if (v !== named[name]) named[name] = v;
+        path.pop();
+      }
+      return named;
+    }
     for (let i = 0; i < value.length; i++) {
       const pair = value[i];
       if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') continue;
-      const verdict = skip(pair[0], sc);
-      if (verdict === 'keep') continue;
       path.push(i, 1);
-      if (verdict === 'filter' && pair[1] !== null && pair[1] !== undefined && pair[1] !== '') {
-        note(meta, path, '@anything:filter', pair[1], false);
-        pair[1] = FILTERED;
-      } else pair[1] = walk(pair[1], pair[0], path, sc, meta, 1);
+      pair[1] = one(pair[0], pair[1], path, sc, meta);
       path.pop();
       path.pop();
     }
