@@ -124,6 +124,10 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
       const now = Date.now() / 1000;
       expect(Math.abs(hourly - (t / 1000 + 3600 + 30 * 86400 - now))).toBeLessThan(5);
       expect(Math.abs(daily - (t / 1000 + 86400 + 365 * 86400 - now))).toBeLessThan(5);
+      // Points with a dedupe key go through the script, which sets the same expiry.
+      await o.tsdb.incrMulti([{ model: 'project', keyId: 2, timestamp: t, count: 1, dedupeKey: '1:expiry' }]);
+      expect(Math.abs((await o.ttl!('project', 3600, t / 1000)) - (t / 1000 + 3600 + 30 * 86400 - now))).toBeLessThan(5);
+      expect(Math.abs((await o.ttl!('project', 86400, t / 1000)) - (t / 1000 + 86400 + 365 * 86400 - now))).toBeLessThan(5);
     });
   });
 }
