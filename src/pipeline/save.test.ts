@@ -324,9 +324,10 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       });
       const others = await getEventBodies(reader, await refs(two.id, [40, 41]));
       expect(others.map((b) => (b!.exception as any).values[0].stacktrace.frames[5].function)).toEqual(['route100_5', 'route100_5']);
-      // A body without its stack's text (stored apart) is a fraction of one with it.
+      // A body without its stack's text (stored apart) is a fraction of one with it: about 395–417
+      // against 835–839 bytes here, varying by a few bytes with the time the events are received.
       const withStack = rows.filter((r) => r.data[0] !== 4).map((r) => r.data.length);
-      expect(Math.max(...byFormat(4).map((r) => r.data.length))).toBeLessThan(Math.min(...withStack) / 2);
+      expect(Math.max(...byFormat(4).map((r) => r.data.length))).toBeLessThan(Math.min(...withStack) * 0.6);
 
       // A stack no longer stored reads as a stack without frames; the rest of the event stays.
       await db.deleteFrom('body_stacks').where('project_id', '=', one.id).execute();
