@@ -192,6 +192,16 @@ describe('scrubEvent', () => {
     expect(e.sdk?.client_ip).toBeUndefined();
     expect(e.tags.find(([k]) => k === 'user')).toBeUndefined();
     expect(e.extra!.peer).toBe('from [ip]');
+    // IPv6 in full and compressed forms, as Relay's IPV6_REGEX finds them; not times of day or MAC addresses.
+    const v6 = event({
+      message: 'x',
+      extra: {
+        full: 'from 2001:0db8:85a3:0000:0000:8a2e:0370:7334 ok', short: 'peer [2001:db8::8a2e:370:7334]:443', loopback: 'via ::1', link: 'fe80::1%eth0',
+        time: 'retried at 10:32:07', mac: 'nic 4a:00:04:10:9b:50',
+      },
+    });
+    scrubEvent(v6, opts({ scrubIPAddresses: true }));
+    expect(v6.extra).toEqual({ full: 'from [ip] ok', short: 'peer [[ip]]:443', loopback: 'via [ip]', link: '[ip]', time: 'retried at 10:32:07', mac: 'nic 4a:00:04:10:9b:50' });
     // Relay's `@ip:replace` goes with the legacy rules, which leave log messages and tags alone.
     expect(e.logentry!.formatted).toBe('from 198.51.100.7');
     expect(e.tags).toContainEqual(['peer', '198.51.100.7']);

@@ -73,7 +73,23 @@ const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9\-._~+/]+=*/gi;
 // A non-global twin for the cheap "could it match at all" check.
 const AUTH_HINT = /(?:bearer|basic|token)\s/i;
 const IPV4 = /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b/g;
-const IPV6 = /\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}\b/gi;
+/**
+ * IPv6 addresses in full or compressed (`::`) form, the forms Relay's `IPV6_REGEX` knows. Groups of
+ * hex digits joined by single colons are not enough, or a time of day (`10:32:07`) or a MAC address
+ * would be an address too.
+ */
+const IPV6 = (() => {
+  const h = '[0-9a-f]{1,4}';
+  const v4 = '(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}';
+  const forms = [
+    `(?:${h}:){7}${h}`, `(?:${h}:){1,7}:`, `(?:${h}:){1,6}:${h}`, `(?:${h}:){1,5}(?::${h}){1,2}`, `(?:${h}:){1,4}(?::${h}){1,3}`,
+    `(?:${h}:){1,3}(?::${h}){1,4}`, `(?:${h}:){1,2}(?::${h}){1,5}`, `${h}:(?::${h}){1,6}`, `:(?:(?::${h}){1,7}|:)`,
+    `fe80:(?::${h}){0,4}%[0-9a-z]+`, `::(?:ffff(?::0{1,4})?:)?${v4}`, `(?:${h}:){1,4}:${v4}`,
+  ];
+  // Not inside a longer token: no letter, digit or colon before it, and after it no letter, digit or
+  // zone id, nor a colon that goes on (or a shorter form would match the start of a longer address).
+  return new RegExp(`(?<![0-9a-z:])(?:${forms.join('|')})(?![0-9a-z%]|:[0-9a-z:])`, 'gi');
+})();
 
 /** Rules that fired in the last `scrubString` call (one scratch array: scrubbing is synchronous). */
 const fired: string[] = [];
