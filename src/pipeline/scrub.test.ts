@@ -140,7 +140,7 @@ describe('scrubEvent', () => {
       breadcrumbs: [{ category: 'auth.token', type: 'http', level: 'info', message: 'ok' }],
       tags: { card: '4111 1111 1111 1111', auth_provider: 'github' },
       contexts: {
-        trace: { ...ids, op: 'auth.password_reset', status: 'ok' },
+        trace: { ...ids, op: 'auth.password_reset', status: 'ok', data: { 'http.query': 'token=abc', retries: 2 } },
         os: { name: 'Linux', version: '6.1', build: '4111111111111111', secret_sauce: 'x' },
         runtime: { name: 'node', version: 'v20.20.2' },
         device: { model: 'x', device_unique_identifier: '4111 1111 1111 1111' },
@@ -150,6 +150,8 @@ describe('scrubEvent', () => {
     scrubEvent(e, opts());
     // A 16-digit span id passes the card check one time in about 18,000.
     expect(e.contexts!.trace).toMatchObject({ ...ids, op: 'auth.password_reset' });
+    // ...but a trace's span data is data (SpanData's undeclared keys are `pii = "true"`).
+    expect(e.contexts!.trace.data).toEqual({ 'http.query': `token=${FILTERED}`, retries: 2 });
     expect(e.contexts!.os).toMatchObject({ build: '4111111111111111', secret_sauce: 'x' });
     expect(e.contexts!.app).toMatchObject({ db_password: 'pw' });
     expect(e.contexts!.device.device_unique_identifier).toBe(FILTERED);
@@ -158,7 +160,8 @@ describe('scrubEvent', () => {
     expect(e.breadcrumbs!.values[0]).toMatchObject({ category: 'auth.token', type: 'http' });
     expect(e.tags).toEqual(expect.arrayContaining([['card', '4111 1111 1111 1111'], ['auth_provider', 'github']]));
     expect(Object.keys(e._meta as any)).toEqual(['contexts']);
-    expect(Object.keys((e._meta as any).contexts)).toEqual(['device']);
+    expect(Object.keys((e._meta as any).contexts)).toEqual(['trace', 'device']);
+    expect(Object.keys((e._meta as any).contexts.trace)).toEqual(['data']);
   });
 
   it("filters Relay's whole-key defaults and dashed spellings, but not keys that merely contain them", () => {

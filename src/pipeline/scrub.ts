@@ -410,7 +410,9 @@ const HEADERS = pairValues((name) => (name.toLowerCase() === 'user-agent' ? 'kee
  */
 const STACK: SpecialShape = (value, path, sc, meta) => {
   const st = value as { frames?: unknown } | null;
-  // A stack text this configuration left unchanged before: nothing to scrub, and not parsed.
+  // A stack text this configuration left unchanged before: nothing to scrub, and not parsed. (A
+  // known text never says `"vars"`, but one that spells the key with escapes can hold variables
+  // another configuration would scrub, so clean-under-which still counts.)
   if (isUnparsed(st) && st.knownStack.scrubClean.includes(sc.key)) return st;
   if (!st || !Array.isArray(st.frames)) return st;
   const frames = st.frames;
