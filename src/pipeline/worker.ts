@@ -17,6 +17,7 @@ import { ProtocolError } from '../protocol/index.js';
 import type { Services } from '../services/index.js';
 import { decodeIngestTask, INGEST_QUEUE, TaskDictionaryMissing, type IngestTask } from '../services/queue/ingest-task.js';
 import type { QueueTask } from '../services/queue/index.js';
+import { CacheReadMemo } from '../services/cache/read-memo.js';
 import { createBatchContext, type BatchContext } from './context.js';
 import { PollingLoop } from './polling-loop.js';
 import { groupNormalizedEvent } from './group.js';
@@ -119,6 +120,9 @@ export class EventWorker {
     const outcomes: Outcome[] = [];
     const sessionCounts: SessionCount[] = []; // release health (release-health.ts)
     const done: string[] = [];
+    // The batch's events read the same few cache keys (settings, discarded hashes, release files):
+    // each is read once per batch (services/cache/read-memo.ts).
+    const ctx = createBatchContext({ ...this.#services, cache: new CacheReadMemo(this.#services.cache) });
     let n = 0;
     for (const task of tasks) {
       // Normalizing and grouping are synchronous CPU work: give the event loop back every few
@@ -138,7 +142,7 @@ export class EventWorker {
           done.push(task.id);
           continue;
         }
-        const project = await this.#ctx.project(ingest.projectId);
+        const project = await ctx.project(ingest.projectId);
         if (!project) {
           // The project was deleted after the event was accepted: nothing to save it to.
           outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'invalid', reason: 'project_missing', quantity: 1 });
@@ -153,9 +157,9 @@ export class EventWorker {
           continue;
         }
         scrubEvent(event, project.options);
-        await symbolicateJs(this.#ctx, event, project); // JS source maps, before grouping
+        await symbolicateJs(ctx, event, project); // JS source maps, before grouping
         const grouping = groupNormalizedEvent(event, project);
-        if (await isDiscarded(this.#services, project.id, grouping.hashes)) {
+        if (await isDiscarded(ctx.services, project.id, grouping.hashes)) {
           outcomes.push({ projectId: ingest.projectId, timestamp: ingest.receivedAt, category: 'error', outcome: 'filtered', reason: 'discarded_hash', quantity: 1 });
           done.push(task.id);
           continue;
