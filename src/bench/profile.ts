@@ -103,7 +103,7 @@ export function printHeapProfile(file: string, events: number): void {
   }
 }
 
-/** Prints the worker's SQLite statements by total time, per event, and its slowest commits (checkpoints). */
+/** Prints the worker's SQLite statements by total time, per event, and its slowest commits. */
 export function printSqlTiming(file: string, events: number): void {
   const timing = JSON.parse(readFileSync(file, 'utf8')) as SqlTiming;
   const total = timing.statements.reduce((n, s) => n + s.ms, 0);
@@ -112,7 +112,7 @@ export function printSqlTiming(file: string, events: number): void {
     process.stdout.write(`${s.ms.toFixed(0).padStart(7)} ms ${((s.ms * 1000) / events).toFixed(1).padStart(6)} µs/event ${String(s.count).padStart(7)}×  ${s.sql}\n`);
   }
   const c = timing.commits;
-  if (c.length) process.stdout.write(`  commits: ${c.length}, median ${c[c.length >> 1].toFixed(2)} ms, slowest ${c.slice(0, 8).map((ms) => ms.toFixed(1)).join(', ')} ms (a checkpoint runs in a commit)\n`);
+  if (c.length) process.stdout.write(`  commits: ${c.length}, median ${c[c.length >> 1].toFixed(2)} ms, slowest ${c.slice(0, 8).map((ms) => ms.toFixed(1)).join(', ')} ms (checkpoints run on a thread of their own, db/checkpointer.ts; a commit runs one only past four times their target)\n`);
 }
 
 /** Where `profileWorker` runs: the embedded default, or PostgreSQL + Redis (admin URL, Redis URL). */

@@ -2,7 +2,8 @@
  * Loaded with `node --import` into the worker that `bench --profile-worker --sql` profiles: times
  * every SQLite statement the process runs (better-sqlite3's `run`, `all`, `get`), grouped by its
  * SQL text with the values lists folded, and writes the totals to FAULTLINE_SQL_TIMING on exit.
- * A commit's time includes the checkpoint it may run, so the slowest commits are kept apart.
+ * A commit's time includes a checkpoint it may run (only as a backstop since checkpoints have a
+ * thread of their own, db/checkpointer.ts), so the slowest commits are kept apart.
  */
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

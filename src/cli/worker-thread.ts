@@ -24,7 +24,7 @@ if (spare) {
 const log = pino({ level: config.logLevel, base: { pid: process.pid, thread: 'worker' } });
 // The main thread has migrated already.
 const services = await createServices(config, { migrate: false });
-const worker = new EventWorker(services, log.child({ role: 'worker' }), { batchSize: config.workerBatchSize, leaseMs: config.queueLeaseMs });
+const worker = new EventWorker(services, log.child({ role: 'worker' }), { batchSize: config.workerBatchSize, leaseMs: config.queueLeaseMs, checkpointThread: !spare });
 worker.start();
 const postProcessing = startPostProcessing(services, log.child({ role: 'post-process' }));
 

@@ -45,9 +45,9 @@ export function walPages(conn: BetterSqlite3.Database, bytes: number): number {
 }
 
 /**
- * The event worker's connection checkpoints every 40 MB of WAL instead of SQLite's 4 MB: a batch
- * of 100 events dirtied about 3 MB of pages, so at 4 MB nearly every commit checkpointed and
- * copied the same hot index pages again. Measured with `bench --profile-worker`: the worker's SQL
+ * The event worker's checkpoints run every 40 MB of WAL (on a thread of their own,
+ * checkpointer.ts) instead of SQLite's 4 MB: a batch of 100 events dirtied about 3 MB of pages,
+ * so at 4 MB nearly every commit checkpointed and copied the same hot index pages again. Measured with `bench --profile-worker`: the worker's SQL
  * time fell from ~175 to ~125 µs per event.
  */
 export const WORKER_CHECKPOINT_BYTES = 40 * 1024 * 1024;

@@ -13,6 +13,7 @@
  */
 import type { Logger } from 'pino';
 import { walPages, WORKER_CHECKPOINT_BYTES, type Dialect } from '../db/index.js';
+import { WalCheckpointer } from '../db/checkpointer.js';
 import { ProtocolError } from '../protocol/index.js';
 import type { Services } from '../services/index.js';
 import { decodeIngestTask, INGEST_QUEUE, TaskDictionaryMissing, type IngestTask } from '../services/queue/ingest-task.js';
@@ -49,6 +50,11 @@ export interface WorkerOptions {
   leaseMs: number;
   /** How long to wait when the queue is empty (ms); `notify()` wakes the worker earlier. */
   idleMs?: number;
+  /**
+   * SQLite: run faultline.db's checkpoints on a thread of their own (db/checkpointer.ts; the
+   * default). A spare worker thread leaves them to the first one and checkpoints only past 40 MB.
+   */
+  checkpointThread?: boolean;
 }
 
 interface PreparedBatch {
@@ -67,14 +73,21 @@ export class EventWorker {
   readonly #polling: PollingLoop;
   /** The previous batch's save, still running while the next batch is prepared. */
   #saving: Promise<void> = Promise.resolve();
+  /** SQLite: runs faultline.db's checkpoints on another thread while batches are prepared. */
+  #checkpoints: WalCheckpointer | null = null;
 
   constructor(services: Services, log: Logger, opts: WorkerOptions) {
     this.#services = services;
     this.#ctx = createBatchContext(services);
     this.#log = log;
-    this.#opts = { idleMs: 250, ...opts, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE[services.database.dialect] };
+    this.#opts = { idleMs: 250, checkpointThread: true, ...opts, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE[services.database.dialect] };
     const sqlite = services.database.sqlite;
-    sqlite?.pragma(`wal_autocheckpoint = ${walPages(sqlite, WORKER_CHECKPOINT_BYTES)}`);
+    if (sqlite) {
+      // Also when the thread fails; by then the connection may be closed (a worker never started).
+      const ownCheckpoints = () => sqlite.open && sqlite.pragma(`wal_autocheckpoint = ${walPages(sqlite, WORKER_CHECKPOINT_BYTES)}`);
+      if (sqlite.memory || opts.checkpointThread === false) ownCheckpoints();
+      else this.#checkpoints = new WalCheckpointer(sqlite, WORKER_CHECKPOINT_BYTES, ownCheckpoints);
+    }
     // SQLite collects a statement's RETURNING rows (the user tag values' upsert) in a temporary
     // table, by default backed by a file opened for each statement: in memory, a 200-row upsert
     // took 790 instead of 1,000 µs. The worker's statements are batch-sized, so this stays small;
@@ -91,6 +104,7 @@ export class EventWorker {
   async stop(): Promise<void> {
     await this.#polling.stop();
     await this.#saving;
+    await this.#checkpoints?.close();
   }
 
   /** Tells an idle worker that new tasks are waiting (same-process ingest). */
@@ -204,6 +218,7 @@ export class EventWorker {
     // sent twice by an SDK fails the batch on the unique key (PostgreSQL, MySQL; SQLite checks
     // every batch) and is found one by one below.
     const checkSaved = events.some((e) => e.task.attempts > 1);
+    await this.#checkpoints?.beforeWrite();
     try {
       const saved = await saveBatch(this.#ctx, events.map((e) => e.processed), { checkSaved });
       await enqueuePostProcess(this.#services.queue, saved.events.filter((e) => e.postProcess));
@@ -225,6 +240,7 @@ export class EventWorker {
     if (sessionCounts.length) {
       await this.#services.database.db.transaction().execute((trx) => saveSessionCounts(trx, this.#services.database.dialect, sessionCounts));
     }
+    this.#checkpoints?.committed();
     await this.#services.queue.ack(done);
   }
 }
