@@ -6,6 +6,7 @@ import { INGEST_QUEUE } from '../services/queue/ingest-task.js';
 import { eventTask, makeProject } from '../../test/helpers/services.js';
 import { removeDir, sleep, tempDataDir } from '../../test/helpers/faultline.js';
 import { IdleDrain, type IdleDrainOptions } from './idle-drain.js';
+import { walPages, WORKER_CHECKPOINT_BYTES } from '../db/index.js';
 
 const EVENTS = 450;
 const BATCH = 100;
@@ -39,8 +40,13 @@ describe('IdleDrain: the main thread helping drain a backlog while ingest is qui
   });
 
   // The test runner's own memory is no measure of a server's: no limit unless a test sets one.
+  let helperServices: Services | undefined;
   const helper = (opts: Partial<IdleDrainOptions> = {}) =>
-    new IdleDrain(() => createServices(loadConfig({ dataDir }, {}), { migrate: false }), pino({ level: 'silent' }), { batchSize: BATCH, leaseMs: 60_000, checkMs: 100, maxRssMb: 1_000_000, ...opts });
+    new IdleDrain(
+      async () => (helperServices = await createServices(loadConfig({ dataDir }, {}), { migrate: false })),
+      pino({ level: 'silent' }),
+      { batchSize: BATCH, leaseMs: 60_000, checkMs: 100, maxRssMb: 1_000_000, ...opts },
+    );
 
   afterEach(async () => {
     await drain.stop();
@@ -64,6 +70,10 @@ describe('IdleDrain: the main thread helping drain a backlog while ingest is qui
       ['login failed', 150],
     ]);
     expect((await services.queue.stats(INGEST_QUEUE)).dead).toBe(0);
+    // A helper leaves faultline.db's checkpoints to the worker thread's checkpointing thread, and
+    // runs one itself only past the worker's size (a checkpointing thread's connection: four times it).
+    const sqlite = helperServices!.database.sqlite!;
+    expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(walPages(sqlite, WORKER_CHECKPOINT_BYTES));
   });
 
   it('leaves the backlog alone while ingest is busy, and drains it once requests stop', async () => {

@@ -128,7 +128,8 @@ export class IdleDrain {
   async #drain(quietRate: number): Promise<void> {
     this.#services ??= await this.#open();
     const services = this.#services;
-    this.#worker ??= new EventWorker(services, this.#log, this.#opts);
+    // A helper: faultline.db's checkpoints stay with the worker thread's checkpointing thread.
+    this.#worker ??= new EventWorker(services, this.#log, { ...this.#opts, checkpointThread: false });
     const worker = this.#worker;
     const batch = this.#opts.batchSize ?? DEFAULT_BATCH_SIZE[services.database.dialect];
     const backlog = (await services.queue.stats(INGEST_QUEUE)).ready;

@@ -52,7 +52,8 @@ export interface WorkerOptions {
   idleMs?: number;
   /**
    * SQLite: run faultline.db's checkpoints on a thread of their own (db/checkpointer.ts; the
-   * default). A spare worker thread leaves them to the first one and checkpoints only past 40 MB.
+   * default). A helper (a spare worker thread, the idle drain) leaves them to the first worker and
+   * checkpoints itself only past 40 MB.
    */
   checkpointThread?: boolean;
 }
@@ -85,7 +86,7 @@ export class EventWorker {
     if (sqlite) {
       // Also when the thread fails; by then the connection may be closed (a worker never started).
       const ownCheckpoints = () => sqlite.open && sqlite.pragma(`wal_autocheckpoint = ${walPages(sqlite, WORKER_CHECKPOINT_BYTES)}`);
-      if (sqlite.memory || opts.checkpointThread === false) ownCheckpoints();
+      if (sqlite.memory || !this.#opts.checkpointThread) ownCheckpoints();
       else this.#checkpoints = new WalCheckpointer(sqlite, WORKER_CHECKPOINT_BYTES, ownCheckpoints);
     }
     // SQLite collects a statement's RETURNING rows (the user tag values' upsert) in a temporary
