@@ -10,7 +10,7 @@
  * transaction that rolled back are overwritten by the next one. A segment is deleted once no task
  * refers to it and a newer segment is being written (sqlite.ts).
  */
-import { closeSync, constants, fdatasyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { close, closeSync, constants, fdatasync, mkdirSync, open, openSync, readdirSync, readSync, unlink, writeSync, writevSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where a payload is: `length` bytes at `offset` of segment `segment`. */
@@ -26,6 +26,8 @@ export class PayloadLog {
   readonly #readFds = new Map<number, number>();
   /** Segments below this are deleted (by this process or another). */
   #lowest: number;
+  /** A flush to the disk is under way (one at a time is enough). */
+  #syncing = false;
 
   constructor(dataDir: string) {
     this.#dir = path.join(dataDir, 'queue-log');
@@ -120,13 +122,24 @@ export class PayloadLog {
     return got;
   }
 
-  /** Flushes a segment's written bytes to the disk (an OS crash then loses at most what came after). */
+  /**
+   * Flushes a segment's written bytes to the disk (an OS crash then loses at most what came after).
+   * The flush and the deletes below wait on the disk, 5–10 ms each, so they run on libuv's threads:
+   * on the consumer's thread they held the worker that long once a second (docs/decisions.md).
+   */
   sync(segment: number): void {
-    try {
-      fdatasyncSync(this.#readFd(segment));
-    } catch {
-      // Deleted meanwhile, or the file system cannot sync: nothing more to do here.
-    }
+    if (this.#syncing) return;
+    this.#syncing = true;
+    // A descriptor of its own, so that closing the read descriptors cannot pull it away mid-flush.
+    open(this.#file(segment), constants.O_RDONLY, (err, fd) => {
+      if (err) {
+        // Deleted meanwhile: nothing left to flush.
+        this.#syncing = false;
+        return;
+      }
+      // A file system that cannot flush leaves nothing more to do either.
+      fdatasync(fd, () => close(fd, () => (this.#syncing = false)));
+    });
   }
 
   /** Deletes every segment below `segment` (none of them has a task left). */
@@ -137,11 +150,8 @@ export class PayloadLog {
         closeSync(fd);
         this.#readFds.delete(s);
       }
-      try {
-        unlinkSync(this.#file(s));
-      } catch {
-        // Another process deleted it first.
-      }
+      // An error means another process deleted it first.
+      unlink(this.#file(s), () => {});
     }
     if (segment > this.#lowest) this.#lowest = segment;
   }
