@@ -20,7 +20,7 @@ import {
   readBody,
   type ClientAuth,
 } from '../protocol/index.js';
-import { encodeIngestTask, INGEST_QUEUE, type IngestTask } from '../services/queue/ingest-task.js';
+import { encodeIngestTaskParts, INGEST_QUEUE, type IngestTask } from '../services/queue/ingest-task.js';
 import type { QueueBackend } from '../services/queue/index.js';
 import type { BodyDictionaries } from '../services/nodestore/dictionaries.js';
 import type { CacheBackend } from '../services/cache/index.js';
@@ -178,7 +178,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
         client: access.auth.client ?? null,
         payload: it.payload,
       };
-      return encodeIngestTask(task, { compress: deps.compressQueue, dictionary });
+      return encodeIngestTaskParts(task, { compress: deps.compressQueue, dictionary });
     });
     await deps.queue.enqueue(INGEST_QUEUE, tasks);
     deps.onAccepted?.();

@@ -24,6 +24,27 @@ export interface QueueTask {
   attempts: number;
 }
 
+/**
+ * A task's bytes as one buffer, or as parts that are its bytes one after another (a task's header
+ * and the payload as received: the embedded queue writes them out without joining them).
+ */
+export type TaskPayload = Buffer | readonly Buffer[];
+
+/** A task's bytes as one buffer (parts joined). */
+export function taskBytes(p: TaskPayload): Buffer {
+  if (Buffer.isBuffer(p)) return p;
+  const parts = p as readonly Buffer[];
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/** How many bytes a task has. */
+export function taskLength(p: TaskPayload): number {
+  if (Buffer.isBuffer(p)) return p.length;
+  let n = 0;
+  for (const b of p as readonly Buffer[]) n += b.length;
+  return n;
+}
+
 export interface QueueStats {
   ready: number;
   leased: number;
@@ -37,7 +58,7 @@ export interface QueueBackend {
    */
   readonly broker: boolean;
   /** Stores the payloads durably; resolves only once they survive a process crash. */
-  enqueue(queue: string, payloads: Buffer[]): Promise<void>;
+  enqueue(queue: string, payloads: TaskPayload[]): Promise<void>;
   /** Takes up to `max` ready tasks and leases them for `leaseMs`. */
   take(queue: string, max: number, leaseMs: number): Promise<QueueTask[]>;
   /** Marks tasks done; they are deleted. */

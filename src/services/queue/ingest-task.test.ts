@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { normalizeEvent } from '../../protocol/index.js';
 import { codeParts } from '../nodestore/dictionaries.js';
-import { decodeIngestTask, encodeIngestTask, TaskDictionaryMissing, type IngestTask } from './ingest-task.js';
+import { decodeIngestTask, encodeIngestTask, encodeIngestTaskParts, TaskDictionaryMissing, type IngestTask } from './ingest-task.js';
 
 // A real Node SDK event (Relay's legacy_node_promise fixture, test/fixtures/payloads/README.md).
 const nodeEvent = readFileSync(new URL('../../../test/fixtures/payloads/relay-legacy_node_promise.json', import.meta.url), 'utf8');
@@ -38,6 +38,16 @@ describe('ingest task format', () => {
     const fromBytes = encodeIngestTask({ ...task, payload: bytes.subarray(0) });
     expect(fromBytes.equals(encodeIngestTask(task))).toBe(true);
     expect(decodeIngestTask(fromBytes).payload).toBe(task.payload);
+  });
+
+  test('gives the payload received as its own part, not copied, and the parts join to the task', () => {
+    const bytes = Buffer.from(task.payload);
+    const parts = encodeIngestTaskParts({ ...task, payload: bytes });
+    expect(parts).toHaveLength(2);
+    expect(parts[1]).toBe(bytes);
+    expect(Buffer.concat(parts).equals(encodeIngestTask(task))).toBe(true);
+    const packed = encodeIngestTaskParts({ ...task, payload: Buffer.from(nodeEvent) }, { compress: true });
+    expect(decodeIngestTask(Buffer.concat(packed)).payload).toBe(nodeEvent);
   });
 
   test('still reads tasks queued in format 1 by an older version', () => {

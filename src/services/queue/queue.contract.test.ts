@@ -120,6 +120,18 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
       expect(await q.stats('t')).toEqual({ ready: 0, leased: 0, dead: 0 });
     });
 
+    it('stores a task given in parts as its parts joined, beside whole ones', async () => {
+      // Ingest hands over a task's header line and the payload as received, unjoined.
+      await Promise.all([
+        q.enqueue('t', [[Buffer.from('{"v":2}\n'), Buffer.from('first payload')], Buffer.from('whole')]),
+        q.enqueue('t', [[Buffer.from('one part')], [Buffer.from('h\n'), Buffer.alloc(0), Buffer.from('ü — 日本')]]),
+      ]);
+      const got = await takeSoon(q, 't');
+      const all = got.length < 4 ? [...got, ...(await takeSoon(q, 't'))] : got;
+      expect(payloads(all)).toEqual(['{"v":2}\nfirst payload', 'whole', 'one part', 'h\nü — 日本']);
+      await q.ack(all.map((t) => t.id));
+    });
+
     it('stores every one of many concurrent enqueues once, in the order they were made', async () => {
       // Ingest calls enqueue once per request, many at a time; backends may write them together.
       const sent = Array.from({ length: 200 }, (_, i) => `m${i}`);

@@ -21,7 +21,7 @@
  * is enough), and cluster-wide stats (see `stats`).
  */
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
-import type { QueueBackend, QueueStats, QueueTask } from '../index.js';
+import { taskBytes, type QueueBackend, type QueueStats, type QueueTask, type TaskPayload } from '../index.js';
 import { redactUrl } from '../../redis.js';
 
 export interface RabbitMqQueueOptions {
@@ -73,12 +73,12 @@ export class RabbitMqQueueBackend implements QueueBackend {
     return backend;
   }
 
-  async enqueue(queue: string, payloads: Buffer[]): Promise<void> {
+  async enqueue(queue: string, payloads: TaskPayload[]): Promise<void> {
     if (!payloads.length) return;
     const s = await this.#open();
     const name = await this.#declareMain(s, queue);
     const pub = await this.#pub(s);
-    await Promise.all(payloads.map((p) => publish(pub, name, p, { [ATTEMPTS]: 0 })));
+    await Promise.all(payloads.map((p) => publish(pub, name, taskBytes(p), { [ATTEMPTS]: 0 })));
   }
 
   async take(queue: string, max: number, _leaseMs: number): Promise<QueueTask[]> {

@@ -20,7 +20,7 @@
  * Left out: trimming dead letters (an operator's job), Redis Cluster across queues (all keys of
  * one queue share a hash tag, so one queue lives on one node).
  */
-import type { QueueBackend, QueueStats, QueueTask } from '../index.js';
+import { taskBytes, type QueueBackend, type QueueStats, type QueueTask, type TaskPayload } from '../index.js';
 import { closeRedis, connectRedis, LuaScript, type Redis } from '../../redis.js';
 import { NACK_SCRIPT, STATS_SCRIPT, TAKE_SCRIPT } from './redis-streams-scripts.js';
 
@@ -66,10 +66,10 @@ export class RedisStreamsQueueBackend implements QueueBackend {
    * (atomic by itself); a request with several keeps its own MULTI, so its items are queued all
    * or none.
    */
-  enqueue(queue: string, payloads: Buffer[]): Promise<void> {
+  enqueue(queue: string, payloads: TaskPayload[]): Promise<void> {
     if (!payloads.length) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.#pending.push({ queue, payloads, resolve, reject });
+      this.#pending.push({ queue, payloads: payloads.map(taskBytes), resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => void this.#flush());

@@ -20,7 +20,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { QueueBackend, QueueOptions, QueueStats, QueueTask } from '../index.js';
+import { taskBytes, taskLength, type QueueBackend, type QueueOptions, type QueueStats, type QueueTask, type TaskPayload } from '../index.js';
 import { PayloadLog, type PayloadRef } from './payload-log.js';
 
 /**
@@ -66,10 +66,10 @@ export class SqliteQueueBackend implements QueueBackend {
   /** Payload segment files; null for an in-memory queue, whose payloads stay in `task_payloads`. */
   readonly #log: PayloadLog | null;
   /** Writes one group commit's tasks (in a transaction that holds the write lock). */
-  readonly #insert: (items: { queue: string; payloads: Buffer[] }[], now: number) => void;
+  readonly #insert: (items: { queue: string; payloads: TaskPayload[] }[], now: number) => void;
   readonly #take: BetterSqlite3.Transaction<(queue: string, now: number, leaseMs: number, max: number) => { leased: LeasedRow[]; inTable: Map<number, Buffer> }>;
   readonly #delete: BetterSqlite3.Transaction<(ids: number[]) => void>;
-  #pending: { queue: string; payloads: Buffer[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #pending: { queue: string; payloads: TaskPayload[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   /** `readPayload`'s buffer, shared by this connection's consumers (each read is used synchronously). */
   readonly #scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
   /** The log bytes `#scratch` holds: committed payloads only, so they never change. */
@@ -106,20 +106,30 @@ export class SqliteQueueBackend implements QueueBackend {
     this.#insert = (items, now) => {
       const log = this.#log;
       if (!log) {
-        for (const { queue, payloads } of items) for (const p of payloads) insertPayload.run(insertTask.run(queue, now).lastInsertRowid, p);
+        for (const { queue, payloads } of items) for (const p of payloads) insertPayload.run(insertTask.run(queue, now).lastInsertRowid, taskBytes(p));
         return;
       }
       let { segment, next_offset: offset } = this.#logPosition.get() as { segment: number; next_offset: number };
-      const bytes = items.reduce((n, it) => n + it.payloads.reduce((m, p) => m + p.length, 0), 0);
+      // A task in parts (its header, then the payload as received) is written as they are.
+      const parts: Buffer[] = [];
+      let bytes = 0;
+      for (const it of items) {
+        for (const p of it.payloads) {
+          if (Buffer.isBuffer(p)) parts.push(p);
+          else parts.push(...p);
+          bytes += taskLength(p);
+        }
+      }
       if (offset > 0 && offset + bytes > SEGMENT_BYTES) {
         segment++;
         offset = 0;
       }
-      log.write(segment, offset, items.flatMap((it) => it.payloads));
+      log.write(segment, offset, parts);
       for (const { queue, payloads } of items) {
         for (const p of payloads) {
-          insertLogged.run(queue, now, segment, offset, p.length);
-          offset += p.length;
+          const length = taskLength(p);
+          insertLogged.run(queue, now, segment, offset, length);
+          offset += length;
         }
       }
       setPosition.run(segment, offset);
@@ -151,7 +161,7 @@ export class SqliteQueueBackend implements QueueBackend {
     });
   }
 
-  enqueue(queue: string, payloads: Buffer[]): Promise<void> {
+  enqueue(queue: string, payloads: TaskPayload[]): Promise<void> {
     if (payloads.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#pending.push({ queue, payloads, resolve, reject });
