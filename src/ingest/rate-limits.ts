@@ -69,8 +69,12 @@ export class IngestGate {
     if (now - this.#backlogAt >= 1000) {
       this.#backlogAt = now;
       try {
-        const s = await this.queue.stats(this.queueName);
-        this.#backlogFull = s.ready + s.leased > this.maxBacklog;
+        if (this.queue.backlogAbove) {
+          this.#backlogFull = await this.queue.backlogAbove(this.queueName, this.maxBacklog);
+        } else {
+          const s = await this.queue.stats(this.queueName);
+          this.#backlogFull = s.ready + s.leased > this.maxBacklog;
+        }
       } catch {
         this.#backlogFull = false; // a stats failure must not refuse events
       }

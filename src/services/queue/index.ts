@@ -66,6 +66,12 @@ export interface QueueBackend {
   /** Gives a task back after a failure: retried after `delayMs`, or dead-lettered past max attempts. */
   nack(id: string, error: string, delayMs: number): Promise<void>;
   stats(queue: string): Promise<QueueStats>;
+  /**
+   * Whether `queue` holds more than `limit` tasks, ready or leased: what back-pressure asks every
+   * second. Left out where `stats` is cheap (brokers keep counts); the embedded queue answers it
+   * without counting while its tasks are well below the limit.
+   */
+  backlogAbove?(queue: string, limit: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -215,4 +215,27 @@ describe('SqliteQueueBackend file format', () => {
     expect(seen).toEqual(made);
     await q.close();
   });
+
+  it('tells a backlog above the limit from one below it, with other queues and finished tasks in between', async () => {
+    dir = tempDataDir();
+    const q = new SqliteQueueBackend({ dataDir: dir, maxAttempts: 3 });
+    const some = (n: number, tag: string) => Array.from({ length: n }, (_, i) => Buffer.from(`${tag}${i}`));
+    // ingest: 30 tasks, with 40 of another queue among them; then 25 ingest tasks done from the middle.
+    await q.enqueue('ingest', some(10, 'a'));
+    await q.enqueue('post-process', some(40, 'p'));
+    await q.enqueue('ingest', some(20, 'b'));
+    const taken = await q.take('ingest', 25, 60_000);
+    await q.ack(taken.slice(5).map((t) => t.id));
+    // Left: ingest 5 leased + 5 ready, post-process 40; ids still span 70.
+    expect(await q.stats('ingest')).toEqual({ ready: 5, leased: 5, dead: 0 });
+    expect(await q.stats('post-process')).toEqual({ ready: 40, leased: 0, dead: 0 });
+    for (const limit of [0, 5, 9, 10, 39, 40, 69, 70, 1000]) {
+      expect(await q.backlogAbove('ingest', limit)).toBe(10 > limit);
+      expect(await q.backlogAbove('post-process', limit)).toBe(40 > limit);
+      expect(await q.backlogAbove('notify', limit)).toBe(false);
+    }
+    await q.ack([...taken.slice(0, 5).map((t) => t.id), ...(await q.take('ingest', 10, 60_000)).map((t) => t.id)]);
+    expect(await q.backlogAbove('ingest', 0)).toBe(false);
+    await q.close();
+  });
 });
