@@ -51,7 +51,11 @@ function backlogLine(results: BenchResult[]): string {
     const redis = redisMb !== undefined ? `; Redis used up to ${redisMb} MB more than before the load${tasks ? `, ${Math.round((redisMb * 1048576) / tasks).toLocaleString('en-US')} bytes per queued task` : ''}` : '';
     return `${tasks.toLocaleString('en-US')} tasks (${r.layout}${redis})`;
   });
-  return ` The queue's backlog peaked at ${each.join(' and ')}.`;
+  const rates = results
+    .filter((r) => r.keptUpPerSec !== undefined && r.drainedPerSec !== undefined)
+    .map((r) => `${Math.round(r.keptUpPerSec!).toLocaleString('en-US')} events/s while the load ran and ${Math.round(r.drainedPerSec!).toLocaleString('en-US')}/s after it (${r.layout})`);
+  const drain = rates.length ? ` Processing went at ${rates.join(' and ')}; processed/s = accepted/s / (1 + (accepted/s − the first) / the second), as "Goals" below explains.` : '';
+  return ` The queue's backlog peaked at ${each.join(' and ')}.${drain}`;
 }
 
 export function resultsMarkdown(results: BenchResult[], when: Date): string {

@@ -66,6 +66,13 @@ export interface BenchResult {
    * backlog is held there, so this is what a backlog costs.
    */
   queuePeak?: { tasks: number; redisMb?: number };
+  /**
+   * Events processed per second while the load ran (accepted minus the backlog when it stopped,
+   * over the load's duration), and the backlog drained per second after it: processed/s is
+   * accepted/s / (1 + (accepted/s - the first) / the second), docs/benchmarks.md "Goals".
+   */
+  keptUpPerSec?: number;
+  drainedPerSec?: number;
 }
 
 function dirSize(dir: string, include: (name: string) => boolean = () => true): number {
@@ -164,7 +171,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     // The load generator's own CPU (this process): on a small machine it competes with the server.
     const gen = process.cpuUsage(generatorCpu);
     const generatorMsPerRequest = load.sent ? (gen.user + gen.system) / 1000 / load.sent : 0;
-    log(`${opts.layout}: sent ${load.sent}, accepted ${load.accepted}; waiting for the queue to drain`);
+    const backlog = await queueDepth(health.port!);
+    const loadEnded = performance.now();
+    log(`${opts.layout}: sent ${load.sent}, accepted ${load.accepted}; waiting for the queue to drain (${backlog} tasks)`);
     while ((await queueDepth(health.port!)) > 0) await new Promise((r) => setTimeout(r, 200));
     const drained = performance.now();
     clearInterval(sampler);
@@ -220,6 +229,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       yardstickMs: { before: yardstickBefore, after: yardstickAfter },
       ...(services.length ? { servicesCpuMsPerEvent: { postgres: perEvent('postgres'), redis: perEvent('redis-server') } } : {}),
       queuePeak: queue,
+      keptUpPerSec: Math.max(0, load.accepted - backlog) / (load.durationMs / 1000),
+      drainedPerSec: backlog / Math.max(0.001, (drained - loadEnded) / 1000),
     };
   } finally {
     await stopAll(procs);
