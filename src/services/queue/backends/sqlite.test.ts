@@ -238,4 +238,19 @@ describe('SqliteQueueBackend file format', () => {
     expect(await q.backlogAbove('ingest', 0)).toBe(false);
     await q.close();
   });
+
+  it('writes a group commit of more task parts than one system call takes (IOV_MAX, 1,024), every byte in place', async () => {
+    dir = tempDataDir();
+    const q = new SqliteQueueBackend({ dataDir: dir, maxAttempts: 3 });
+    // One event-loop turn of 1,500 requests, each a header line and a payload: 3,000 buffers.
+    const sent = Array.from({ length: 1500 }, (_, i) => [Buffer.from(`{"n":${i}}\n`), Buffer.alloc(100 + (i % 7), 97 + (i % 26))]);
+    await Promise.all(sent.map((parts) => q.enqueue('ingest', [parts])));
+    const got: string[] = [];
+    for (let tasks = await q.take('ingest', 500, 60_000); tasks.length; tasks = await q.take('ingest', 500, 60_000)) {
+      got.push(...tasks.map((t) => t.payload.toString('latin1')));
+      await q.ack(tasks.map((t) => t.id));
+    }
+    expect(got).toEqual(sent.map((parts) => Buffer.concat(parts).toString('latin1')));
+    await q.close();
+  });
 });
