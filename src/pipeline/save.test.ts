@@ -370,9 +370,12 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
 
     // SQLite has one writer: two workers' transactions cannot overlap there.
     if (dialect !== 'sqlite') {
-      it('joins the issue another worker created for the same stack a moment ago, instead of failing the batch', async () => {
+      // Alone in its batch, and with two more new issues (on PostgreSQL a batch's new issues are
+      // made in one statement, undone when one of them races).
+      for (const others of [0, 2])
+      it(`joins the issue another worker created for the same stack a moment ago, instead of failing the batch (${others} other new issues)`, async () => {
         const s = services();
-        const { project } = await makeProject(s, 'save', `race-${dialect}`);
+        const { project } = await makeProject(s, 'save', `race${others}-${dialect}`);
         const db = s.database.db;
         const id = (n: number) => (n + 900).toString(16).padStart(32, '0');
         // Learn the issue's hash from a first event, then start over without the issue.
@@ -404,7 +407,10 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
 
         const logs: string[] = [];
         const worker = new EventWorker(s, pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }), { batchSize: 100, leaseMs: 60_000 });
-        await s.queue.enqueue(INGEST_QUEUE, [task(project.id, 'race', 'save@1.0', id(2), { fingerprint: ['race'] })]);
+        const another = (n: number) => task(project.id, `race other ${NAMES[n]}`, 'save@1.0', id(10 + n), { fingerprint: [`other-${n}`] });
+        const batch = [task(project.id, 'race', 'save@1.0', id(2), { fingerprint: ['race'] })];
+        if (others) batch.unshift(another(0), ...Array.from({ length: others - 1 }, (_, n) => another(n + 1)));
+        await s.queue.enqueue(INGEST_QUEUE, batch);
         const draining = (async () => {
           while ((await worker.runOnce()) > 0);
         })();
@@ -413,13 +419,18 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         await Promise.all([other, draining]);
 
         expect(logs.filter((l) => l.includes('one by one'))).toEqual([]);
-        const groups = await db.selectFrom('groups').select(['id', 'short_id']).where('project_id', '=', project.id).execute();
-        expect(groups.map((g) => Number(g.id))).toEqual([otherId]);
-        const event = await db.selectFrom('events').select('group_id').where('event_id', '=', id(2)).executeTakeFirstOrThrow();
+        const groups = await db.selectFrom('groups').select(['id', 'short_id', 'title', 'times_seen']).where('project_id', '=', project.id).orderBy('short_id').execute();
+        expect(groups.map((g) => [g.title, Number(g.times_seen)])).toEqual([
+          ['race', 1],
+          ...Array.from({ length: others }, (_, n) => [`race other ${NAMES[n]}`, 1]),
+        ]);
+        expect(Number(groups[0].id)).toBe(otherId);
+        const event = await db.selectFrom('events').select('group_id').where('project_id', '=', project.id).where('event_id', '=', id(2)).executeTakeFirstOrThrow();
         expect(Number(event.group_id)).toBe(otherId);
-        // The short id the batch took for its own issue was given back: no gap.
+        // The short ids the batch took for its own issues were given back: no gap.
+        expect(groups.map((g) => Number(g.short_id) - Number(groups[0].short_id))).toEqual(groups.map((_, i) => i));
         const { next_short_id } = await db.selectFrom('projects').select('next_short_id').where('id', '=', project.id).executeTakeFirstOrThrow();
-        expect(Number(next_short_id)).toBe(Number(groups[0].short_id) + 1);
+        expect(Number(next_short_id)).toBe(Number(groups.at(-1)!.short_id) + 1);
       });
     }
   });

@@ -372,6 +372,10 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
       const recent = services.database.recentEventIds;
       const before = recent ? await savedBeforeSqlite(trx, recent, fresh, opts.checkSaved !== false) : opts.checkSaved === false ? new Map() : await savedBefore(trx, dialect, fresh);
       await loadGroups(trx, fresh, groupsByHash, known);
+      if (dialect === 'postgres') {
+        const unsaved = fresh.filter((i) => !before.has(`${i.project.id}:${i.event.event_id}`));
+        await createNewGroupsPostgres(trx, groupsByHash, known, unsaved, result, newInRelease);
+      }
 
       for (const item of fresh) {
         const { event, project } = item;
@@ -547,29 +551,7 @@ async function findOrCreateGroup(
       ).execute();
     }
   } else {
-    const title = (event.title ?? '<unlabeled event>').slice(0, 1024);
-    const culprit = event.culprit?.slice(0, 200) ?? null;
-    const metadata = JSON.stringify(event.metadata ?? {});
-    const row = {
-      project_id: project.id,
-      type: event.type === 'error' ? 'error' : 'default',
-      title,
-      culprit,
-      level: event.level,
-      platform: event.platform,
-      logger: event.logger ?? null,
-      status: 'unresolved',
-      substatus: 'new',
-      status_details: '{}',
-      metadata,
-      times_seen: 0,
-      users_seen: 0,
-      first_seen: ts,
-      last_seen: ts,
-      first_release: event.release ?? null,
-      last_release: event.release ?? null,
-      resolved_at: null,
-    };
+    const row = newGroupRow(item, ts);
     const id = dialect === 'postgres' ? await createGroupPostgres(trx, row, hashes) : await createGroupPortable(trx, dialect, row, hashes);
     if (id === null) {
       // Another worker created the issue for one of these hashes since this batch looked them
@@ -578,12 +560,149 @@ async function findOrCreateGroup(
       await loadGroups(trx, [item], cache, known, true);
       return findOrCreateGroup(trx, dialect, cache, known, item, ts, result, newInRelease, true);
     }
-    group = { id, status: 'unresolved', lastSeen: ts, title, culprit, level: event.level, metadata, fresh: true };
+    group = newGroupState(id, row);
     result.newGroups++;
     if (event.release) newInRelease.push({ project, release: event.release });
   }
   for (const h of hashes) cache.set(`${project.id}:${h}`, group);
   return group;
+}
+
+/** A new issue's row for the event that first shows it, short id aside. */
+function newGroupRow({ event, project }: ProcessedEvent, ts: number) {
+  return {
+    project_id: project.id,
+    type: event.type === 'error' ? 'error' : 'default',
+    title: (event.title ?? '<unlabeled event>').slice(0, 1024),
+    culprit: event.culprit?.slice(0, 200) ?? null,
+    level: event.level,
+    platform: event.platform,
+    logger: event.logger ?? null,
+    status: 'unresolved',
+    substatus: 'new',
+    status_details: '{}',
+    metadata: JSON.stringify(event.metadata ?? {}),
+    times_seen: 0,
+    users_seen: 0,
+    first_seen: ts,
+    last_seen: ts,
+    first_release: event.release ?? null,
+    last_release: event.release ?? null,
+    resolved_at: null,
+  } satisfies NewGroupRow;
+}
+
+function newGroupState(id: number, row: ReturnType<typeof newGroupRow>): GroupState {
+  return { id, status: 'unresolved', lastSeen: row.first_seen, title: row.title, culprit: row.culprit, level: row.level, metadata: row.metadata, fresh: true };
+}
+
+/** PostgreSQL types of a new issue's row (`createGroupsPostgres`). */
+const NEW_GROUP_TYPES: { [K in keyof ReturnType<typeof newGroupRow>]: string } = {
+  project_id: 'bigint',
+  type: 'text',
+  title: 'text',
+  culprit: 'text',
+  level: 'text',
+  platform: 'text',
+  logger: 'text',
+  status: 'text',
+  substatus: 'text',
+  status_details: 'text',
+  metadata: 'text',
+  times_seen: 'bigint',
+  users_seen: 'bigint',
+  first_seen: 'bigint',
+  last_seen: 'bigint',
+  first_release: 'text',
+  last_release: 'text',
+  resolved_at: 'bigint',
+};
+
+/**
+ * PostgreSQL: creates the issues the batch's events are the first of, all of a project's in one
+ * statement (`createGroupsPostgres`), before the events are saved one after another, so that
+ * `findOrCreateGroup` finds them made. Which events share a new issue follows the order
+ * `findOrCreateGroup` would take them in: an event joins the issue of the first of its hashes an
+ * earlier event of the batch was given, else of its best hash already known; only an event with
+ * neither makes a new issue, and every later event with one of its hashes joins it. A project
+ * with one new issue, or whose issues another worker created meanwhile, is left to
+ * `findOrCreateGroup`, which joins that worker's issue.
+ */
+async function createNewGroupsPostgres(
+  trx: Transaction<Database>,
+  cache: Map<string, GroupState>,
+  known: Map<string, GroupState>,
+  items: ProcessedEvent[],
+  result: SaveResult,
+  newInRelease: { project: ProjectSettings; release: string }[],
+) {
+  /** What `findOrCreateGroup` will have put in `cache` by each event: a new issue's index or a known issue. */
+  const given = new Map<string, number | GroupState>();
+  const pending = new Map<number, { item: ProcessedEvent; row: ReturnType<typeof newGroupRow>; hashes: string[] }[]>();
+  for (const item of items) {
+    const { project } = item;
+    const hashes = item.grouping.hashes;
+    if (hashes.some((h) => given.has(`${project.id}:${h}`))) continue;
+    const best = hashes.map((h) => known.get(`${project.id}:${h}`)).find(Boolean);
+    let list = pending.get(project.id);
+    if (!list) pending.set(project.id, (list = []));
+    const mark = best ?? list.length;
+    if (!best) list.push({ item, row: newGroupRow(item, Math.round(item.event.timestamp * 1000)), hashes: [...new Set(hashes)] });
+    for (const h of hashes) given.set(`${project.id}:${h}`, mark);
+  }
+  for (const [projectId, list] of pending) {
+    if (list.length < 2) continue;
+    const ids = await createGroupsPostgres(trx, projectId, list);
+    if (ids === null) continue;
+    list.forEach(({ item, row, hashes }, i) => {
+      const group = newGroupState(ids[i], row);
+      for (const h of hashes) cache.set(`${projectId}:${h}`, group);
+      result.newGroups++;
+      if (item.event.release) newInRelease.push({ project: item.project, release: item.event.release });
+    });
+  }
+}
+
+/**
+ * Several new issues of one project on PostgreSQL in one statement: consecutive short ids, the
+ * issue rows and their hashes (`createGroupPostgres` makes one; a round trip each made a worker
+ * spend about 0.47 ms of CPU per new issue). Returns their ids in the order given; or null, with
+ * nothing left behind and the short ids given back, when another transaction holds one of the
+ * hashes. `hashes` of different issues must not overlap.
+ */
+async function createGroupsPostgres(trx: Transaction<Database>, projectId: number, groups: { row: ReturnType<typeof newGroupRow>; hashes: string[] }[]): Promise<number[] | null> {
+  const n = groups.length;
+  const columns = Object.keys(NEW_GROUP_TYPES) as (keyof typeof NEW_GROUP_TYPES)[];
+  const arrays = columns.map((c) => sql`${groups.map((g) => g.row[c])}::${sql.raw(NEW_GROUP_TYPES[c])}[]`);
+  const refs = sql.join(columns.map((c) => sql.ref(c)));
+  const hashes = groups.flatMap((g) => g.hashes);
+  const order = groups.flatMap((g, i) => g.hashes.map(() => i + 1));
+  // Each issue's short id is the first one taken plus its place in the list, which also finds the
+  // issue of each hash and says which id is whose.
+  const r = await sql<{ id: number; place: number; inserted: number }>`
+    with sid as (
+      update projects set next_short_id = next_short_id + ${n} where id = ${projectId} returning next_short_id - ${n} as first
+    ), g as (
+      insert into groups (short_id, ${refs})
+      select (select first from sid) + v.place - 1, ${sql.join(columns.map((c) => sql.ref(`v.${c}`)))}
+      from unnest(${sql.join(arrays)}) with ordinality as v(${refs}, place)
+      returning id, short_id
+    ), h as (
+      insert into group_hashes (project_id, hash, group_id)
+      select ${projectId}, x.hash, g.id from unnest(${hashes}::text[], ${order}::bigint[]) as x(hash, place)
+      join g on g.short_id = (select first from sid) + x.place - 1
+      on conflict (project_id, hash) do nothing
+      returning hash
+    )
+    select id, short_id - (select first from sid) + 1 as place, (select count(*) from h) as inserted from g`.execute(trx);
+  const ids = new Array<number>(n);
+  for (const row of r.rows) ids[Number(row.place) - 1] = Number(row.id);
+  if (Number(r.rows[0]?.inserted) === hashes.length) return ids;
+  // A hash is another issue's (ON CONFLICT waited for its transaction to commit): undo them all,
+  // as `createGroupPostgres` does for one.
+  await sql`with dh as (delete from group_hashes where group_id = any(${ids}::bigint[])), dg as (delete from groups where id = any(${ids}::bigint[]))
+    update projects set next_short_id = next_short_id - ${n} where id = ${projectId}`.execute(trx);
+  return null;
 }
 
 /**
