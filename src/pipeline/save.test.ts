@@ -77,6 +77,33 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(Number(events.n)).toBe(15);
     });
 
+    it('counts a new issue in its release after the release was deleted and made again by the next event', async () => {
+      const s = services();
+      const { project } = await makeProject(s, 'save', `rel-${dialect}`);
+      const db = s.database.db;
+      const id = (n: number) => (0x7e1000 + n).toString(16).padStart(32, '0');
+      const newIssues = async () =>
+        (
+          await db
+            .selectFrom('release_projects')
+            .innerJoin('releases', 'releases.id', 'release_projects.release_id')
+            .select(['release_projects.new_groups', 'releases.id'])
+            .where('release_projects.project_id', '=', project.id)
+            .where('releases.version', '=', 'rel@1.0')
+            .execute()
+        ).map((r) => Number(r.new_groups));
+      await s.queue.enqueue(INGEST_QUEUE, [task(project.id, 'problem alpha', 'rel@1.0', id(1)), task(project.id, 'problem bravo', 'rel@1.0', id(2))]);
+      await drain();
+      expect(await newIssues()).toEqual([2]);
+      // What deleting the release through the API does: the worker still knows its old id.
+      const release = await db.selectFrom('releases').select('id').where('version', '=', 'rel@1.0').executeTakeFirstOrThrow();
+      await db.deleteFrom('release_projects').where('release_id', '=', release.id).execute();
+      await db.deleteFrom('releases').where('id', '=', release.id).execute();
+      await s.queue.enqueue(INGEST_QUEUE, [task(project.id, 'problem charlie', 'rel@1.0', id(3))]);
+      await drain();
+      expect(await newIssues()).toEqual([1]);
+    });
+
     it("saves the database's default number of events per transaction unless a batch size is set", async () => {
       const s = services();
       const { project } = await makeProject(s, 'batch', `b-${dialect}`);

@@ -793,6 +793,15 @@ async function refreshGroups(
   // transaction also writes the counters (an in-process buffer), that is every issue of the batch.
   shownChanges.sort((a, b) => a.id - b.id);
   const writes = countersInBatch ? [...latest.keys()] : [...reopened.map((r) => r.groupId), ...shownChanges.map((c) => c.id)];
+  const v = shownChanges.length > 1 ? rowsTable(dialect, SHOWN_TYPES, shownChanges) : null;
+  if (v && dialect === 'postgres' && reopened.length === 0) {
+    // The usual batch on PostgreSQL: the locks and the update in one round trip. The locking
+    // subquery is uncorrelated, so it runs once, before the update's first row (an InitPlan).
+    await sql`with locked as (select id from groups where id = any(${[...new Set(writes)]}::bigint[]) order by id for update)
+      update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata from ${v}
+      where g.id = v.id and (select count(*) from locked) >= 0`.execute(trx);
+    return regressions;
+  }
   await lockRowsInOrder(trx, dialect, 'groups', writes);
   for (const { groupId, item, shown } of reopened) {
     const release = item.event.release ?? null;
@@ -805,7 +814,6 @@ async function refreshGroups(
       .where('id', '=', groupId)
       .execute();
   }
-  const v = shownChanges.length > 1 ? rowsTable(dialect, SHOWN_TYPES, shownChanges) : null;
   if (v) {
     // One statement for the batch: with messages that carry ids or numbers most issues of a batch
     // get a new title, and each UPDATE is a statement to build (on PostgreSQL a round trip too).
@@ -836,17 +844,25 @@ async function releaseId(trx: Transaction<Database>, dialect: Dialect, project: 
   return row.id;
 }
 
-const knownReleases = new Set<string>();
+/**
+ * Releases this process has made sure of (`releaseId`), by `project:version`: their ids. An id is
+ * only ever a hint: a release deleted since is made again where it is used (`countNewGroups`).
+ */
+const knownReleases = new Map<string, number>();
 
 async function touchRelease(trx: Transaction<Database>, dialect: Dialect, project: ProjectSettings, version: string, ts: number) {
   const key = `${project.id}:${version}`;
   if (knownReleases.has(key)) return;
-  await releaseId(trx, dialect, project, version, ts);
+  const id = await releaseId(trx, dialect, project, version, ts);
   if (knownReleases.size > 10_000) knownReleases.clear();
-  knownReleases.add(key);
+  knownReleases.set(key, id);
 }
 
-/** Adds the batch's new issues to each release's count: one UPDATE per release and project. */
+/**
+ * Adds the batch's new issues to each release's count: one UPDATE per release and project, with
+ * the release's id as `touchRelease` found it (three more statements a batch on PostgreSQL, each a
+ * round trip), or, where that updates nothing, as `releaseId` finds or makes it.
+ */
 async function countNewGroups(trx: Transaction<Database>, dialect: Dialect, items: { project: ProjectSettings; release: string }[]) {
   const counts = new Map<string, { project: ProjectSettings; release: string; n: number }>();
   for (const it of items) {
@@ -855,13 +871,20 @@ async function countNewGroups(trx: Transaction<Database>, dialect: Dialect, item
     if (cur) cur.n++;
     else counts.set(key, { ...it, n: 1 });
   }
-  for (const { project, release, n } of counts.values()) {
-    const id = await releaseId(trx, dialect, project, release, Date.now());
-    await trx
+  const add = async (id: number, projectId: number, n: number) => {
+    const r = await trx
       .updateTable('release_projects')
       .set((eb) => ({ new_groups: eb('new_groups', '+', n) }))
       .where('release_id', '=', id)
-      .where('project_id', '=', project.id)
-      .execute();
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  };
+  for (const [key, { project, release, n }] of counts) {
+    const known = knownReleases.get(key);
+    if (known !== undefined && (await add(known, project.id, n))) continue;
+    const id = await releaseId(trx, dialect, project, release, Date.now());
+    knownReleases.set(key, id);
+    await add(id, project.id, n);
   }
 }
