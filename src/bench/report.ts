@@ -74,7 +74,7 @@ export function resultsMarkdown(results: BenchResult[], when: Date): string {
     `The load generator, on the same cores, used ${results.map((r) => `${(r.generatorCpuMsPerRequest ?? 0).toFixed(2)} ms (${r.layout})`).join(' and ')} of CPU per request.` +
       results
         .filter((r) => r.servicesCpuMsPerEvent)
-        .map((r) => ` In the ${r.layout} layout PostgreSQL used ${r.servicesCpuMsPerEvent!.postgres.toFixed(2)} ms and Redis ${r.servicesCpuMsPerEvent!.redis.toFixed(2)} ms of CPU per event on the same cores, beside Faultline's processes.`)
+        .map((r) => ` In the ${r.layout} layout PostgreSQL used ${r.servicesCpuMsPerEvent!.postgres.toFixed(2)} ms and Redis ${r.servicesCpuMsPerEvent!.redis.toFixed(2)} ms of CPU per event on the same cores, beside Faultline's processes${roleCpu(r)}.`)
         .join('') +
       backlogLine(results) +
       yardstickLine(results),
@@ -143,4 +143,10 @@ export function writeScaling(root: string, rows: { label: string; result: BenchR
     : `${current.trimEnd()}\n\n${block}\n`;
   writeFileSync(md, next);
   return { json, md };
+}
+
+/** Faultline's processes' CPU per event, by role, where there is more than one (`cpuMsPerEventByRole`). */
+function roleCpu(r: BenchResult): string {
+  const roles = Object.entries(r.cpuMsPerEventByRole ?? {});
+  return roles.length > 1 ? ` (${roles.map(([role, ms]) => `${role} ${ms.toFixed(2)} ms`).join(', ')})` : '';
 }

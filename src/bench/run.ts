@@ -58,6 +58,8 @@ export interface BenchResult {
    * postgres-redis layout), which `cpuSecondsPer1000` (Faultline's processes) leaves out.
    */
   servicesCpuMsPerEvent?: { postgres: number; redis: number };
+  /** CPU per accepted event (ms) of each of Faultline's processes, by role: what `cpuSecondsPer1000` adds up. */
+  cpuMsPerEventByRole?: Record<string, number>;
   /** The machine's speed around the run: ms for a fixed piece of CPU work (calibrate.ts), before and after. */
   yardstickMs?: { before: number; after: number };
   /**
@@ -180,7 +182,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     sample();
     const queue = await queuePeak.stop();
     let cpu = 0;
-    for (const p of procs) cpu += usage(p.child.pid!).cpu - (before.get(p.role)?.cpu ?? 0);
+    const cpuByRole: Record<string, number> = {};
+    for (const p of procs) {
+      const used = usage(p.child.pid!).cpu - (before.get(p.role)?.cpu ?? 0);
+      cpu += used;
+      cpuByRole[p.role] = Math.round((used * 1e6) / Math.max(1, load.accepted)) / 1000;
+    }
     const servicesAfter = commandCpu(services);
     const yardstickAfter = yardstickMs();
     const perEvent = (name: string) => Math.round(((servicesAfter[name] - servicesBefore[name]) * 1e6) / Math.max(1, load.accepted)) / 1000;
@@ -222,6 +229,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? 0 },
       peakRssMb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])),
       cpuSecondsPer1000: load.accepted ? (cpu / load.accepted) * 1000 : 0,
+      cpuMsPerEventByRole: cpuByRole,
       bytesStoredPerEvent: stored !== null && load.accepted ? Math.round(stored / load.accepted) : null,
       bytesSentPerEvent: load.accepted ? Math.round(load.bytesSent / load.sent) : 0,
       drainMs: Math.round(drained - started - load.durationMs),
