@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { sqlDialects } from '../../test/helpers/databases.js';
 import { servicesOn } from '../../test/helpers/services.js';
 import { columnTypes } from './dialect.js';
-import { insertIgnore, insertRows, inValues, lockRowsInOrder, upsert } from './sql.js';
+import { insertIgnore, insertRows, inValues, lockRowsInOrder, rowsLockedInOrder, upsert } from './sql.js';
 
 for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
   describe(`insertRows on ${dialect}`, () => {
@@ -96,6 +96,43 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
           expect(await tryLock(2)).toBe('free');
         } finally {
           await db.schema.dropTable('lock_rows_probe').execute();
+        }
+      });
+    }
+
+    if (dialect === 'postgres') {
+      it('locks rows in id order within the update of some of them, in one statement', async () => {
+        const db = services().database.db as Kysely<any>;
+        await db.schema.createTable('locked_update_probe').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('n', 'integer').execute();
+        try {
+          await db.insertInto('locked_update_probe').values([1, 2, 3].map((id) => ({ id, n: 0 }))).execute();
+          const tryLock = (id: number) =>
+            sql`select id from locked_update_probe where id = ${id} for update nowait`.execute(db).then(() => 'free', (err: { code?: string }) => err.code);
+          // Another transaction holds row 2.
+          let release!: () => void;
+          const held = new Promise<void>((resolve) => (release = resolve));
+          let holding!: () => void;
+          const holds = new Promise<void>((resolve) => (holding = resolve));
+          const other = db.transaction().execute(async (trx) => {
+            await sql`select id from locked_update_probe where id = 2 for update`.execute(trx);
+            holding();
+            await held;
+          });
+          await holds;
+          // Rows 3, 1, 2 listed, only row 3 updated: the statement locks 1, then waits on 2
+          // before it locks 3 or updates anything.
+          const lock = rowsLockedInOrder('locked_update_probe', [3, 1, 2]);
+          const update = sql`${lock.with} update locked_update_probe set n = 7 where id = 3 and ${lock.guard}`.execute(db);
+          await new Promise((r) => setTimeout(r, 200));
+          expect(await tryLock(1)).toBe('55P03');
+          expect(await tryLock(3)).toBe('free');
+          release();
+          await Promise.all([other, update]);
+          const rows = await db.selectFrom('locked_update_probe').select(['id', 'n']).orderBy('id').execute();
+          expect(rows.map((r) => [Number(r.id), Number(r.n)])).toEqual([[1, 0], [2, 0], [3, 7]]);
+          expect(await tryLock(1)).toBe('free');
+        } finally {
+          await db.schema.dropTable('locked_update_probe').execute();
         }
       });
     }

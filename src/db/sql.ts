@@ -104,6 +104,20 @@ export async function lockRowsInOrder(trx: Kysely<any>, dialect: Dialect, table:
 }
 
 /**
+ * PostgreSQL: `lockRowsInOrder` and an UPDATE of those rows as one statement, one round trip
+ * instead of two (and no transaction of its own needed, the statement being atomic). Put `with`
+ * before the UPDATE and `guard` in its WHERE clause: the locking SELECT is a CTE read by an
+ * uncorrelated subquery, which PostgreSQL runs once before the update reaches its first row (in
+ * its plan, an InitPlan behind a one-time filter), so the rows are locked in id order first.
+ */
+export function rowsLockedInOrder(table: string, ids: number[]): { with: RawBuilder<unknown>; guard: RawBuilder<SqlBool> } {
+  return {
+    with: sql`with locked_in_order as (select id from ${sql.table(table)} where id = any(${[...new Set(ids)]}::bigint[]) order by id for update)`,
+    guard: sql<SqlBool>`(select count(*) from locked_in_order) >= 0`,
+  };
+}
+
+/**
  * `column IN (values)` with the values in one parameter where the database can take them so
  * (SQLite `json_each`, PostgreSQL `= any(array)`): one statement text whatever their number. A list
  * of `?` per value makes a statement for each count, and SQLite keeps each prepared (connect.ts).

@@ -7,7 +7,7 @@
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
-import { dialectOfDb, insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsTable } from '../db/sql.js';
+import { dialectOfDb, insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsLockedInOrder, rowsTable } from '../db/sql.js';
 import { eventsByIds, knownEventIds, type RecentEventIds } from '../db/event-ids.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
@@ -795,11 +795,10 @@ async function refreshGroups(
   const writes = countersInBatch ? [...latest.keys()] : [...reopened.map((r) => r.groupId), ...shownChanges.map((c) => c.id)];
   const v = shownChanges.length > 1 ? rowsTable(dialect, SHOWN_TYPES, shownChanges) : null;
   if (v && dialect === 'postgres' && reopened.length === 0) {
-    // The usual batch on PostgreSQL: the locks and the update in one round trip. The locking
-    // subquery is uncorrelated, so it runs once, before the update's first row (an InitPlan).
-    await sql`with locked as (select id from groups where id = any(${[...new Set(writes)]}::bigint[]) order by id for update)
-      update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata from ${v}
-      where g.id = v.id and (select count(*) from locked) >= 0`.execute(trx);
+    // The usual batch on PostgreSQL: the locks and the update in one round trip.
+    const lock = rowsLockedInOrder('groups', writes);
+    await sql`${lock.with} update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata from ${v}
+      where g.id = v.id and ${lock.guard}`.execute(trx);
     return regressions;
   }
   await lockRowsInOrder(trx, dialect, 'groups', writes);

@@ -3,7 +3,7 @@
  * its dialect differences) lives in one place.
  */
 import { sql, type RawBuilder } from 'kysely';
-import { dialectOfDb, lockRowsInOrder, rowsTable } from '../../db/sql.js';
+import { dialectOfDb, rowsLockedInOrder, rowsTable } from '../../db/sql.js';
 import type { Executor } from '../executor.js';
 import type { GroupCounters } from './index.js';
 
@@ -36,21 +36,17 @@ export async function applyGroupCounters(executor: Executor, counters: Iterable<
   const v = list.length > 1 ? rowsTable(dialect, COUNTER_TYPES, rows) : null;
   if (v) {
     // One statement for all of them: per issue, building the UPDATE (and on PostgreSQL planning
-    // it and the round trip) cost more than the row change. On PostgreSQL the rows are locked in
-    // id order first (lockRowsInOrder), in a transaction of its own unless the caller has one.
-    const write = async (ex: Executor) => {
-      await lockRowsInOrder(ex, dialect, 'groups', rows.map((r) => r.id));
-      await sql`update groups as g set
-          times_seen = g.times_seen + v.times_seen,
-          users_seen = ${usersSeen(sql.ref('g.users_seen'), sql.ref('g.id'), sql.ref('v.users_added'))},
-          first_seen = case when v.first_seen < g.first_seen then v.first_seen else g.first_seen end,
-          last_seen = case when v.last_seen > g.last_seen then v.last_seen else g.last_seen end,
-          last_release = case when v.last_release is not null and g.last_seen <= v.last_seen then v.last_release else g.last_release end
-        from ${v}
-        where g.id = v.id`.execute(ex);
-    };
-    if (dialect === 'postgres' && !executor.isTransaction) await executor.transaction().execute(write);
-    else await write(executor);
+    // it and the round trip) cost more than the row change. On PostgreSQL the same statement
+    // locks the rows in id order first (rowsLockedInOrder).
+    const lock = dialect === 'postgres' ? rowsLockedInOrder('groups', rows.map((r) => r.id)) : null;
+    await sql`${lock?.with ?? sql``} update groups as g set
+        times_seen = g.times_seen + v.times_seen,
+        users_seen = ${usersSeen(sql.ref('g.users_seen'), sql.ref('g.id'), sql.ref('v.users_added'))},
+        first_seen = case when v.first_seen < g.first_seen then v.first_seen else g.first_seen end,
+        last_seen = case when v.last_seen > g.last_seen then v.last_seen else g.last_seen end,
+        last_release = case when v.last_release is not null and g.last_seen <= v.last_seen then v.last_release else g.last_release end
+      from ${v}
+      where g.id = v.id${lock ? sql` and ${lock.guard}` : sql``}`.execute(executor);
     for (const c of list) done?.add(c.groupId);
     return list.length;
   }
