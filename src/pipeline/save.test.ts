@@ -77,6 +77,28 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(Number(events.n)).toBe(15);
     });
 
+    it("gives each project's new issues of a batch their own consecutive short ids", async () => {
+      const s = services();
+      const one = (await makeProject(s, 'save', `two-a-${dialect}`)).project;
+      const two = (await makeProject(s, 'save', `two-b-${dialect}`)).project;
+      const id = (n: number) => (0x2b0000 + n).toString(16).padStart(32, '0');
+      // Interleaved in one batch; the same message in both projects is an issue in each.
+      await s.queue.enqueue(
+        INGEST_QUEUE,
+        Array.from({ length: 9 }, (_, i) => task(i % 2 ? two.id : one.id, `problem ${NAMES[i % 3]}`, 'save@1.0', id(i))),
+      );
+      await drain();
+      const db = s.database.db;
+      for (const [project, events] of [[one, 5], [two, 4]] as const) {
+        const groups = await db.selectFrom('groups').select(['id', 'short_id', 'title', 'times_seen']).where('project_id', '=', project.id).orderBy('short_id').execute();
+        expect(groups.map((g) => Number(g.short_id))).toEqual([1, 2, 3]);
+        expect(groups.map((g) => g.title).sort()).toEqual(['problem alpha', 'problem bravo', 'problem charlie']);
+        expect(groups.reduce((n, g) => n + Number(g.times_seen), 0)).toBe(events);
+        const saved = await db.selectFrom('events').select('group_id').where('project_id', '=', project.id).execute();
+        expect(new Set(saved.map((e) => Number(e.group_id)))).toEqual(new Set(groups.map((g) => Number(g.id))));
+      }
+    });
+
     it('counts a new issue in its release after the release was deleted and made again by the next event', async () => {
       const s = services();
       const { project } = await makeProject(s, 'save', `rel-${dialect}`);
