@@ -642,7 +642,8 @@ async function createNewGroupsPostgres(
   for (const item of items) {
     const { project } = item;
     const hashes = item.grouping.hashes;
-    if (hashes.some((h) => given.has(`${project.id}:${h}`))) continue;
+    // An event without hashes has nothing to find its issue by later: `findOrCreateGroup` makes it.
+    if (hashes.length === 0 || hashes.some((h) => given.has(`${project.id}:${h}`))) continue;
     const best = hashes.map((h) => known.get(`${project.id}:${h}`)).find(Boolean);
     let list = pending.get(project.id);
     if (!list) pending.set(project.id, (list = []));
