@@ -636,8 +636,8 @@ async function createNewGroupsPostgres(
   result: SaveResult,
   newInRelease: { project: ProjectSettings; release: string }[],
 ) {
-  /** What `findOrCreateGroup` will have put in `cache` by each event: a new issue's index or a known issue. */
-  const given = new Map<string, number | GroupState>();
+  /** The hashes `findOrCreateGroup` will have put in `cache` by each event (`project:hash`). */
+  const given = new Set<string>();
   const pending = new Map<number, { item: ProcessedEvent; row: ReturnType<typeof newGroupRow>; hashes: string[] }[]>();
   for (const item of items) {
     const { project } = item;
@@ -647,9 +647,8 @@ async function createNewGroupsPostgres(
     const best = hashes.map((h) => known.get(`${project.id}:${h}`)).find(Boolean);
     let list = pending.get(project.id);
     if (!list) pending.set(project.id, (list = []));
-    const mark = best ?? list.length;
     if (!best) list.push({ item, row: newGroupRow(item, Math.round(item.event.timestamp * 1000)), hashes: [...new Set(hashes)] });
-    for (const h of hashes) given.set(`${project.id}:${h}`, mark);
+    for (const h of hashes) given.add(`${project.id}:${h}`);
   }
   for (const [projectId, list] of pending) {
     if (list.length < 2) continue;
