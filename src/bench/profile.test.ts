@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import pg from 'pg';
+import { describeWithServer } from '../../test/helpers/servers.js';
+import { formatPgStatements, readPgStatements, startPgStatements } from './pg-statements.js';
 import { allocations } from './profile.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -62,4 +65,38 @@ test('the statement timer counts each SQLite statement by its text, values lists
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describeWithServer('PostgreSQL statement times for --sql', 'FAULTLINE_TEST_POSTGRES_URL', (url) => {
+  test("reads the statements' execution time from pg_stat_statements, or says how to load it", async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const preload = (await c.query<{ v: string }>(`select current_setting('shared_preload_libraries') as v`)).rows[0].v;
+      if (!preload.includes('pg_stat_statements')) {
+        // As on a stock server: the extension's view cannot work, so the profile stops before it starts.
+        await expect(startPgStatements(url)).rejects.toThrow(/shared_preload_libraries = 'pg_stat_statements'.*restart/);
+        return;
+      }
+      await startPgStatements(url);
+      for (let i = 0; i < 3; i++) await c.query('select $1::int + 1 as probe_sum', [i]);
+      const probe = (await readPgStatements(url)).find((s) => s.query.includes('probe_sum'));
+      expect(probe?.calls).toBe(3);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('reports each statement per event, most time first, with the total', () => {
+    const lines = formatPgStatements(
+      [
+        { query: 'insert into events values ($1)', calls: 10, ms: 20 },
+        { query: 'select 1', calls: 100, ms: 5 },
+      ],
+      1000,
+    );
+    expect(lines[0]).toMatch(/25 ms in all, 25\.0 µs per event$/);
+    expect(lines[1]).toMatch(/^ +20 ms +20\.0 µs\/event +10× +insert into events/);
+    expect(lines[2]).toMatch(/^ +5 ms +5\.0 µs\/event +100× +select 1$/);
+  });
 });

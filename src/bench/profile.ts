@@ -14,6 +14,7 @@ import { sendLoad } from './load.js';
 import { queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
 import { createAlertRules, webhookSink } from './run.js';
 import type { SqlTiming } from './sql-timing.js';
+import { formatPgStatements, readPgStatements, startPgStatements } from './pg-statements.js';
 
 interface ProfileNode {
   id: number;
@@ -140,7 +141,10 @@ export interface ProfileOptions {
   corpusSize?: number;
   /** Also sample the worker's allocations (heap-sampling.ts) and print them. */
   heap?: boolean;
-  /** Also time the worker's SQLite statements (sql-timing.ts) and print them (embedded layout only). */
+  /**
+   * Also time the worker's statements and print them: SQLite's in the worker (sql-timing.ts), or
+   * PostgreSQL's from `pg_stat_statements` (pg-statements.ts), which the server must have loaded.
+   */
   sql?: boolean;
   /** Give the project `bench --sweep`'s two alert rules, so every event is post-processed too. */
   alertRules?: boolean;
@@ -148,7 +152,6 @@ export interface ProfileOptions {
 
 export async function profileWorker(events: number, log: (m: string) => void, opts: ProfileOptions = {}): Promise<void> {
   const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000, heap = false, sql = false, alertRules = false } = opts;
-  if (sql && scaleOut) throw new Error('--sql times SQLite statements: it needs the embedded layout');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
   const ingestProfDir = path.join(dataDir, 'ingest-profiles');
@@ -204,11 +207,13 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     const heapFile = path.join(dataDir, 'worker.heapprofile');
     const sqlFile = path.join(dataDir, 'worker-sql.json');
     const preload = (name: string) => ['--import', fileURLToPath(new URL(name, import.meta.url))];
-    const workerEnv = { ...env, ...(heap ? { FAULTLINE_HEAP_PROFILE: heapFile } : {}), ...(sql ? { FAULTLINE_SQL_TIMING: sqlFile } : {}) };
+    const workerEnv = { ...env, ...(heap ? { FAULTLINE_HEAP_PROFILE: heapFile } : {}), ...(sql && !db ? { FAULTLINE_SQL_TIMING: sqlFile } : {}) };
     // On two cores or fewer `faultline start` collects its worker thread's garbage on that thread
     // (bin/faultline.js); the embedded layout's profile does the same.
     const gc = !scaleOut && availableParallelism() <= 2 ? ['--single-threaded-gc'] : [];
-    const worker = await startRole('worker', workerEnv, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...gc, ...(heap ? preload('./heap-sampling.js') : []), ...(sql ? preload('./sql-timing.js') : [])]);
+    // On PostgreSQL the server counts the statements (pg-statements.ts); only the drain's are read.
+    if (sql && db) await startPgStatements(db.url);
+    const worker = await startRole('worker', workerEnv, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...gc, ...(heap ? preload('./heap-sampling.js') : []), ...(sql && !db ? preload('./sql-timing.js') : [])]);
     await drained();
     const seconds = (performance.now() - started) / 1000;
     const cpu = usage(worker.child.pid!).cpu;
@@ -218,7 +223,8 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     process.stdout.write(`worker: ${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
     printProfile(profDir);
     if (heap) printHeapProfile(heapFile, events);
-    if (sql) printSqlTiming(sqlFile, events);
+    if (sql && db) process.stdout.write(`${formatPgStatements(await readPgStatements(db.url), events).join('\n')}\n`);
+    else if (sql) printSqlTiming(sqlFile, events);
     if (keepDir) {
       cpSync(ingestProfDir, path.join(keepDir, 'ingest'), { recursive: true });
       cpSync(profDir, path.join(keepDir, 'worker'), { recursive: true });
