@@ -118,11 +118,19 @@ export async function scaleOutEnv(env: NodeJS.ProcessEnv, adminUrl: string, redi
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   const { Redis } = await import('ioredis');
-  const redis = new Redis(redisUrl);
-  await redis.flushdb();
-  redis.disconnect();
+  const flushRedis = async () => {
+    const redis = new Redis(redisUrl);
+    await redis.flushdb();
+    redis.disconnect();
+  };
+  await flushRedis();
   Object.assign(env, { FAULTLINE_DATABASE_URL: u.toString(), FAULTLINE_REDIS_URL: redisUrl, FAULTLINE_QUEUE_URL: redisUrl });
-  return { url: u.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  // The run's keys go with its database (a profile's drain leaves its counters in the buffer).
+  const drop = async () => {
+    await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await flushRedis();
+  };
+  return { url: u.toString(), drop };
 }
 
 /** Tasks ready or leased in the ingest and post-process queues, as a role's health endpoint reports them. */
