@@ -99,6 +99,22 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       }
     });
 
+    it('finds and makes the issues of a batch with more hashes than one statement used to list', async () => {
+      const s = services();
+      const { project } = await makeProject(s, 'save', `wide-${dialect}`);
+      const id = (n: number) => (0x31de000 + n).toString(16).padStart(32, '0');
+      const many = 250;
+      const batch = (offset: number) => Array.from({ length: many }, (_, i) => task(project.id, `wide ${NAMES[i % 8]}`, 'save@1.0', id(offset + i), { fingerprint: [`wide-${i}`] }));
+      const worker = new EventWorker(s, pino({ level: 'silent' }), { batchSize: 2 * many, leaseMs: 60_000 });
+      for (const offset of [0, 1000]) {
+        await s.queue.enqueue(INGEST_QUEUE, batch(offset));
+        while ((await worker.runOnce()) > 0);
+      }
+      const groups = await s.database.db.selectFrom('groups').select(['short_id', 'times_seen']).where('project_id', '=', project.id).orderBy('short_id').execute();
+      expect(groups.map((g) => Number(g.short_id))).toEqual(Array.from({ length: many }, (_, i) => i + 1));
+      expect(groups.every((g) => Number(g.times_seen) === 2)).toBe(true);
+    });
+
     it('counts a new issue in its release after the release was deleted and made again by the next event', async () => {
       const s = services();
       const { project } = await makeProject(s, 'save', `rel-${dialect}`);

@@ -7,7 +7,7 @@
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
-import { dialectOfDb, insertIgnore, insertReturningId, insertRows, lockRowsInOrder, rowsLockedInOrder, rowsTable } from '../db/sql.js';
+import { dialectOfDb, insertIgnore, insertReturningId, insertRows, inValues, lockRowsInOrder, rowsLockedInOrder, rowsTable } from '../db/sql.js';
 import { eventsByIds, knownEventIds, type RecentEventIds } from '../db/event-ids.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
@@ -291,16 +291,18 @@ async function savedBeforeSqlite(trx: Transaction<Database>, recent: RecentEvent
  * would otherwise keep showing its snapshot; a locking read sees the newest rows).
  */
 async function loadGroups(trx: Transaction<Database>, batch: ProcessedEvent[], cache: Map<string, GroupState>, rowsByHash: Map<string, GroupState>, latest = false) {
-  const locking = latest && dialectOfDb(trx) === 'mysql';
+  const dialect = dialectOfDb(trx);
+  const locking = latest && dialect === 'mysql';
   for (const [projectId, items] of byProject(batch, (i) => i.project.id)) {
     const hashes = [...new Set(items.flatMap((i) => i.grouping.hashes))].filter((h) => !cache.has(`${projectId}:${h}`));
-    for (const part of chunks(hashes)) {
+    // PostgreSQL takes them all as one array: a statement per 200 hashes was a round trip each.
+    for (const part of dialect === 'postgres' ? (hashes.length ? [hashes] : []) : chunks(hashes)) {
       const rows = await trx
         .selectFrom('group_hashes')
         .innerJoin('groups', 'groups.id', 'group_hashes.group_id')
         .select(['group_hashes.hash', 'groups.id', 'groups.status', 'groups.last_seen', 'groups.title', 'groups.culprit', 'groups.level', 'groups.metadata'])
         .where('group_hashes.project_id', '=', projectId)
-        .where('group_hashes.hash', 'in', part)
+        .$call((qb) => (dialect === 'postgres' ? qb.where(inValues(dialect, 'group_hashes.hash', part, 'text')) : qb.where('group_hashes.hash', 'in', part)))
         .$if(locking, (qb) => qb.modifyEnd(sql`lock in share mode`))
         .execute();
       const states = new Map<number, GroupState>();
