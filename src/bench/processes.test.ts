@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { binNodeFlags, commandCpu, isLocal } from './processes.js';
+import { binNodeFlags, commandCpu, isLocal, threadSchedule } from './processes.js';
 
 describe('CPU of the servers beside the benchmark', () => {
   test('counts what a server spent, including its children that exited (PostgreSQL backends)', async () => {
@@ -30,5 +30,24 @@ describe('roles started with node flags of their own (the profiler)', () => {
     // bin/faultline.js gives these on its second line; a role run as `node <flags> bin/faultline.js`
     // would otherwise profile a process with V8's default young generation.
     expect(binNodeFlags()).toEqual(['--max-semi-space-size=4']);
+  });
+});
+
+describe("a thread's time on a core (the kernel's schedstat)", () => {
+  test('grows by about the CPU the thread spent, and is null for a thread that does not exist', () => {
+    const before = threadSchedule(process.pid, process.pid);
+    expect(before).not.toBeNull();
+    const cpu = process.cpuUsage();
+    const until = performance.now() + 200;
+    let spins = 0;
+    while (performance.now() < until) spins++;
+    const spent = process.cpuUsage(cpu);
+    const after = threadSchedule(process.pid, process.pid)!;
+    expect(spins).toBeGreaterThan(0);
+    // This thread did nearly all of the process's work meanwhile.
+    expect(after.running - before!.running).toBeGreaterThan(0.1);
+    expect(after.running - before!.running).toBeLessThanOrEqual((spent.user + spent.system) / 1e6 + 0.05);
+    expect(after.waiting).toBeGreaterThanOrEqual(before!.waiting);
+    expect(threadSchedule(process.pid, 2 ** 30)).toBeNull();
   });
 });

@@ -11,6 +11,8 @@ export interface Proc {
   role: string;
   child: ChildProcess;
   port: number | null;
+  /** The last 20,000 characters it wrote (its log). */
+  output(): string;
 }
 
 export async function freePort(): Promise<number> {
@@ -67,7 +69,7 @@ export async function startRole(role: string, env: NodeJS.ProcessEnv, nodeArgs: 
     if (Date.now() > deadline) throw new Error(`faultline ${role} did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { role, child, port };
+  return { role, child, port, output: () => out };
 }
 
 export async function stopAll(procs: Proc[]): Promise<void> {
@@ -95,6 +97,20 @@ export function usage(pid: number): { rss: number; cpu: number } {
     return { rss, cpu: ticks / 100 };
   } catch {
     return { rss: 0, cpu: 0 };
+  }
+}
+
+/**
+ * How long one thread of a process has run on a core and waited for one (seconds, since it
+ * started), from the kernel's schedstat; null when it is gone or the kernel does not say. The
+ * rest of its life it slept: on I/O, a lock, or for work.
+ */
+export function threadSchedule(pid: number, tid: number): { running: number; waiting: number } | null {
+  try {
+    const [running, waiting] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return Number.isFinite(running) && Number.isFinite(waiting) ? { running: running / 1e9, waiting: waiting / 1e9 } : null;
+  } catch {
+    return null;
   }
 }
 

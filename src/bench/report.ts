@@ -76,6 +76,7 @@ export function resultsMarkdown(results: BenchResult[], when: Date): string {
         .filter((r) => r.servicesCpuMsPerEvent)
         .map((r) => ` In the ${r.layout} layout PostgreSQL used ${r.servicesCpuMsPerEvent!.postgres.toFixed(2)} ms and Redis ${r.servicesCpuMsPerEvent!.redis.toFixed(2)} ms of CPU per event on the same cores, beside Faultline's processes${roleCpu(r)}.`)
         .join('') +
+      threadLine(results) +
       backlogLine(results) +
       yardstickLine(results),
     '',
@@ -149,4 +150,17 @@ export function writeScaling(root: string, rows: { label: string; result: BenchR
 function roleCpu(r: BenchResult): string {
   const roles = Object.entries(r.cpuMsPerEventByRole ?? {});
   return roles.length > 1 ? ` (${roles.map(([role, ms]) => `${role} ${ms.toFixed(2)} ms`).join(', ')})` : '';
+}
+
+/** How `faultline start`'s threads spent the load and the drain (`threadTime`): what holds processing back. */
+function threadLine(results: BenchResult[]): string {
+  const pct = (n: number) => `${Math.round(n * 100)} %`;
+  return results
+    .filter((r) => r.threadTime?.worker)
+    .map((r) => {
+      const { worker, ingest } = r.threadTime!;
+      const ingestPart = ingest ? ` (ingest's thread ran ${pct(ingest.load.running)} and waited ${pct(ingest.load.waiting)})` : '';
+      return ` In the ${r.layout} layout the worker thread ran ${pct(worker.load.running)} of the load's time and waited for a core ${pct(worker.load.waiting)}${ingestPart}; while the backlog drained after it, ${pct(worker.drain.running)} and ${pct(worker.drain.waiting)}.`;
+    })
+    .join('');
 }

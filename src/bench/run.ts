@@ -12,7 +12,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { yardstickMs } from './calibrate.js';
 import { buildCorpus } from './corpus.js';
 import { percentile, sendLoad } from './load.js';
-import { commandCpu, isLocal, queueDepth, runCli, scaleOutEnv, startRole, stopAll, usage, type Proc } from './processes.js';
+import { commandCpu, isLocal, queueDepth, runCli, scaleOutEnv, startRole, stopAll, threadSchedule, usage, type Proc } from './processes.js';
 
 export interface BenchOptions {
   layout: 'embedded' | 'postgres-redis';
@@ -75,6 +75,46 @@ export interface BenchResult {
    */
   keptUpPerSec?: number;
   drainedPerSec?: number;
+  /**
+   * `faultline start`'s threads (the embedded layout), `ingest` (its main thread, also the API) and
+   * `worker`: the share of the load's time, and of the drain's after it, that each ran on a core
+   * and that it was ready but waited for one (the kernel's schedstat). The rest it slept.
+   */
+  threadTime?: Record<string, Record<'load' | 'drain', ThreadShare>>;
+}
+
+export interface ThreadShare {
+  running: number;
+  waiting: number;
+}
+
+/** `faultline start`'s main thread and, once its log names it (worker-thread.ts), its worker thread. */
+function startThreads(p: Proc): Record<string, number> {
+  const tid = /"tid":(\d+),"msg":"worker thread running"/.exec(p.output())?.[1];
+  return { ingest: p.child.pid!, ...(tid ? { worker: Number(tid) } : {}) };
+}
+
+/** Each thread's share of the time between `from` and `to` (schedstat samples `seconds` apart) spent running and waiting. */
+function shares(threads: Record<string, number>, from: Map<string, ThreadShare | null>, to: Map<string, ThreadShare | null>, seconds: number): Record<string, ThreadShare> {
+  const out: Record<string, ThreadShare> = {};
+  for (const name of Object.keys(threads)) {
+    const a = from.get(name);
+    const b = to.get(name);
+    if (!a || !b || seconds <= 0) continue;
+    out[name] = { running: round3((b.running - a.running) / seconds), waiting: round3((b.waiting - a.waiting) / seconds) };
+  }
+  return out;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** `threadTime` from schedstat samples at the load's start, its end and the drain's end (and when each was taken, ms). */
+function threadTime(threads: Record<string, number>, samples: Map<string, ThreadShare | null>[], at: number[]): BenchResult['threadTime'] {
+  const load = shares(threads, samples[0], samples[1], (at[1] - at[0]) / 1000);
+  const drain = shares(threads, samples[1], samples[2], (at[2] - at[1]) / 1000);
+  const out: NonNullable<BenchResult['threadTime']> = {};
+  for (const name of Object.keys(load)) if (drain[name]) out[name] = { load: load[name], drain: drain[name] };
+  return out;
 }
 
 function dirSize(dir: string, include: (name: string) => boolean = () => true): number {
@@ -161,6 +201,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const sampler = setInterval(sample, 250);
     const queuePeak = await watchQueue(health.port!, opts.layout === 'postgres-redis' ? opts.redisUrl! : null);
     log(`${opts.layout}: sending for ${opts.durationMs} ms with concurrency ${opts.concurrency}`);
+    const threads = opts.layout === 'embedded' ? startThreads(procs[0]) : {};
+    const schedule = () => new Map(Object.entries(threads).map(([name, tid]) => [name, threadSchedule(procs[0].child.pid!, tid)]));
+    const scheduleAtStart = schedule();
     const started = performance.now();
     const generatorCpu = process.cpuUsage();
     const load = await sendLoad({
@@ -175,9 +218,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const generatorMsPerRequest = load.sent ? (gen.user + gen.system) / 1000 / load.sent : 0;
     const backlog = await queueDepth(health.port!);
     const loadEnded = performance.now();
+    const scheduleAtLoadEnd = schedule();
     log(`${opts.layout}: sent ${load.sent}, accepted ${load.accepted}; waiting for the queue to drain (${backlog} tasks)`);
     while ((await queueDepth(health.port!)) > 0) await new Promise((r) => setTimeout(r, 200));
     const drained = performance.now();
+    const scheduleAtDrained = schedule();
     clearInterval(sampler);
     sample();
     const queue = await queuePeak.stop();
@@ -239,6 +284,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       queuePeak: queue,
       keptUpPerSec: Math.max(0, load.accepted - backlog) / (load.durationMs / 1000),
       drainedPerSec: backlog / Math.max(0.001, (drained - loadEnded) / 1000),
+      ...(Object.keys(threads).length ? { threadTime: threadTime(threads, [scheduleAtStart, scheduleAtLoadEnd, scheduleAtDrained], [started, loadEnded, drained]) } : {}),
     };
   } finally {
     await stopAll(procs);

@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { Config } from '../config/index.js';
 import { EventWorker, startPostProcessing } from '../pipeline/index.js';
 import { createServices } from '../services/index.js';
+import { kernelThreadId } from './thread-id.js';
 
 const { config, spare } = workerData as { config: Config; spare: boolean };
 // On Linux a thread's nice value is its own: this lowers only this thread, so an extra worker
@@ -39,4 +40,6 @@ parentPort!.on('message', (message: string) => {
     })();
   }
 });
+// The thread's kernel id, for reading its CPU from /proc (the benchmark does).
+log.info({ tid: kernelThreadId() }, 'worker thread running');
 parentPort!.postMessage('ready');
