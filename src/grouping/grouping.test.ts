@@ -163,6 +163,9 @@ describe('hashesOnly', () => {
     expect(valueOf(lean.variants.app.component)).toEqual([]);
     expect(lean.hashes).toEqual(full.hashes);
     expect([lean.title, lean.metadata]).toEqual([full.title, full.metadata]);
+    // Grouping-info shows the description; the pipeline never reads it.
+    expect(full.variants.app.description).toBe('in-app exception stack-trace');
+    expect(lean.variants.app.description).toBe('');
   });
 
   test('still normalizes a value that contributes', () => {

@@ -67,7 +67,8 @@ export interface GroupingOptions {
   /**
    * Only the hashes, title and metadata are read, not the variants' component trees: leaves out
    * what only a tree shows, such as the normalized text of an exception value that a stack trace
-   * takes precedence over. Hashes, title and metadata are the same either way.
+   * takes precedence over, and the component variants' descriptions (left empty). Hashes, title
+   * and metadata are the same either way.
    */
   hashesOnly?: boolean;
 }
@@ -100,12 +101,13 @@ function stackRules(text: string | undefined): readonly Rule[] {
   }
 }
 
-function componentVariant(key: string, root: GroupingComponent): GroupingVariant {
+/** With `hashesOnly` the description is left empty: walking the tree for it is read only by grouping-info. */
+function componentVariant(key: string, root: GroupingComponent, hashesOnly: boolean): GroupingVariant {
   return {
     key,
     type: 'component',
     hash: componentHash(root),
-    description: describeComponent(root),
+    description: hashesOnly ? '' : describeComponent(root),
     component: root,
     contributes: root.contributes,
     hint: root.hint,
@@ -147,7 +149,7 @@ function computeVariants(view: EventView, fingerprint: string[], matched: Finger
     const hint = matched?.isBuiltin ? 'Sentry defined fingerprint takes precedence' : matched ? 'custom server fingerprint takes precedence' : 'custom fingerprint takes precedence';
     for (const [key, root] of roots) {
       updateComponent(root, { contributes: false, hint });
-      variants[key] = componentVariant(key, root);
+      variants[key] = componentVariant(key, root, view.hashesOnly);
     }
     const key = matched?.isBuiltin ? 'built_in_fingerprint' : 'custom_fingerprint';
     variants[key] = {
@@ -160,7 +162,7 @@ function computeVariants(view: EventView, fingerprint: string[], matched: Finger
     };
   } else {
     for (const [key, root] of roots) {
-      const v = componentVariant(key, root);
+      const v = componentVariant(key, root, view.hashesOnly);
       if (type === 'hybrid') {
         v.type = 'salted_component';
         v.hash = saltedHash(resolved, root);
