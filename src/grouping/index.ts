@@ -18,7 +18,7 @@ import { DEFAULT_RULES, type Rule } from './enhancements.js';
 import { parseStacktraceRules } from './stacktrace-rules.js';
 import { expandTitleTemplate, fingerprintType, parseFingerprintVariable, resolveFingerprint, saltedHash } from './fingerprint.js';
 import { matchFingerprintRule, parseFingerprintingRules, type FingerprintRule } from './fingerprint-rules.js';
-import { runStrategies } from './strategies.js';
+import { runStrategies, strategyHash } from './strategies.js';
 import { computeCulprit, computeTitle } from './title.js';
 
 export type { GroupingComponent } from './components.js';
@@ -101,12 +101,28 @@ function stackRules(text: string | undefined): readonly Rule[] {
   }
 }
 
+/**
+ * A variant root's hash. Its values are the strategies' components, and in the common case one of
+ * them contributes, whose hash (its values are the root's) the strategy already took.
+ */
+function rootHash(root: GroupingComponent): string | null {
+  if (!root.contributes) return null;
+  let only: GroupingComponent | null = null;
+  for (const v of root.values) {
+    if (typeof v === 'string') return componentHash(root);
+    if (!v.contributes) continue;
+    if (only) return componentHash(root);
+    only = v;
+  }
+  return (only && strategyHash(only)) ?? componentHash(root);
+}
+
 /** With `hashesOnly` the description is left empty: walking the tree for it is read only by grouping-info. */
 function componentVariant(key: string, root: GroupingComponent, hashesOnly: boolean): GroupingVariant {
   return {
     key,
     type: 'component',
-    hash: componentHash(root),
+    hash: rootHash(root),
     description: hashesOnly ? '' : describeComponent(root),
     component: root,
     contributes: root.contributes,

@@ -154,6 +154,27 @@ const STRATEGIES: Strategy[] = [
   { name: 'message', run: (view) => (view.logentry ? new Map([['default', messageComponent(view.logentry)]]) : null) },
 ];
 
+/**
+ * Hashes `finishStrategy` took of a strategy's contributing components. After it, a component only
+ * ever stops contributing, so one that still contributes hashes the same: a variant's root with
+ * that one contributing component reuses it (`strategyHash`) instead of walking the tree again.
+ */
+const hashedInFinish = new WeakMap<GroupingComponent, string>();
+
+function hashOnce(c: GroupingComponent): string {
+  let h = hashedInFinish.get(c);
+  if (h === undefined) {
+    h = componentHash(c)!;
+    hashedInFinish.set(c, h);
+  }
+  return h;
+}
+
+/** The hash `finishStrategy` took of a component that still contributes, if it took one. */
+export function strategyHash(c: GroupingComponent): string | undefined {
+  return c.contributes ? hashedInFinish.get(c) : undefined;
+}
+
 /** Applies Sentry's per-strategy post-processing: `!`-priority dedupe, then stacktrace-variant pruning. */
 function finishStrategy(strategy: Strategy, raw: ComponentsByVariant): ComponentsByVariant {
   const out: ComponentsByVariant = new Map();
@@ -162,14 +183,15 @@ function finishStrategy(strategy: Strategy, raw: ComponentsByVariant): Component
   for (const [key, c] of raw) {
     const name = key.replace(/^!+/, '');
     if (c.contributes) {
-      if (key.startsWith('!')) priorityByHash.set(componentHash(c)!, name);
+      if (key.startsWith('!')) priorityByHash.set(hashOnce(c), name);
       else others.push(name);
     }
     out.set(name, c);
   }
-  for (const name of others) {
+  // Without a priority variant there is nothing to compare with.
+  for (const name of priorityByHash.size ? others : []) {
     const c = out.get(name)!;
-    const match = priorityByHash.get(componentHash(c)!);
+    const match = priorityByHash.get(hashOnce(c));
     if (match !== undefined) updateComponent(c, { contributes: false, hint: `ignored because hash matches ${match} variant` });
   }
   return strategy.stacktraceVariants ? removeNonStacktraceVariants(out) : out;
