@@ -257,15 +257,24 @@ function positiveMatch(m: FingerprintMatcher, values: Values): boolean {
 /** Per rule: its matchers grouped by the kind of values they read (computed once). */
 const matchersByType = new WeakMap<FingerprintRule, Map<string, FingerprintMatcher[]>>();
 
+/** How much reading a kind of values costs (`valuesFor`), roughly: frames and tags the most. */
+function valuesCost(type: string): number {
+  if (type === 'family' || type === 'sdk' || type === 'release' || type === 'log_info') return 0;
+  if (type === 'tags') return 2;
+  if (type === 'toplevel' || type === 'messages' || type === 'exceptions') return 1;
+  return 3; // frames
+}
+
 function ruleMatches(rule: FingerprintRule, view: EventView, values: (type: string) => Values[]): boolean {
   let byType = matchersByType.get(rule);
   if (!byType) {
     byType = new Map();
-    for (const m of rule.matchers) {
-      const t = matchType(m.key);
-      if (!byType.has(t)) byType.set(t, []);
-      byType.get(t)!.push(m);
-    }
+    // Cheapest values first: a rule fails at its first kind of values that no entry matches, and
+    // most events fail the built-in rules on their family or message before their tags (a record of
+    // every tag) or frames are read. The order changes no answer: every kind must match.
+    const kinds = [...new Set(rule.matchers.map((m) => matchType(m.key)))].sort((a, b) => valuesCost(a) - valuesCost(b));
+    for (const t of kinds) byType.set(t, []);
+    for (const m of rule.matchers) byType.get(matchType(m.key))!.push(m);
     matchersByType.set(rule, byType);
   }
   for (const [type, matchers] of byType) {
