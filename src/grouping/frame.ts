@@ -228,12 +228,26 @@ function functionComponent(f: GroupingFrame, platform: string | null, contextLin
   return c;
 }
 
+function codePoints(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++, n++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return n;
+}
+
 function contextLineComponent(f: GroupingFrame, platform: string | null): GroupingComponent {
   const raw = f.context_line ?? '';
-  const line = raw.split(/\s+/).filter(Boolean).join(' ');
+  // Runs of whitespace as one space, none at the ends (JavaScript's \s is the set trim() removes).
+  const line = raw.replace(/\s+/g, ' ').trim();
   if (!line) return makeComponent('context-line');
   const c = makeComponent('context-line', [line]);
-  if (Array.from(raw).length > 120) {
+  // Sentry counts code points; a line of at most 120 UTF-16 units has at most 120.
+  if (raw.length > 120 && codePoints(raw) > 120) {
     updateComponent(c, { contributes: false, hint: 'ignored because line is too long' });
   } else if (behaviorFamily(platform) === 'javascript' && !f.function && hasUrlOrigin(f.abs_path, true)) {
     updateComponent(c, { contributes: false, hint: 'ignored because file path is a URL and function name is missing' });

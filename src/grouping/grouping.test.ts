@@ -252,3 +252,30 @@ describe('hashFromValues', () => {
     expect(hashFromValues(['a\uD83D', '\uDE00b'])).not.toBe(oneByOne(['a\uD83D\uDE00b']));
   });
 });
+
+describe("a frame's context line", () => {
+  type Node = { id: string; contributes: boolean; values: (Node | string)[] };
+  const contextLine = (node: Node): Node | undefined => {
+    if (node.id === 'context-line') return node;
+    for (const v of node.values) {
+      const found = typeof v === 'object' ? contextLine(v) : undefined;
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const lineOf = (line: string) => {
+    const frame = { function: 'checkout', filename: 'app.js', abs_path: '/srv/app.js', in_app: true, lineno: 3, context_line: line };
+    const result = groupEvent(event({ platform: 'javascript', exception: { values: [{ type: 'Error', value: 'x', stacktrace: { frames: [frame] } }] } }));
+    return contextLine(result.variants.app.component as unknown as Node)!;
+  };
+
+  test('has its runs of whitespace made one space and its ends trimmed', () => {
+    expect(lineOf(' \t  cart.total(\u00a0items ,\n tax)  ').values).toEqual(['cart.total( items , tax)']);
+  });
+
+  test('is left out past 120 characters, counted as code points as Sentry does (not UTF-16 units)', () => {
+    expect(lineOf('😀'.repeat(120)).contributes).toBe(true); // 240 UTF-16 units
+    expect(lineOf('😀'.repeat(121)).contributes).toBe(false);
+    expect(lineOf('x'.repeat(121)).contributes).toBe(false);
+  });
+});
