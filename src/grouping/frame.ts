@@ -228,6 +228,7 @@ function functionComponent(f: GroupingFrame, platform: string | null, contextLin
   return c;
 }
 
+/** How many code points `text` has (a surrogate pair is one, a lone surrogate one), without an array of them. */
 function codePoints(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++, n++) {
