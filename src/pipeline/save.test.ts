@@ -198,6 +198,11 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
         ['second b', 'warning'],
         ['second c', 'warning'],
       ]);
+      // A batch of only an older event (a late arrival) counts it and shows what it showed.
+      await s.queue.enqueue(INGEST_QUEUE, [ev(30, 'a', 'late', t0 + 60, 'fatal')]);
+      await drain();
+      const a = await s.database.db.selectFrom('groups').select(['title', 'level', 'times_seen']).where('project_id', '=', project.id).where('title', 'like', '% a').executeTakeFirstOrThrow();
+      expect([a.title, a.level, Number(a.times_seen)]).toEqual(['second a', 'warning', 3]);
     });
 
     it('queues post-processing again for an event whose worker died after the commit, and fires each rule once', async () => {

@@ -7,7 +7,7 @@
  */
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database, Dialect, EventTable } from '../db/index.js';
-import { dialectOfDb, insertIgnore, insertReturningId, insertRows, inValues, lockRowsInOrder, rowsLockedInOrder, rowsTable } from '../db/sql.js';
+import { dialectOfDb, insertIgnore, insertReturningId, insertRows, inValues, lockRowsInOrder } from '../db/sql.js';
 import { eventsByIds, knownEventIds, type RecentEventIds } from '../db/event-ids.js';
 import { nextShortIdIn } from './short-id.js';
 import type { EventGrouping } from './group.js';
@@ -15,7 +15,7 @@ import { isUnparsed, keptText, rememberStack, type Kept, type NormalizedEvent } 
 import { scrubConfigKey } from './scrub.js';
 import { EncodedNode, eventNodeId, withStackTexts, type NodeData, type StackPiece } from '../services/nodestore/index.js';
 import { eventMessage } from './event-fields.js';
-import type { GroupCounters } from '../services/buffer/index.js';
+import type { GroupCounters, ShownFields } from '../services/buffer/index.js';
 import type { BodyDictionaries } from '../services/nodestore/dictionaries.js';
 import type { TagValueIncrement } from '../services/tagstore/index.js';
 import type { TsdbIncrement } from '../services/tsdb/index.js';
@@ -231,9 +231,6 @@ const EVENT_ROW_TYPES = {
 /** A new issue's row, short id aside (createGroupPostgres, createGroupPortable). */
 type NewGroupRow = Omit<Insertable<Database['groups']>, 'short_id'> & { project_id: number };
 
-/** PostgreSQL types of what an issue shows (`rowsTable`). */
-const SHOWN_TYPES = { id: 'bigint', title: 'text', culprit: 'text', level: 'text', metadata: 'text' };
-
 /** Rows per multi-row statement and values per IN list: far below every dialect's parameter limit. */
 const CHUNK = 200;
 
@@ -348,6 +345,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
       const groupsByHash = new Map<string, GroupState>();
       const known = new Map<string, GroupState>();
       const latest = new Map<number, ProcessedEvent>();
+      const counterOf = new Map<ProcessedEvent, GroupCounters>();
       const tags: TagValueIncrement[] = [];
       const points: TsdbIncrement[] = [];
       lastPoints = points;
@@ -453,7 +451,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
         });
         group.fresh = false;
         bodies.push({ id: eventNodeId(project.id, event.event_id, received), data: item.body, timestamp: ts });
-        counters.push({
+        const counter: GroupCounters = {
           groupId: group.id,
           timesSeen: 1,
           firstSeen: ts,
@@ -461,7 +459,9 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
           lastRelease: event.release ?? null,
           dedupeKey,
           ...(tagsWithCounters ? { tagValues: { projectId: project.id, tags: event.tags } } : {}),
-        });
+        };
+        counters.push(counter);
+        counterOf.set(item, counter);
         const prev = latest.get(group.id);
         if (!prev || prev.event.timestamp <= event.timestamp) latest.set(group.id, item);
         if (!tagsWithCounters) {
@@ -474,7 +474,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
         if (event.release) await touchRelease(trx, dialect, project, event.release, ts);
       }
 
-      const regressed = await refreshGroups(trx, dialect, groupsByHash, latest, services.buffer.transactional);
+      const regressed = await refreshGroups(trx, dialect, groupsByHash, latest, counterOf, services.buffer.transactional);
       for (const [groupId, eventId] of regressed) {
         const saved = savedNow.find((e) => e.groupId === groupId && e.eventId === eventId);
         if (saved) saved.isRegression = true;
@@ -755,55 +755,47 @@ async function createGroupPortable(trx: Transaction<Database>, dialect: Dialect,
 }
 
 /**
- * Latest event's title/culprit/level become the issue's; a resolved issue regresses when its
- * resolution allows (regression.ts), with a `set_regression` activity. Returns the regressed
- * issues with the event that reopened each.
+ * Latest event's title/culprit/level become the issue's: they go with its counters (`shown`), which
+ * write them only if no later event was written before. A resolved issue regresses when its
+ * resolution allows (regression.ts), with a `set_regression` activity, and shows its new event at
+ * once. Returns the regressed issues with the event that reopened each.
  */
 async function refreshGroups(
   trx: Transaction<Database>,
   dialect: Dialect,
   groups: Map<string, GroupState>,
   latest: Map<number, ProcessedEvent>,
+  counterOf: Map<ProcessedEvent, GroupCounters>,
   countersInBatch: boolean,
 ) {
   const states = new Map<number, GroupState>();
   const regressions = new Map<number, string>();
-  /** Issues whose title, culprit, level or metadata the batch's latest event changes. */
-  const shownChanges: { id: number; title: string; culprit: string | null; level: string; metadata: string }[] = [];
   for (const g of groups.values()) states.set(g.id, g);
   /** Regressed issues, with what they show now if the event changes it. */
-  const reopened: { groupId: number; item: ProcessedEvent; shown: Omit<(typeof shownChanges)[number], 'id'> | null }[] = [];
+  const reopened: { groupId: number; item: ProcessedEvent; shown: ShownFields | null }[] = [];
   for (const [groupId, item] of latest) {
     const state = states.get(groupId)!;
-    const ts = Math.round(item.event.timestamp * 1000);
-    const release = item.event.release ?? null;
-    const regressed = state.status === 'resolved' && (await shouldRegress(trx, groupId, release, item.project.organizationId));
-    if (!regressed && ts < state.lastSeen) continue;
-    const shown = {
+    const shown: ShownFields = {
       title: (item.event.title ?? '').slice(0, 1024),
       culprit: item.event.culprit?.slice(0, 200) ?? null,
       level: item.event.level,
       metadata: JSON.stringify(item.event.metadata ?? {}),
     };
+    // Compared with the row as read, which a deferred buffer may not have caught up with: the
+    // counters always carry the latest event's fields.
+    counterOf.get(item)!.shown = shown;
+    if (state.status !== 'resolved') continue;
+    const release = item.event.release ?? null;
+    if (!(await shouldRegress(trx, groupId, release, item.project.organizationId))) continue;
+    const ts = Math.round(item.event.timestamp * 1000);
     const changed = ts >= state.lastSeen && (shown.title !== state.title || shown.culprit !== state.culprit || shown.level !== state.level || shown.metadata !== state.metadata);
-    if (regressed) reopened.push({ groupId, item, shown: changed ? shown : null });
-    // Most batches change nothing the issue shows: the counters are the buffer's (one UPDATE).
-    else if (changed) shownChanges.push({ id: groupId, ...shown });
+    reopened.push({ groupId, item, shown: changed ? shown : null });
   }
+  if (reopened.length === 0 && !countersInBatch) return regressions;
   // Ascending ids, as the buffer's flush writes them, and locked in that order before the first
   // write: writers of the same issues wait for each other instead of deadlocking. When this
   // transaction also writes the counters (an in-process buffer), that is every issue of the batch.
-  shownChanges.sort((a, b) => a.id - b.id);
-  const writes = countersInBatch ? [...latest.keys()] : [...reopened.map((r) => r.groupId), ...shownChanges.map((c) => c.id)];
-  const v = shownChanges.length > 1 ? rowsTable(dialect, SHOWN_TYPES, shownChanges) : null;
-  if (v && dialect === 'postgres' && reopened.length === 0) {
-    // The usual batch on PostgreSQL: the locks and the update in one round trip.
-    const lock = rowsLockedInOrder('groups', writes);
-    await sql`${lock.with} update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata from ${v}
-      where g.id = v.id and ${lock.guard}`.execute(trx);
-    return regressions;
-  }
-  await lockRowsInOrder(trx, dialect, 'groups', writes);
+  await lockRowsInOrder(trx, dialect, 'groups', countersInBatch ? [...latest.keys()] : reopened.map((r) => r.groupId));
   for (const { groupId, item, shown } of reopened) {
     const release = item.event.release ?? null;
     regressions.set(groupId, item.event.event_id);
@@ -814,13 +806,6 @@ async function refreshGroups(
       .set({ ...(shown ?? {}), status: 'unresolved', substatus: 'regressed', resolved_at: null, status_details: '{}' })
       .where('id', '=', groupId)
       .execute();
-  }
-  if (v) {
-    // One statement for the batch: with messages that carry ids or numbers most issues of a batch
-    // get a new title, and each UPDATE is a statement to build (on PostgreSQL a round trip too).
-    await sql`update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata from ${v} where g.id = v.id`.execute(trx);
-  } else {
-    for (const { id, ...shown } of shownChanges) await trx.updateTable('groups').set(shown).where('id', '=', id).execute();
   }
   return regressions;
 }

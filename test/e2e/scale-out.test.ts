@@ -3,7 +3,8 @@
  * PostgreSQL (metadata, bodies) and Redis (queue as Redis Streams, buffer, tsdb, cache). A few
  * thousand events go in with concurrency; one worker is killed with SIGKILL mid-stream. Every
  * count must come out exact: events per issue, users per issue, tag values, nothing lost and
- * nothing counted twice (at-least-once delivery, idempotent saves, deduplicated counters).
+ * nothing counted twice (at-least-once delivery, idempotent saves, deduplicated counters), and each
+ * issue shows its latest event's title.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -84,6 +85,9 @@ describeWithServer('with its queue', layout.queue === 'amqp' ? 'FAULTLINE_TEST_A
     const N = layout.events;
     const expected = new Map<string, { count: number; users: Set<string>; shards: Map<string, number> }>();
     const events: string[] = [];
+    /** Each issue's latest event (timestamps rise with i): its title is the issue's. */
+    const latestTitle = new Map<string, string>();
+    const base = Math.floor(Date.now() / 1000) - N;
     for (let i = 0; i < N; i++) {
       const type = `ScaleError${String.fromCharCode(65 + (i % ISSUES))}`;
       const user = `u${(i * 7) % USERS}`;
@@ -94,9 +98,10 @@ describeWithServer('with its queue', layout.queue === 'amqp' ? 'FAULTLINE_TEST_A
       e.shards.set(shard, (e.shards.get(shard) ?? 0) + 1);
       expected.set(type, e);
       const id = i.toString(16).padStart(32, '0');
+      latestTitle.set(type, `${type}: failure number ${i}`);
       events.push(
         `{"event_id":"${id}"}\n{"type":"event"}\n` +
-          JSON.stringify({ event_id: id, platform: 'node', exception: { values: [{ type, value: `failure number ${i}` }] }, user: { id: user }, tags: { shard } }) +
+          JSON.stringify({ event_id: id, timestamp: base + i, platform: 'node', exception: { values: [{ type, value: `failure number ${i}` }] }, user: { id: user }, tags: { shard } }) +
           '\n',
       );
     }
@@ -134,6 +139,8 @@ describeWithServer('with its queue', layout.queue === 'amqp' ? 'FAULTLINE_TEST_A
       const fresh = again.find((i) => i.id === issue.id);
       expect(fresh.count, issue.metadata.type).toBe(String(want.count));
       expect(fresh.userCount, issue.metadata.type).toBe(want.users.size);
+      // Every worker's batches brought new titles; the issue shows its latest event's.
+      expect(fresh.title).toBe(latestTitle.get(issue.metadata.type));
       const shards = (await api.get(`/api/0/issues/${issue.id}/tags/shard/values/`)) as any[];
       expect(Object.fromEntries(shards.map((v) => [v.value, v.count]))).toEqual(Object.fromEntries(want.shards));
       const evs = (await api.get(`/api/0/issues/${issue.id}/events/?limit=100`)) as any[];

@@ -1,7 +1,8 @@
 /**
  * applyGroupCounters on every SQL dialect: several issues' counters written at once (PostgreSQL
  * and SQLite: one statement for all of them) give the same rows as one issue at a time would:
- * counts added, first/last seen widened, the last release moved only by a later event, the
+ * counts added, first/last seen widened, the last release and what the issue shows (title,
+ * culprit, level, metadata) moved only by a later event, the
  * affected users recounted from the tagstore; an issue deleted since is skipped. An issue with
  * many users gets its new users added instead of all of them counted again, and the tagstore says
  * how many users it wrote for the first time.
@@ -28,10 +29,10 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       const n = await applyGroupCounters(
         s.database.db,
         [
-          // Later than the issue's last event: moves last_seen and the release.
-          { groupId: c, timesSeen: 3, firstSeen: 6000, lastSeen: 9000, lastRelease: '2.0' },
-          // Earlier: widens first_seen, keeps the release of the later event.
-          { groupId: a, timesSeen: 2, firstSeen: 1000, lastSeen: 4000, lastRelease: '0.9' },
+          // Later than the issue's last event: moves last_seen, the release and what it shows.
+          { groupId: c, timesSeen: 3, firstSeen: 6000, lastSeen: 9000, lastRelease: '2.0', shown: { title: 'TypeError: late', culprit: null, level: 'fatal', metadata: '{"value":"late"}' } },
+          // Earlier: widens first_seen, keeps the release and the title of the later event.
+          { groupId: a, timesSeen: 2, firstSeen: 1000, lastSeen: 4000, lastRelease: '0.9', shown: { title: 'TypeError: early', culprit: 'x', level: 'info', metadata: '{}' } },
           // No release on these events: the issue's stays.
           { groupId: b, timesSeen: 1, firstSeen: 5000, lastSeen: 7000, lastRelease: null },
           { groupId: gone, timesSeen: 1, firstSeen: 1, lastSeen: 1 },
@@ -49,6 +50,13 @@ for (const [dialect, makeDb] of Object.entries(sqlDialects())) {
       expect(shown(a)).toEqual([12, 2, 1000, 5000, '1.0']);
       expect(shown(b)).toEqual([11, 1, 5000, 7000, '1.0']);
       expect(shown(c)).toEqual([13, 0, 5000, 9000, '2.0']);
+      const title = (id: number) => {
+        const r = rows.find((row) => Number(row.id) === id)!;
+        return [r.title, r.culprit, r.level, JSON.parse(r.metadata)];
+      };
+      expect(title(c)).toEqual(['TypeError: late', null, 'fatal', { value: 'late' }]);
+      expect(title(a)).toEqual(['Error: boom', 'app.js in main', 'error', {}]);
+      expect(title(b)).toEqual(['Error: boom', 'app.js in main', 'error', {}]);
     });
 
     it('tells how many user values of each issue the tagstore wrote for the first time', async () => {

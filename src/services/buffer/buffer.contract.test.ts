@@ -82,6 +82,38 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
       expect(await buffer.flush(s.database.db)).toBe(0);
     });
 
+    it('writes what the issue shows from its latest event, unless a later one was written before', async () => {
+      const buffer = await h.make();
+      const shown = (title: string, level = 'error') => ({ title, culprit: `${title} in app.js`, level, metadata: JSON.stringify({ value: title }) });
+      const g = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000, title: 'first' });
+      await buffer.incr([
+        { groupId: g, timesSeen: 1, firstSeen: 7000, lastSeen: 7000, shown: shown('newest', 'fatal') },
+        { groupId: g, timesSeen: 1, firstSeen: 6000, lastSeen: 6000, shown: shown('older') },
+      ]);
+      await buffer.flush(s.database.db);
+      let row = await groupRow(g);
+      expect([row.title, row.culprit, row.level, JSON.parse(row.metadata)]).toEqual(['newest', 'newest in app.js', 'fatal', { value: 'newest' }]);
+      // An event older than the one shown, flushed later, leaves the issue as it is; one as recent takes it.
+      await buffer.incr([{ groupId: g, timesSeen: 1, firstSeen: 6500, lastSeen: 6500, shown: shown('late arrival') }]);
+      await buffer.flush(s.database.db);
+      row = await groupRow(g);
+      expect([row.title, Number(row.times_seen), Number(row.last_seen)]).toEqual(['newest', 3, 7000]);
+      await buffer.incr([{ groupId: g, timesSeen: 1, firstSeen: 7000, lastSeen: 7000, shown: { ...shown('same moment'), culprit: null } }]);
+      await buffer.flush(s.database.db);
+      row = await groupRow(g);
+      expect([row.title, row.culprit]).toEqual(['same moment', null]);
+      // Counters without them (a redelivered event) change nothing the issue shows.
+      await buffer.incr([{ groupId: g, timesSeen: 1, firstSeen: 9000, lastSeen: 9000 }]);
+      await buffer.flush(s.database.db);
+      row = await groupRow(g);
+      expect([row.title, Number(row.last_seen)]).toEqual(['same moment', 9000]);
+      // Several issues in one flush (one statement for them all).
+      const others = [await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000, title: 'a' }), await makeGroup(s, projectId, { first_seen: 5000, last_seen: 8000, title: 'b' })];
+      await buffer.incr(others.map((id) => ({ groupId: id, timesSeen: 1, firstSeen: 6000, lastSeen: 6000, shown: shown(`new ${id}`) })));
+      await buffer.flush(s.database.db);
+      expect(await Promise.all(others.map(async (id) => (await groupRow(id)).title))).toEqual([`new ${others[0]}`, 'b']);
+    });
+
     it.runIf(backend.deferred)('counts a dedupe key once, across flushes', async () => {
       const buffer = await h.make();
       const g = await makeGroup(s, projectId, { first_seen: 5000, last_seen: 5000 });

@@ -14,6 +14,11 @@
  * that many; otherwise, and for issues with fewer than `USERS_RECOUNT_BELOW` users, it counts them
  * again, which is exact whatever happened before but costs a read of every value (apply.ts).
  *
+ * What an issue shows (title, culprit, level, metadata) goes with its counters too, from the
+ * latest event, and is written by the same UPDATE when that event is at least as recent as the
+ * issue's last one, as Sentry's buffer sets a group's data with its `times_seen` increment: the
+ * issue rows are written once per flush, not again by every batch that brings a new title.
+ *
  * A deferred buffer also carries each event's tag values (`carriesTagValues`): counted once by the
  * same dedupe key, and written to the tagstore at flush, before the counters (so the user count
  * sees them), one upsert per (issue, key, value) per flush instead of one per batch of every
@@ -36,8 +41,18 @@ export interface GroupCounters {
    * and the flush counts the issue's users again.
    */
   usersAdded?: number;
+  /** What the issue shows after the event seen at `lastSeen`; written only if none later was written before. */
+  shown?: ShownFields;
   /** The event's tags, each value seen once between firstSeen and lastSeen: for a buffer that `carriesTagValues`. */
   tagValues?: { projectId: number; tags: [string, string][] };
+}
+
+/** An issue's fields taken from its latest event. `metadata` is JSON. */
+export interface ShownFields {
+  title: string;
+  culprit: string | null;
+  level: string;
+  metadata: string;
 }
 
 export interface BufferBackend {

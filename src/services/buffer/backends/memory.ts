@@ -23,6 +23,7 @@ export class MemoryBufferBackend implements BufferBackend {
       if (d.lastSeen >= cur.lastSeen) {
         cur.lastSeen = d.lastSeen;
         if (d.lastRelease) cur.lastRelease = d.lastRelease;
+        if (d.shown) cur.shown = d.shown;
       }
     }
   }

@@ -2,11 +2,12 @@
  * The buffer in Redis (deferred lifecycle): workers add to an issue's counters after their batch
  * committed; a scheduled task flushes them to SQL. Many workers increment while one flusher runs.
  *
- * Keys: `buffer:group:<id>` (hash: times_seen, first_seen, last_seen, last_release),
+ * Keys: `buffer:group:<id>` (hash: times_seen, first_seen, last_seen, last_release, shown: what
+ * the issue shows after the event at last_seen, as JSON),
  * `buffer:tags:<id>` (list: one JSON entry per event, `[projectId, firstSeen, lastSeen, tags]`),
  * `buffer:pending` (set of issue ids with a hash), `buffer:seen:<dedupeKey>` (15 minutes).
  * - incr is ONE Lua script per call: per item, `SET seen NX EX 900`, and only if that set the key,
- *   HINCRBY times_seen, min first_seen, max last_seen (its release with it), RPUSH its tag values,
+ *   HINCRBY times_seen, min first_seen, max last_seen (its release and shown fields with it), RPUSH its tag values,
  *   SADD pending. The dedupe check and the increment are one step, so a redelivered event is
  *   never counted twice and two workers never lose each other's increments.
  * - flush pops up to a batch of ids from the pending set and reads-and-deletes their hashes and
@@ -24,7 +25,7 @@ import type { Executor } from '../../executor.js';
 import { LuaScript, type Redis } from '../../redis.js';
 import { applyGroupCounters } from '../apply.js';
 import type { TagstoreBackend, TagValueIncrement } from '../../tagstore/index.js';
-import type { BufferBackend, GroupCounters } from '../index.js';
+import type { BufferBackend, GroupCounters, ShownFields } from '../index.js';
 
 export interface RedisBufferOptions {
   /** Namespace of every key. */
@@ -37,15 +38,15 @@ export interface RedisBufferOptions {
   tagstore?: Pick<TagstoreBackend, 'incrMulti'>;
 }
 
-// ARGV[1] = dedupe TTL, then 6 per item: groupId, timesSeen, firstSeen, lastSeen, lastRelease ('' =
-// none), tag values entry ('' = none). KEYS[1] = pending set, then per item: seen key ('' = no
+// ARGV[1] = dedupe TTL, then 7 per item: groupId, timesSeen, firstSeen, lastSeen, lastRelease ('' =
+// none), tag values entry ('' = none), shown fields as JSON ('' = none). KEYS[1] = pending set, then per item: seen key ('' = no
 // dedupe key), group hash, tag list.
 const INCR = new LuaScript(`
 local ttl = ARGV[1]
-local n = (#ARGV - 1) / 6
+local n = (#ARGV - 1) / 7
 for i = 0, n - 1 do
   local seen, hash, tags = KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i]
-  local a = 2 + 6 * i
+  local a = 2 + 7 * i
   local fresh = true
   if seen ~= '' then fresh = redis.call('SET', seen, '1', 'NX', 'EX', ttl) end
   if fresh then
@@ -56,6 +57,7 @@ for i = 0, n - 1 do
     if not last or tonumber(ARGV[a + 3]) >= tonumber(last) then
       redis.call('HSET', hash, 'last_seen', ARGV[a + 3])
       if ARGV[a + 4] ~= '' then redis.call('HSET', hash, 'last_release', ARGV[a + 4]) end
+      if ARGV[a + 6] ~= '' then redis.call('HSET', hash, 'shown', ARGV[a + 6]) end
     end
     if ARGV[a + 5] ~= '' then redis.call('RPUSH', tags, ARGV[a + 5]) end
     redis.call('SADD', KEYS[1], ARGV[a])
@@ -176,7 +178,7 @@ export class RedisBufferBackend implements BufferBackend {
       for (const c of chunk) {
         keys.push(dedupe && c.dedupeKey ? `${this.#prefix}buffer:seen:${c.dedupeKey}` : '', `${this.#prefix}buffer:group:${c.groupId}`, `${this.#prefix}buffer:tags:${c.groupId}`);
         const tags = c.tagValues?.tags.length ? JSON.stringify([c.tagValues.projectId, c.firstSeen, c.lastSeen, c.tagValues.tags]) : '';
-        args.push(c.groupId, c.timesSeen, c.firstSeen, c.lastSeen, c.lastRelease ?? '', tags);
+        args.push(c.groupId, c.timesSeen, c.firstSeen, c.lastSeen, c.lastRelease ?? '', tags, c.shown ? JSON.stringify(c.shown) : '');
       }
       await INCR.run(this.#redis, keys, args);
     }
@@ -196,11 +198,13 @@ function tagIncrements(groupId: number, entries: string[]): TagValueIncrement[] 
 function toCounters(groupId: number, fields: string[]): GroupCounters {
   const h = new Map<string, string>();
   for (let i = 0; i < fields.length; i += 2) h.set(fields[i], fields[i + 1]);
+  const shown = h.get('shown');
   return {
     groupId,
     timesSeen: Number(h.get('times_seen') ?? 0),
     firstSeen: Number(h.get('first_seen')),
     lastSeen: Number(h.get('last_seen')),
     lastRelease: h.get('last_release') ?? null,
+    ...(shown ? { shown: JSON.parse(shown) as ShownFields } : {}),
   };
 }
