@@ -2,8 +2,8 @@
  * The load generator's HTTP/1.1 client: one keep-alive connection, one request at a time, the
  * response read only for its status. The generator shares the machine with the server it
  * measures, so what it spends per request is taken from the server. Sending the benchmark's corpus
- * to one `faultline start` for 10 s at concurrency 32, alternating: undici's `request` 112–119 µs of
- * the generator's CPU per request, this 56–59 (docs/benchmarks.md).
+ * to one `faultline start` at concurrency 32, alternating: undici's `request` 112–175 µs of the
+ * generator's CPU per request, this 56–94 (docs/decisions.md).
  */
 import net from 'node:net';
 

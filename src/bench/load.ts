@@ -61,7 +61,7 @@ export async function sendLoad(opts: {
   maxEvents: number;
 }): Promise<LoadResult> {
   // One connection per request in flight, each on its target in turn: the generator shares the
-  // machine with the server, and undici cost it twice the CPU per request (http-client.ts).
+  // machine with the server, and undici cost it 1.5 to 2 times the CPU per request (http-client.ts).
   const connections = Array.from({ length: opts.concurrency }, (_, i) => {
     const target = opts.targets[i % opts.targets.length];
     return { conn: new KeepAliveConnection(target.port), path: target.path };
