@@ -32,6 +32,37 @@ test('the heap sampler names the function that allocated, short-lived garbage in
   }
 });
 
+test('the heap sampler, asked for survivors only, leaves out most of what died young and keeps what outlived a scavenge', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-heap-'));
+  try {
+    // makeGarbage's objects die at once; keepAlive's (as many) stay reachable to the end.
+    const script = [
+      'function makeGarbage() { for (let i = 0; i < 300000; i++) globalThis.last = { i, list: [i, i + 1] }; }',
+      'const kept = [];',
+      'function keepAlive() { for (let i = 0; i < 300000; i++) kept.push({ i, list: [i, i + 1] }); }',
+      'makeGarbage(); keepAlive(); makeGarbage();',
+    ].join('\n');
+    const sample = (survivors: boolean) => {
+      const file = path.join(dir, `${survivors}.heapprofile`);
+      const r = spawnSync(process.execPath, ['--import', path.join(root, 'dist/bench/heap-sampling.js'), '-e', script], {
+        env: { ...process.env, FAULTLINE_HEAP_PROFILE: file, ...(survivors ? { FAULTLINE_HEAP_SURVIVORS: '1' } : {}) },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return new Map(allocations(JSON.parse(readFileSync(file, 'utf8')).head).map(([name, bytes]) => [name.split(' ')[0], bytes]));
+    };
+    const all = sample(false);
+    const survived = sample(true);
+    expect(survived.get('keepAlive')).toBeGreaterThan(1_000_000);
+    expect(survived.get('keepAlive')).toBeGreaterThan(0.8 * all.get('keepAlive')!);
+    // Young garbage that a full collection frees (several run while keepAlive grows the heap)
+    // stays in the profile: about a fifth of makeGarbage's here.
+    expect(survived.get('makeGarbage') ?? 0).toBeLessThan(0.3 * all.get('makeGarbage')!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the statement timer counts each SQLite statement by its text, values lists folded, and every commit', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'faultline-sql-'));
   try {

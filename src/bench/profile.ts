@@ -94,11 +94,12 @@ export function allocations(root: HeapNode): [string, number][] {
   return [...bytes].sort((a, b) => b[1] - a[1]);
 }
 
-/** Prints where the worker allocated, in KB per event. */
-export function printHeapProfile(file: string, events: number): void {
+/** Prints where the worker allocated (`survivors`: what outlived a scavenge), in KB per event. */
+export function printHeapProfile(file: string, events: number, survivors = false): void {
   const rows = allocations((JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode }).head);
   const total = rows.reduce((n, [, b]) => n + b, 0);
-  process.stdout.write(`  allocated: ${(total / 1024 / events).toFixed(0)} KB per event (sampled, collected objects included); by function:\n`);
+  const what = survivors ? 'outlived a young-generation collection' : 'allocated';
+  process.stdout.write(`  ${what}: ${(total / 1024 / events).toFixed(1)} KB per event (sampled, collected objects included); by function:\n`);
   for (const [name, b] of rows.slice(0, 25)) {
     process.stdout.write(`${(b / 1024 / events).toFixed(1).padStart(7)} KB ${((100 * b) / total).toFixed(1).padStart(5)} %  ${name}\n`);
   }
@@ -141,6 +142,8 @@ export interface ProfileOptions {
   corpusSize?: number;
   /** Also sample the worker's allocations (heap-sampling.ts) and print them. */
   heap?: boolean;
+  /** With `heap`: only what outlived a young-generation collection. */
+  heapSurvivors?: boolean;
   /**
    * Also time the worker's statements and print them: SQLite's in the worker (sql-timing.ts), or
    * PostgreSQL's from `pg_stat_statements` (pg-statements.ts), which the server must have loaded.
@@ -151,7 +154,7 @@ export interface ProfileOptions {
 }
 
 export async function profileWorker(events: number, log: (m: string) => void, opts: ProfileOptions = {}): Promise<void> {
-  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000, heap = false, sql = false, alertRules = false } = opts;
+  const { keepDir, scaleOut, stored = 0, issues = 1000, corpusSize = 2000, heap = false, heapSurvivors = false, sql = false, alertRules = false } = opts;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'faultline-profile-'));
   const profDir = path.join(dataDir, 'profiles');
   const ingestProfDir = path.join(dataDir, 'ingest-profiles');
@@ -207,7 +210,7 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     const heapFile = path.join(dataDir, 'worker.heapprofile');
     const sqlFile = path.join(dataDir, 'worker-sql.json');
     const preload = (name: string) => ['--import', fileURLToPath(new URL(name, import.meta.url))];
-    const workerEnv = { ...env, ...(heap ? { FAULTLINE_HEAP_PROFILE: heapFile } : {}), ...(sql && !db ? { FAULTLINE_SQL_TIMING: sqlFile } : {}) };
+    const workerEnv = { ...env, ...(heap ? { FAULTLINE_HEAP_PROFILE: heapFile, ...(heapSurvivors ? { FAULTLINE_HEAP_SURVIVORS: '1' } : {}) } : {}), ...(sql && !db ? { FAULTLINE_SQL_TIMING: sqlFile } : {}) };
     // On two cores or fewer `faultline start` collects its worker thread's garbage on that thread
     // (bin/faultline.js); the embedded layout's profile does the same.
     const gc = !scaleOut && availableParallelism() <= 2 ? ['--single-threaded-gc'] : [];
@@ -222,7 +225,7 @@ export async function profileWorker(events: number, log: (m: string) => void, op
     printProfile(ingestProfDir);
     process.stdout.write(`worker: ${events} events in ${seconds.toFixed(1)} s: ${Math.round(events / seconds)} events/s, ${((cpu * 1000) / events).toFixed(2)} ms of CPU per event\n`);
     printProfile(profDir);
-    if (heap) printHeapProfile(heapFile, events);
+    if (heap) printHeapProfile(heapFile, events, heapSurvivors);
     if (sql && db) process.stdout.write(`${formatPgStatements(await readPgStatements(db.url), events).join('\n')}\n`);
     else if (sql) printSqlTiming(sqlFile, events);
     if (keepDir) {

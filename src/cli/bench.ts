@@ -20,6 +20,7 @@ export function benchCommand(program: Command): void {
     .option('--profile-worker <events>', 'instead: fill a queue with this many events of the corpus (--issues, --corpus), drain it with one worker under --cpu-prof, print the top functions (with --layout postgres-redis: on PostgreSQL + Redis)')
     .option('--profile-out <dir>', 'with --profile-worker: keep the .cpuprofile files in this directory')
     .option('--heap', 'with --profile-worker: also sample where the worker allocates (collected objects included) and print it per event')
+    .option('--heap-survivors', 'with --profile-worker: sample only what the worker allocated that outlived a young-generation collection (what scavenges copy and promote), and print it per event')
     .option('--sql', "with --profile-worker: also time each of the worker's statements and print them per event (SQLite's; with --layout postgres-redis, PostgreSQL's from pg_stat_statements, which the server must load)")
     .option('--stored <events>', 'with --profile-worker: first store this many events (not profiled), to measure a grown database', '0')
     .option('--alert-rules', "with --profile-worker: give the project the sweep's two alert rules, so that every event is post-processed too")
@@ -40,7 +41,8 @@ export function benchCommand(program: Command): void {
           alertRules: Boolean(o.alertRules),
           issues: Number(o.issues),
           corpusSize: Number(o.corpus),
-          heap: Boolean(o.heap),
+          heap: Boolean(o.heap) || Boolean(o.heapSurvivors),
+          heapSurvivors: Boolean(o.heapSurvivors),
           sql: Boolean(o.sql),
         });
       }
