@@ -394,6 +394,8 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
               lastRelease: prior.release,
               dedupeKey,
               ...(tagsWithCounters ? { tagValues: { projectId: project.id, tags: event.tags } } : {}),
+              // Counted only if its first delivery's increment was lost: then so was this.
+              shown: shownBy(item),
             });
           }
           // Likewise time series kept outside SQL (they count each dedupe key once).
@@ -754,6 +756,16 @@ async function createGroupPortable(trx: Transaction<Database>, dialect: Dialect,
   return null;
 }
 
+/** What an issue shows after `item`'s event (its title, culprit, level and metadata, as the issue row keeps them). */
+function shownBy(item: ProcessedEvent): ShownFields {
+  return {
+    title: (item.event.title ?? '').slice(0, 1024),
+    culprit: item.event.culprit?.slice(0, 200) ?? null,
+    level: item.event.level,
+    metadata: JSON.stringify(item.event.metadata ?? {}),
+  };
+}
+
 /**
  * Latest event's title/culprit/level become the issue's: they go with its counters (`shown`), which
  * write them only if no later event was written before. A resolved issue regresses when its
@@ -775,12 +787,7 @@ async function refreshGroups(
   const reopened: { groupId: number; item: ProcessedEvent; shown: ShownFields | null }[] = [];
   for (const [groupId, item] of latest) {
     const state = states.get(groupId)!;
-    const shown: ShownFields = {
-      title: (item.event.title ?? '').slice(0, 1024),
-      culprit: item.event.culprit?.slice(0, 200) ?? null,
-      level: item.event.level,
-      metadata: JSON.stringify(item.event.metadata ?? {}),
-    };
+    const shown = shownBy(item);
     // Compared with the row as read, which a deferred buffer may not have caught up with: the
     // counters always carry the latest event's fields.
     counterOf.get(item)!.shown = shown;
