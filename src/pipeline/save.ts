@@ -788,8 +788,8 @@ async function refreshGroups(
   for (const [groupId, item] of latest) {
     const state = states.get(groupId)!;
     const shown = shownBy(item);
-    // Compared with the row as read, which a deferred buffer may not have caught up with: the
-    // counters always carry the latest event's fields.
+    // Always, not only when they differ from the row as read: a deferred buffer may hold, not yet
+    // flushed, an earlier event's fields that this one must replace.
     counterOf.get(item)!.shown = shown;
     if (state.status !== 'resolved') continue;
     const release = item.event.release ?? null;
