@@ -788,14 +788,15 @@ async function refreshGroups(
   for (const [groupId, item] of latest) {
     const state = states.get(groupId)!;
     const shown = shownBy(item);
-    // Always, not only when they differ from the row as read: a deferred buffer may hold, not yet
-    // flushed, an earlier event's fields that this one must replace.
-    counterOf.get(item)!.shown = shown;
+    const ts = Math.round(item.event.timestamp * 1000);
+    const changed = ts >= state.lastSeen && (shown.title !== state.title || shown.culprit !== state.culprit || shown.level !== state.level || shown.metadata !== state.metadata);
+    // A buffer flushed in this transaction sees the row as read here, so only a change is written.
+    // A deferred one may hold, not yet flushed, an earlier event's fields that this one must
+    // replace even where it matches the row: it always gets them.
+    if (changed || !countersInBatch) counterOf.get(item)!.shown = shown;
     if (state.status !== 'resolved') continue;
     const release = item.event.release ?? null;
     if (!(await shouldRegress(trx, groupId, release, item.project.organizationId))) continue;
-    const ts = Math.round(item.event.timestamp * 1000);
-    const changed = ts >= state.lastSeen && (shown.title !== state.title || shown.culprit !== state.culprit || shown.level !== state.level || shown.metadata !== state.metadata);
     reopened.push({ groupId, item, shown: changed ? shown : null });
   }
   if (reopened.length === 0 && !countersInBatch) return regressions;

@@ -53,16 +53,11 @@ export async function applyGroupCounters(executor: Executor, counters: Iterable<
   // Ascending ids, so two writers lock shared rows in the same order.
   list.sort((a, b) => a.groupId - b.groupId);
   const rows = list.map((c) => ({ id: c.groupId, times_seen: c.timesSeen, users_added: c.usersAdded ?? null, first_seen: c.firstSeen, last_seen: c.lastSeen, last_release: c.lastRelease || null }));
-  const shown = list.flatMap((c) => (c.shown ? [{ id: c.groupId, last_seen: c.lastSeen, ...c.shown }] : []));
   const dialect = dialectOfDb(executor);
   if (list.length > 1 && dialect === 'postgres') {
     // One statement for all of them: per issue, planning the UPDATE and the round trip cost more
     // than the row change. The same statement locks the rows in id order first (rowsLockedInOrder).
-    const byId = new Map(shown.map((r) => [r.id, r]));
-    const all = rows.map((r) => {
-      const s = byId.get(r.id);
-      return { ...r, shown: s ? 1 : 0, title: s?.title ?? null, culprit: s?.culprit ?? null, level: s?.level ?? null, metadata: s?.metadata ?? null };
-    });
+    const all = list.map((c, i) => ({ ...rows[i], shown: c.shown ? 1 : 0, title: c.shown?.title ?? null, culprit: c.shown?.culprit ?? null, level: c.shown?.level ?? null, metadata: c.shown?.metadata ?? null }));
     const v = rowsTable(dialect, { ...COUNTER_TYPES, shown: 'int', title: 'text', culprit: 'text', level: 'text', metadata: 'text' }, all)!;
     const lock = rowsLockedInOrder('groups', rows.map((r) => r.id));
     await sql`${lock.with} update groups as g set ${counterSets()}, ${shownFrom()}
@@ -75,6 +70,7 @@ export async function applyGroupCounters(executor: Executor, counters: Iterable<
     // Two statements: SQLite reads each column of a row from its JSON text again (`->>`), so the
     // titles' long text in the counters' rows cost more than a statement of their own. What the
     // issues show goes first, while their rows still hold the last event seen before.
+    const shown = list.flatMap((c) => (c.shown ? [{ id: c.groupId, last_seen: c.lastSeen, ...c.shown }] : []));
     const s = shown.length ? rowsTable(dialect, SHOWN_TYPES, shown) : null;
     if (s) await sql`update groups as g set title = v.title, culprit = v.culprit, level = v.level, metadata = v.metadata from ${s} where g.id = v.id and g.last_seen <= v.last_seen`.execute(executor);
     await sql`update groups as g set ${counterSets()} from ${rowsTable(dialect, COUNTER_TYPES, rows)} where g.id = v.id`.execute(executor);
