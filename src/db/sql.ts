@@ -155,7 +155,7 @@ export function rowsTable<Row extends Record<string, unknown>>(dialect: Dialect,
  * × 7 columns is 1,400 parameters to bind and a new statement for the server to parse every
  * time). SQLite and MySQL get multi-row VALUES in chunks of 200 rows. `types` names each
  * column's PostgreSQL type; `finish` adds the conflict clause (`insertIgnore`, `upsert`) and any
- * RETURNING clause, whose rows are returned.
+ * RETURNING clause, whose rows are returned. `rows`: objects, or columns (`ColumnRows`).
  *
  * With `cacheKey` (one per call site: it stands for `table`, `types` and `finish`), the multi-row
  * VALUES statement is built by Kysely once per row count and reused with new parameters: building
@@ -166,24 +166,26 @@ export async function insertRows<Row extends Record<string, unknown>>(
   dialect: Dialect,
   table: string,
   types: { [K in keyof Row]: string },
-  rows: Row[],
+  rows: Row[] | ColumnRows<Row>,
   finish: (qb: AnyInsert) => AnyInsert = (qb) => qb,
   cacheKey?: string,
 ): Promise<Record<string, unknown>[]> {
-  if (rows.length === 0) return [];
   const columns = Object.keys(types) as (keyof Row & string)[];
-  if (dialect === 'postgres') return (await finish(unnestInsert(db, table, types, columns, rows)).execute()) as Record<string, unknown>[];
+  const source = rowSource(rows);
+  const count = source.count;
+  if (count === 0) return [];
+  if (dialect === 'postgres') return (await finish(unnestInsert(db, table, types, columns, source)).execute()) as Record<string, unknown>[];
   const returned: Record<string, unknown>[] = [];
-  for (let i = 0; i < rows.length; i += 200) {
-    const chunk = rows.slice(i, i + 200);
-    const params = cacheKey ? rowParameters(chunk, columns) : null;
-    const key = `${dialect}:${cacheKey}:${chunk.length}`;
+  for (let i = 0; i < count; i += 200) {
+    const end = Math.min(count, i + 200);
+    const params = cacheKey ? rowParameters(source, i, end, columns) : null;
+    const key = `${dialect}:${cacheKey}:${end - i}`;
     const text = params && valuesStatements.get(key);
     if (params && text) {
       returned.push(...((await db.executeQuery(CompiledQuery.raw(text, params))).rows as Record<string, unknown>[]));
       continue;
     }
-    const compiled = finish(db.insertInto(table).values(chunk)).compile();
+    const compiled = finish(db.insertInto(table).values(source.objects(i, end, columns))).compile();
     // Reuse the text only if Kysely's parameters are exactly the row values in column order.
     if (params && compiled.parameters.length === params.length && compiled.parameters.every((p, j) => p === params[j])) {
       if (valuesStatements.size >= 400) valuesStatements.clear();
@@ -195,20 +197,59 @@ export async function insertRows<Row extends Record<string, unknown>>(
 }
 
 /**
+ * Rows kept as one array per column, for `insertRows`: `pick` lists the rows to insert (indexes
+ * into every column). A caller with thousands of small rows per batch keeps them so rather than
+ * as an object each, which lived through the batch's statements and so through young-generation
+ * collections, each copying them (docs/decisions.md, tag value counts).
+ */
+export interface ColumnRows<Row extends Record<string, unknown>> {
+  columns: { [K in keyof Row]: readonly Row[K][] };
+  pick: readonly number[];
+}
+
+/** Rows to insert, read one value at a time, from objects or from columns. */
+interface RowSource<Row extends Record<string, unknown>> {
+  count: number;
+  value(n: number, column: keyof Row & string): unknown;
+  /** Rows `start` to `end` as objects, for Kysely to build a statement from. */
+  objects(start: number, end: number, columns: (keyof Row & string)[]): Row[];
+}
+
+function rowSource<Row extends Record<string, unknown>>(rows: Row[] | ColumnRows<Row>): RowSource<Row> {
+  if (Array.isArray(rows)) return { count: rows.length, value: (n, c) => rows[n][c], objects: (start, end) => rows.slice(start, end) };
+  const { columns, pick } = rows;
+  return {
+    count: pick.length,
+    value: (n, c) => columns[c][pick[n]],
+    objects(start, end, names) {
+      const out: Row[] = [];
+      for (let n = start; n < end; n++) {
+        const row = {} as Row;
+        for (const c of names) row[c] = columns[c][pick[n]];
+        out.push(row);
+      }
+      return out;
+    },
+  };
+}
+
+/**
  * PostgreSQL: `INSERT ... SELECT FROM unnest(...)`, one array per column. node-postgres sends an
  * array parameter only as text, where every byte of a body would become two hex digits to write
  * and parse; so the rows' `bytea` values of a column go as ONE binary parameter, their bytes end
  * to end, cut apart in the statement by offset and length arrays. (As a multi-row VALUES list,
  * 100 bodies were 300 parameters and a new statement for the server to plan every time.)
  */
-function unnestInsert<Row extends Record<string, unknown>>(db: Kysely<any>, table: string, types: { [K in keyof Row]: string }, columns: (keyof Row & string)[], rows: Row[]): AnyInsert {
+function unnestInsert<Row extends Record<string, unknown>>(db: Kysely<any>, table: string, types: { [K in keyof Row]: string }, columns: (keyof Row & string)[], rows: RowSource<Row>): AnyInsert {
   const arrays: RawBuilder<unknown>[] = [];
   const names: RawBuilder<unknown>[] = [];
   const select: RawBuilder<unknown>[] = [];
   for (const c of columns) {
     const v = sql.ref(`v.${c}`);
     if (types[c] !== 'bytea') {
-      arrays.push(sql`${rows.map((r) => r[c] ?? null)}::${sql.raw(types[c])}[]`);
+      const values = new Array<unknown>(rows.count);
+      for (let n = 0; n < rows.count; n++) values[n] = rows.value(n, c) ?? null;
+      arrays.push(sql`${values}::${sql.raw(types[c])}[]`);
       names.push(sql.ref(c));
       select.push(v);
       continue;
@@ -217,8 +258,8 @@ function unnestInsert<Row extends Record<string, unknown>>(db: Kysely<any>, tabl
     const offsets: number[] = [];
     const lengths: (number | null)[] = [];
     let at = 1; // substring() counts from 1
-    for (const r of rows) {
-      const b = r[c] as Uint8Array | null | undefined;
+    for (let n = 0; n < rows.count; n++) {
+      const b = rows.value(n, c) as Uint8Array | null | undefined;
       offsets.push(at);
       if (b === null || b === undefined) {
         lengths.push(null);
@@ -242,12 +283,12 @@ function unnestInsert<Row extends Record<string, unknown>>(db: Kysely<any>, tabl
 const valuesStatements = new Map<string, string>();
 
 /** The rows' values in statement order, or null if one is undefined (Kysely would leave it out). */
-function rowParameters(rows: Record<string, unknown>[], columns: string[]): unknown[] | null {
-  const out = new Array<unknown>(rows.length * columns.length);
+function rowParameters<Row extends Record<string, unknown>>(rows: RowSource<Row>, start: number, end: number, columns: (keyof Row & string)[]): unknown[] | null {
+  const out = new Array<unknown>((end - start) * columns.length);
   let k = 0;
-  for (const row of rows) {
+  for (let n = start; n < end; n++) {
     for (const c of columns) {
-      const v = row[c];
+      const v = rows.value(n, c);
       if (v === undefined) return null;
       out[k++] = v;
     }

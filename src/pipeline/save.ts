@@ -17,7 +17,7 @@ import { EncodedNode, eventNodeId, withStackTexts, type NodeData, type StackPiec
 import { eventMessage } from './event-fields.js';
 import type { GroupCounters, ShownFields } from '../services/buffer/index.js';
 import type { BodyDictionaries } from '../services/nodestore/dictionaries.js';
-import type { TagValueIncrement } from '../services/tagstore/index.js';
+import { TagValueCounts } from '../services/tagstore/index.js';
 import type { TsdbIncrement } from '../services/tsdb/index.js';
 import type { BatchContext, ProjectSettings } from './context.js';
 import { shouldRegress } from './regression.js';
@@ -346,7 +346,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
       const known = new Map<string, GroupState>();
       const latest = new Map<number, ProcessedEvent>();
       const counterOf = new Map<ProcessedEvent, GroupCounters>();
-      const tags: TagValueIncrement[] = [];
+      const tags = new TagValueCounts();
       const points: TsdbIncrement[] = [];
       lastPoints = points;
       const bodies: { id: string; data: NodeData; timestamp: number }[] = [];
@@ -466,11 +466,7 @@ export async function saveBatch(ctx: BatchContext, batch: ProcessedEvent[], opts
         counterOf.set(item, counter);
         const prev = latest.get(group.id);
         if (!prev || prev.event.timestamp <= event.timestamp) latest.set(group.id, item);
-        if (!tagsWithCounters) {
-          for (const [key, value] of event.tags) {
-            tags.push({ projectId: project.id, groupId: group.id, key, value, count: 1, firstSeen: ts, lastSeen: ts });
-          }
-        }
+        if (!tagsWithCounters) tags.addTags(project.id, group.id, event.tags, ts);
         points.push({ model: 'group', keyId: group.id, timestamp: ts, count: 1, dedupeKey });
         points.push({ model: 'project', keyId: project.id, timestamp: ts, count: 1, dedupeKey });
         if (event.release) await touchRelease(trx, dialect, project, event.release, ts);

@@ -3,6 +3,7 @@
  * It powers tag breakdowns, tag search and the affected-user count (distinct `user` values).
  */
 import type { Executor } from '../executor.js';
+import type { TagValueCounts } from './counts.js';
 
 export interface TagValueIncrement {
   projectId: number;
@@ -33,9 +34,10 @@ export interface TagstoreBackend {
    * Adds counts (collapsing repeats within the call). Returns, per issue, how many `user` values
    * it wrote for the first time (new affected users), or null where the database cannot tell.
    */
-  incrMulti(items: TagValueIncrement[], executor?: Executor): Promise<Map<number, number> | null>;
+  incrMulti(items: TagValueCounts | TagValueIncrement[], executor?: Executor): Promise<Map<number, number> | null>;
   getGroupTagKeys(groupId: number, topValues?: number): Promise<TagKeySummary[]>;
   getGroupTagValues(groupId: number, key: string, limit: number): Promise<TagValueSummary[]>;
 }
 
 export { SqlTagstoreBackend } from './backends/sql.js';
+export { TagValueCounts } from './counts.js';

@@ -24,7 +24,7 @@
 import type { Executor } from '../../executor.js';
 import { LuaScript, type Redis } from '../../redis.js';
 import { applyGroupCounters } from '../apply.js';
-import type { TagstoreBackend, TagValueIncrement } from '../../tagstore/index.js';
+import { TagValueCounts, type TagstoreBackend } from '../../tagstore/index.js';
 import type { BufferBackend, GroupCounters, ShownFields } from '../index.js';
 
 export interface RedisBufferOptions {
@@ -133,7 +133,9 @@ export class RedisBufferBackend implements BufferBackend {
           // Not for an issue deleted or merged away since (its counters' UPDATE finds no row either).
           const rows = await executor.selectFrom('groups').select('id').where('id', 'in', withTags.map((t) => t.groupId)).execute();
           const live = new Set(rows.map((r) => Number(r.id)));
-          const newUsers = await this.#tagstore.incrMulti(withTags.filter((t) => live.has(t.groupId)).flatMap((t) => tagIncrements(t.groupId, t.tags)), executor);
+          const counts = new TagValueCounts();
+          for (const t of withTags) if (live.has(t.groupId)) addTagEntries(counts, t.groupId, t.tags);
+          const newUsers = await this.#tagstore.incrMulti(counts, executor);
           // This round wrote these issues' user values: their counters add the new ones.
           if (newUsers) for (const t of taken) if (t.counters) t.counters.usersAdded = newUsers.get(t.groupId) ?? 0;
         } catch (err) {
@@ -185,14 +187,12 @@ export class RedisBufferBackend implements BufferBackend {
   }
 }
 
-/** The tag value entries of one issue's events, as tagstore increments (incrMulti sums repeats). */
-function tagIncrements(groupId: number, entries: string[]): TagValueIncrement[] {
-  const out: TagValueIncrement[] = [];
+/** Adds the tag value entries of one issue's events to `counts`. */
+function addTagEntries(counts: TagValueCounts, groupId: number, entries: string[]): void {
   for (const entry of entries) {
     const [projectId, firstSeen, lastSeen, tags] = JSON.parse(entry) as [number, number, number, [string, string][]];
-    for (const [key, value] of tags) out.push({ projectId, groupId, key, value, count: 1, firstSeen, lastSeen });
+    for (const [key, value] of tags) counts.add(projectId, groupId, key, value, 1, firstSeen, lastSeen);
   }
-  return out;
 }
 
 function toCounters(groupId: number, fields: string[]): GroupCounters {

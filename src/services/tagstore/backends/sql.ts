@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect, GroupTagValueTable } from '../../../db/index.js';
 import { insertRows, upsert, type AnyInsert } from '../../../db/sql.js';
 import type { Executor } from '../../executor.js';
+import { TagValueCounts } from '../counts.js';
 import type { TagKeySummary, TagstoreBackend, TagValueIncrement, TagValueSummary } from '../index.js';
 
 const TAG_VALUE_TYPES = {
@@ -26,27 +27,23 @@ export class SqlTagstoreBackend implements TagstoreBackend {
     private readonly dialect: Dialect,
   ) {}
 
-  async incrMulti(items: TagValueIncrement[], executor?: Executor) {
-    const sums = new Map<string, TagValueIncrement>();
-    for (const it of items) {
-      const k = `${it.groupId}\u0000${it.key}\u0000${it.value}`;
-      const cur = sums.get(k);
-      if (!cur) sums.set(k, { ...it });
-      else {
-        cur.count += it.count;
-        cur.firstSeen = Math.min(cur.firstSeen, it.firstSeen);
-        cur.lastSeen = Math.max(cur.lastSeen, it.lastSeen);
-      }
-    }
+  async incrMulti(items: TagValueCounts | TagValueIncrement[], executor?: Executor) {
+    const counts = items instanceof TagValueCounts ? items : TagValueCounts.of(items);
     const db = executor ?? this.db;
-    const rows: TagValueRow[] = [];
-    const users: TagValueRow[] = [];
-    for (const it of sums.values()) {
-      const row = { project_id: it.projectId, group_id: it.groupId, key: it.key, value: it.value, times_seen: it.count, first_seen: it.firstSeen, last_seen: it.lastSeen };
-      (it.key === USER_KEY && this.dialect !== 'mysql' ? users : rows).push(row);
-    }
+    const columns = {
+      project_id: counts.projectIds,
+      group_id: counts.groupIds,
+      key: counts.keys,
+      value: counts.values,
+      times_seen: counts.counts,
+      first_seen: counts.firstSeen,
+      last_seen: counts.lastSeen,
+    };
+    const rows: number[] = [];
+    const users: number[] = [];
+    for (let i = 0; i < counts.size; i++) (counts.keys[i] === USER_KEY && this.dialect !== 'mysql' ? users : rows).push(i);
     const merge = (qb: AnyInsert) => upsert(qb, this.dialect, 'group_tag_values', ['group_id', 'key', 'value'], { times_seen: 'add', first_seen: 'min', last_seen: 'max' });
-    await insertRows(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, rows, merge, 'tagstore.incr');
+    await insertRows<TagValueRow>(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, { columns, pick: rows }, merge, 'tagstore.incr');
     if (this.dialect === 'mysql') return null; // ON DUPLICATE KEY UPDATE tells inserts from updates only per statement
     // The `user` values apart, returning which rows are new: the issue's affected-user count grows
     // by that many (buffer/apply.ts) instead of being counted again from all its values.
@@ -54,12 +51,12 @@ export class SqlTagstoreBackend implements TagstoreBackend {
       this.dialect === 'postgres'
         ? sql<boolean>`(xmax = 0)`.as('inserted') // a row version no transaction updated: this statement inserted it
         : sql<number>`times_seen`.as('times_seen'); // SQLite: a row that existed had at least 1 before the add
-    const returned = await insertRows(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, users, (qb) => merge(qb).returning(['group_id', 'value', inserted] as any), 'tagstore.incr.users');
+    const returned = await insertRows<TagValueRow>(db, this.dialect, 'group_tag_values', TAG_VALUE_TYPES, { columns, pick: users }, (qb) => merge(qb).returning(['group_id', 'value', inserted] as any), 'tagstore.incr.users');
     const added = new Map<number, number>();
-    const counts = new Map(users.map((u) => [`${u.group_id}\u0000${u.value}`, u.times_seen]));
+    const userCounts = new Map(users.map((i) => [`${counts.groupIds[i]}\u0000${counts.values[i]}`, counts.counts[i]]));
     for (const r of returned) {
       const groupId = Number(r.group_id);
-      const isNew = this.dialect === 'postgres' ? r.inserted === true : Number(r.times_seen) === counts.get(`${groupId}\u0000${r.value as string}`);
+      const isNew = this.dialect === 'postgres' ? r.inserted === true : Number(r.times_seen) === userCounts.get(`${groupId}\u0000${r.value as string}`);
       if (isNew) added.set(groupId, (added.get(groupId) ?? 0) + 1);
     }
     return added;
