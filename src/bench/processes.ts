@@ -36,20 +36,21 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): string {
  * The node flags bin/faultline.js starts node with (the `exec node ...` of its second line, less
  * the ones it adds only for `start`), for a role started with node flags of its own.
  */
-export function binNodeFlags(): string[] {
-  const line = readFileSync(BIN, 'utf8').split('\n')[1] ?? '';
+export function binNodeFlags(bin = BIN): string[] {
+  const line = readFileSync(bin, 'utf8').split('\n')[1] ?? '';
   const m = /exec node ((?:--[\w-]+(?:=\S+)?\s+)+)/.exec(line);
   return m ? m[1].trim().split(/\s+/) : [];
 }
 
-export async function startRole(role: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Proc> {
+/** `bin`: another checkout's bin/faultline.js (`bench --compare`); this one's by default. */
+export async function startRole(role: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = [], bin = BIN): Promise<Proc> {
   const port = role === 'worker' || role === 'scheduler' ? null : await freePort();
   // Run as a user runs it: the executable, with the node flags its first lines give
   // (bin/faultline.js). Extra node flags (the profiler's are not allowed in NODE_OPTIONS) need node
   // itself on the command line, and then the executable's own flags and malloc setting too.
   const args = [role, ...(port ? ['--port', String(port)] : [])];
   const viaNode = nodeArgs.length > 0;
-  const child = spawn(viaNode ? process.execPath : BIN, viaNode ? [...binNodeFlags(), ...nodeArgs, BIN, ...args] : args, {
+  const child = spawn(viaNode ? process.execPath : bin, viaNode ? [...binNodeFlags(bin), ...nodeArgs, bin, ...args] : args, {
     env: { ...(viaNode ? { MALLOC_ARENA_MAX: '2' } : {}), ...env, FAULTLINE_HOST: '127.0.0.1', FAULTLINE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -246,7 +246,7 @@ export async function profileWorker(events: number, log: (m: string) => void, op
  * Tasks left in the embedded queue, read from queue.db directly (no server is running): the ingest
  * queue's, and with `postProcess` the post-process queue's too.
  */
-function embeddedQueueDepth(dataDir: string, postProcess = false): () => Promise<number> {
+export function embeddedQueueDepth(dataDir: string, postProcess = false): () => Promise<number> {
   let queue: BetterSqlite3.Database | null = null;
   const queues = postProcess ? "('ingest', 'post-process')" : "('ingest')";
   return async () => {

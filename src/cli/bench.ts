@@ -24,8 +24,18 @@ export function benchCommand(program: Command): void {
     .option('--sql', "with --profile-worker: also time each of the worker's statements and print them per event (SQLite's; with --layout postgres-redis, PostgreSQL's from pg_stat_statements, which the server must load)")
     .option('--stored <events>', 'with --profile-worker: first store this many events (not profiled), to measure a grown database', '0')
     .option('--alert-rules', "with --profile-worker: give the project the sweep's two alert rules, so that every event is post-processed too")
+    .option('--compare <checkout...>', "instead: fill an embedded queue once with --events corpus events, then drain a copy of it with each built checkout's `faultline worker` in turn, --rounds times, and print each drain's CPU per event and speed with each checkout's medians (`dir::--node-flag` starts that worker with node flags)")
+    .option('--events <n>', 'with --compare: events to fill the queue with', '20000')
+    .option('--rounds <n>', 'with --compare: drains per checkout', '5')
     .option('--out <dir>', 'repository root to write the report into', process.cwd())
     .action(async (o) => {
+      if (o.compare) {
+        const { compareDrains, parseContender, summarize } = await import('../bench/compare.js');
+        const contenders = (o.compare as string[]).map(parseContender);
+        const drains = await compareDrains(contenders, { events: Number(o.events), rounds: Number(o.rounds), issues: Number(o.issues), corpusSize: Number(o.corpus) }, (m) => process.stderr.write(`${m}\n`));
+        process.stdout.write(`${summarize(drains).join('\n')}\n`);
+        return;
+      }
       if (o.profileWorker) {
         const { profileWorker } = await import('../bench/profile.js');
         const layout = o.layout?.[0] ?? 'embedded';
