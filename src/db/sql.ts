@@ -141,9 +141,16 @@ export function rowsTable<Row extends Record<string, unknown>>(dialect: Dialect,
     return sql`unnest(${sql.join(arrays)}) as v(${sql.join(columns.map((c) => sql.ref(c)))})`;
   }
   if (dialect === 'sqlite') {
-    const json = JSON.stringify(rows.map((r) => columns.map((c) => r[c] ?? null)));
-    const select = columns.map((c, i) => sql`value ->> ${sql.lit(i)} as ${sql.ref(c)}`);
-    return sql`(select ${sql.join(select)} from json_each(${json})) as v`;
+    // Loops, not closures made for each call (V8 compiled those again every few batches).
+    const values: unknown[][] = [];
+    for (const r of rows) {
+      const row: unknown[] = [];
+      for (const c of columns) row.push(r[c] ?? null);
+      values.push(row);
+    }
+    const select: RawBuilder<unknown>[] = [];
+    for (let i = 0; i < columns.length; i++) select.push(sql`value ->> ${sql.lit(i)} as ${sql.ref(columns[i])}`);
+    return sql`(select ${sql.join(select)} from json_each(${JSON.stringify(values)})) as v`;
   }
   return null;
 }
@@ -207,30 +214,52 @@ export interface ColumnRows<Row extends Record<string, unknown>> {
   pick: readonly number[];
 }
 
-/** Rows to insert, read one value at a time, from objects or from columns. */
+/**
+ * Rows to insert, read one value at a time, from objects or from columns. Classes rather than
+ * closures made for each call: V8 compiled such closures again every few batches (the save
+ * step's transaction body, docs/decisions.md).
+ */
 interface RowSource<Row extends Record<string, unknown>> {
-  count: number;
+  readonly count: number;
   value(n: number, column: keyof Row & string): unknown;
   /** Rows `start` to `end` as objects, for Kysely to build a statement from. */
   objects(start: number, end: number, columns: (keyof Row & string)[]): Row[];
 }
 
+class ObjectRows<Row extends Record<string, unknown>> implements RowSource<Row> {
+  constructor(private readonly rows: Row[]) {}
+  get count(): number {
+    return this.rows.length;
+  }
+  value(n: number, column: keyof Row & string): unknown {
+    return this.rows[n][column];
+  }
+  objects(start: number, end: number): Row[] {
+    return this.rows.slice(start, end);
+  }
+}
+
+class PickedColumns<Row extends Record<string, unknown>> implements RowSource<Row> {
+  constructor(private readonly source: ColumnRows<Row>) {}
+  get count(): number {
+    return this.source.pick.length;
+  }
+  value(n: number, column: keyof Row & string): unknown {
+    return this.source.columns[column][this.source.pick[n]];
+  }
+  objects(start: number, end: number, columns: (keyof Row & string)[]): Row[] {
+    const out: Row[] = [];
+    for (let n = start; n < end; n++) {
+      const row = {} as Row;
+      for (const c of columns) row[c] = this.source.columns[c][this.source.pick[n]];
+      out.push(row);
+    }
+    return out;
+  }
+}
+
 function rowSource<Row extends Record<string, unknown>>(rows: Row[] | ColumnRows<Row>): RowSource<Row> {
-  if (Array.isArray(rows)) return { count: rows.length, value: (n, c) => rows[n][c], objects: (start, end) => rows.slice(start, end) };
-  const { columns, pick } = rows;
-  return {
-    count: pick.length,
-    value: (n, c) => columns[c][pick[n]],
-    objects(start, end, names) {
-      const out: Row[] = [];
-      for (let n = start; n < end; n++) {
-        const row = {} as Row;
-        for (const c of names) row[c] = columns[c][pick[n]];
-        out.push(row);
-      }
-      return out;
-    },
-  };
+  return Array.isArray(rows) ? new ObjectRows(rows) : new PickedColumns(rows);
 }
 
 /**
