@@ -231,22 +231,18 @@ export class SqliteQueueBackend implements QueueBackend {
       const next = refs[i + 1];
       runEnds[i] = next && next.segment === ref.segment && next.offset === ref.offset + ref.length ? runEnds[i + 1] : ref.offset + ref.length;
     }
-    return leased.map((r, i): QueueTask => {
+    const tasks: QueueTask[] = [];
+    for (let i = 0; i < leased.length; i++) {
+      const r = leased[i];
       const ref = refs[i];
-      if (ref && log) {
-        return {
-          id: String(r.id),
-          queue,
-          get payload() {
-            return log.read([ref])[0];
-          },
-          readPayload: (use) => use(this.#readWindowed(log, ref, runEnds[i])),
-          attempts: r.attempts,
-        };
-      }
-      return { id: String(r.id), queue, payload: inTable.get(r.id) ?? Buffer.alloc(0), attempts: r.attempts };
-    });
+      if (ref && log) tasks.push(new LoggedTask(String(r.id), queue, r.attempts, ref, runEnds[i], log, this.#reader));
+      else tasks.push({ id: String(r.id), queue, payload: inTable.get(r.id) ?? Buffer.alloc(0), attempts: r.attempts });
+    }
+    return tasks;
   }
+
+  /** Reads a payload through `#scratch` (`LoggedTask.readPayload`). */
+  readonly #reader = (log: PayloadLog, ref: PayloadRef, runEnd: number): Buffer => this.#readWindowed(log, ref, runEnd);
 
   /**
    * A payload from `#scratch`, reading it (with the neighbours up to `runEnd`, as far as the buffer
@@ -451,4 +447,29 @@ function migrateToV2(db: BetterSqlite3.Database): void {
       DROP TABLE tasks_v1;`);
   }
   db.pragma('user_version = 2');
+}
+
+/**
+ * A task whose payload is in the segment file. A class rather than an object with closures made
+ * for each task: a batch's tasks live until it is saved, and V8 compiled closures made per call
+ * again every few batches (docs/decisions.md).
+ */
+class LoggedTask implements QueueTask {
+  constructor(
+    readonly id: string,
+    readonly queue: string,
+    readonly attempts: number,
+    private readonly ref: PayloadRef,
+    private readonly runEnd: number,
+    private readonly log: PayloadLog,
+    private readonly reader: (log: PayloadLog, ref: PayloadRef, runEnd: number) => Buffer,
+  ) {}
+
+  get payload(): Buffer {
+    return this.log.read([this.ref])[0];
+  }
+
+  readPayload<T>(use: (bytes: Buffer) => T): T {
+    return use(this.reader(this.log, this.ref, this.runEnd));
+  }
 }
